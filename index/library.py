@@ -1,0 +1,309 @@
+"""The index as one object: ingest, remove, list, and the raw dense and BM25 searches."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.chunking import CHUNKER_VERSION, Chunk, Chunker
+from index.documents import Document
+from index.embedding import Embedder, make_embedder
+from index.errors import StoreUnavailable
+from index.lexical import LexicalIndex, LexicalRow
+from index.loaders import LoadFailure, discover, load_file
+from index.locking import writer_lock
+from index.settings import IndexSettings
+from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk
+
+log = logging.getLogger(__name__)
+
+# Embedding is batched across documents; a batch is committed as a unit.
+BATCH_CHUNKS = 256
+TITLE_CHARS = 120
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did; `failed` holds (path, reason) pairs."""
+
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": len(self.added),
+            "updated": len(self.updated),
+            "unchanged": len(self.unchanged),
+            "failed": [{"path": p, "reason": r} for p, r in self.failed],
+            "chunks_written": self.chunks_written,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress event: files done of total, chunks embedded so far."""
+
+    files_done: int
+    files_total: int
+    chunks: int
+    elapsed: float
+    current: str = ""
+
+
+ProgressFn = Callable[[Progress], None]
+
+
+def embedding_text(title: str, text: str) -> str:
+    """What the embedder reads for a chunk: a short title line, then the chunk."""
+    title = " ".join(title.split())[:TITLE_CHARS]
+    return f"{title}\n{text}" if title else text
+
+
+class Library:
+    """Opens (or creates) the index described by `settings`; the one entry point of `index/`."""
+
+    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None, *, create: bool = True) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(
+            settings.embed_model, settings.embed_batch_size, settings.embed_quantize
+        )
+        self.spec = IndexSpec(
+            embed_model=self.embedder.name,
+            embed_dim=self.embedder.dim,
+            embed_variant=self.embedder.variant,
+            chunk_size=settings.chunk_size,
+            chunk_overlap=settings.chunk_overlap,
+            chunker_version=CHUNKER_VERSION,
+        )
+        self.store = ChromaStore(settings, self.spec, create=create)
+        self.lexical = LexicalIndex(self._lexical_path())
+        self.chunker = Chunker(self.embedder.tokenize, settings.chunk_size, settings.chunk_overlap)
+        self._versions: dict[str, str] = {}
+        self._versions_generation = -2
+        self.sync()
+
+    def _lexical_path(self) -> Path:
+        where = self.settings.chroma_url or str(self.settings.chroma_dir.resolve())
+        key = hashlib.sha1(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
+        return self.settings.data_dir / "bm25" / f"{self.settings.collection}-{key}.sqlite"
+
+    # ---- consistency -----------------------------------------------------------------------
+    def committed_versions(self) -> dict[str, str]:
+        """doc_id -> version of every committed document (cached per store generation)."""
+        generation = self.store.generation()
+        if generation != self._versions_generation:
+            self._versions = {r.doc_id: r.version for r in self.store.records()}
+            self._versions_generation = generation
+            if self.lexical.generation() != generation:
+                self.sync()
+        return self._versions
+
+    def sync(self) -> None:
+        """Bring the BM25 side in line with what Chroma holds (cheap when already in step)."""
+        generation = self.store.generation()
+        if self.lexical.generation() == generation and self.lexical.count() == self.store.count():
+            return
+        chroma_ids = set(self.store.chunk_ids()) if self.store.chunks is not None else set()
+        lexical_ids = self.lexical.chunk_ids()
+        extra = sorted(lexical_ids - chroma_ids)
+        missing = sorted(chroma_ids - lexical_ids)
+        if extra:
+            self.lexical.delete_ids(extra)
+        if missing:
+            self.lexical.add(_lexical_row(c) for c in self.store.get_chunks(missing))
+        self.lexical.set_generation(generation)
+        log.info("BM25 index synchronised with Chroma: +%d -%d chunks", len(missing), len(extra))
+
+    def repair(self) -> None:
+        """Finish or undo the writes of an interrupted ingest (listed in the journal)."""
+        pending = self.store.journal()
+        if not pending:
+            return
+        records = {r.doc_id: r for r in self.store.records(pending)}
+        for doc_id in pending:
+            keep = records[doc_id].version if doc_id in records else None
+            self.store.delete_chunks(self.store.stale_chunk_ids(doc_id, keep))
+            self.lexical.delete_document(doc_id, keep)
+        self.lexical.set_generation(self.store.commit())
+        log.warning("repaired %d document(s) left by an interrupted ingest", len(pending))
+
+    # ---- writes ------------------------------------------------------------------------------
+    def ingest(
+        self,
+        paths: Sequence[Path],
+        *,
+        rebuild: bool = False,
+        progress: ProgressFn | None = None,
+    ) -> IngestReport:
+        """Add new and changed documents from files or folders; skip unchanged ones."""
+        started = time.perf_counter()
+        report = IngestReport()
+        with self._write_lock():
+            if rebuild:
+                self.store.reset()
+                self.lexical.reset()
+            self.repair()
+            self.sync()
+            known = {r.doc_id: r.content_hash for r in self.store.records()}
+            files, failures = discover([Path(p) for p in paths])
+            report.failed.extend((f.path, f.reason) for f in failures)
+            batch: list[tuple[Document, list[Chunk]]] = []
+            seen: dict[str, str] = {}
+            for done, (path, root) in enumerate(files, start=1):
+                for item in load_file(path, root, int(self.settings.max_file_mb * 1e6)):
+                    entry = self._classify(item, known, seen, report)
+                    if entry is not None:
+                        batch.append(entry)
+                    if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
+                        self._write_batch(batch, known, report)
+                        batch = []
+                if progress:
+                    progress(Progress(done, len(files), report.chunks_written, time.perf_counter() - started, str(path)))
+            self._write_batch(batch, known, report)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _classify(self, item, known, seen, report) -> tuple[Document, list[Chunk]] | None:
+        if isinstance(item, LoadFailure):
+            report.failed.append((item.path, item.reason))
+            return None
+        doc: Document = item
+        if doc.doc_id in seen:
+            report.failed.append((doc.source, f"duplicate document id '{doc.doc_id}' (also in {seen[doc.doc_id]})"))
+            return None
+        seen[doc.doc_id] = doc.source
+        if known.get(doc.doc_id) == doc.content_hash:
+            report.unchanged.append(doc.doc_id)
+            return None
+        chunks = self.chunker.chunk(doc)
+        if not chunks:
+            report.failed.append((doc.source, "no text to index"))
+            return None
+        return doc, chunks
+
+    def _write_batch(self, batch: list[tuple[Document, list[Chunk]]], known: dict[str, str], report: IngestReport) -> None:
+        if not batch:
+            return
+        docs = [d for d, _ in batch]
+        texts = [embedding_text(d.title, c.text) for d, chunks in batch for c in chunks]
+        vectors = self.embedder.encode_documents(texts)
+        self.store.begin([d.doc_id for d in docs])
+        offset = 0
+        for doc, chunks in batch:
+            self.store.add_chunks(doc, chunks, vectors[offset : offset + len(chunks)])
+            offset += len(chunks)
+            self.lexical.put_version(doc.doc_id, doc.content_hash[:12], [_row(doc, c) for c in chunks])
+        self.store.put_records(docs, [len(c) for _, c in batch])  # the commit point of each document
+        for doc in docs:
+            self.store.delete_chunks(self.store.stale_chunk_ids(doc.doc_id, doc.content_hash[:12]))
+            self.lexical.delete_document(doc.doc_id, keep_version=doc.content_hash[:12])
+            (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
+            known[doc.doc_id] = doc.content_hash
+        self.lexical.set_generation(self.store.commit())
+        report.chunks_written += len(texts)
+
+    def remove(self, doc_id: str) -> bool:
+        """Delete one document and all its chunks; False when it is not in the index."""
+        with self._write_lock():
+            if not self.store.records([doc_id]) and not self.store.stale_chunk_ids(doc_id, None):
+                return False
+            self.store.begin([doc_id])
+            self.store.delete_record(doc_id)
+            self.store.delete_chunks(self.store.stale_chunk_ids(doc_id, None))
+            self.lexical.delete_document(doc_id)
+            self.lexical.set_generation(self.store.commit())
+            return True
+
+    def _write_lock(self):
+        return writer_lock(self.settings.data_dir / "ingest.lock")
+
+    # ---- reads -------------------------------------------------------------------------------
+    def documents(self) -> list[DocumentRecord]:
+        return sorted(self.store.records(), key=lambda r: (r.published, r.title), reverse=True)
+
+    def document(self, doc_id: str) -> DocumentRecord | None:
+        found = self.store.records([doc_id], with_text=True)
+        return found[0] if found else None
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "documents": len(self.committed_versions()),
+            "chunks": self.store.count(),
+            "model": self.spec.embed_model,
+            "embedding_variant": self.spec.embed_variant,
+            "dimension": self.spec.embed_dim,
+            "chunk_size": self.spec.chunk_size,
+            "chunk_overlap": self.spec.chunk_overlap,
+            "store": self.settings.store_label,
+            "collection": self.settings.collection,
+            "bm25": str(self.lexical.path),
+        }
+
+    def dense_search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[StoredChunk]:
+        """Nearest chunks of committed documents by cosine similarity."""
+        versions = self.committed_versions()
+        hits = self.store.query(vector, n, where)
+        return [h for h in hits if versions.get(h.doc_id) == h.version]
+
+    def lexical_search(
+        self, query: str, n: int, *, doc_ids: Sequence[str] = (), min_key: int = 0, max_key: int = 0
+    ) -> list[StoredChunk]:
+        """Top BM25 chunks of committed documents, read back from Chroma."""
+        versions = self.committed_versions()
+        rows = self.lexical.search(query, n, doc_ids=doc_ids, min_key=min_key, max_key=max_key)
+        rows = [r for r in rows if versions.get(r[1]) == r[2]]
+        scores = {r[0]: r[3] for r in rows}
+        chunks = {c.chunk_id: c for c in self.store.get_chunks([r[0] for r in rows])}
+        return [_with_score(chunks[cid], scores[cid]) for cid in scores if cid in chunks]
+
+
+def _row(doc: Document, chunk: Chunk) -> LexicalRow:
+    return LexicalRow(chunk.chunk_id, doc.doc_id, doc.content_hash[:12], doc.published_key, doc.title, chunk.text)
+
+
+def _lexical_row(chunk: StoredChunk) -> LexicalRow:
+    from index.documents import date_key
+
+    return LexicalRow(chunk.chunk_id, chunk.doc_id, chunk.version, date_key(chunk.published), chunk.title, chunk.text)
+
+
+def _with_score(chunk: StoredChunk, score: float) -> StoredChunk:
+    from dataclasses import replace
+
+    return replace(chunk, score=score)
+
+
+def open_library(settings: IndexSettings, embedder: Embedder | None = None) -> Library:
+    """Open the index, turning low-level failures into `StoreUnavailable`."""
+    try:
+        return Library(settings, embedder)
+    except OSError as exc:
+        raise StoreUnavailable(f"cannot use {settings.data_dir}: {exc.strerror or exc}") from exc
+
+
+__all__ = ["IngestReport", "Library", "Progress", "open_library", "embedding_text"]
+
+
+def similarities(library: Library, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+    """Cosine similarity of `vector` to stored chunks (vectors are unit length)."""
+    if not chunk_ids:
+        return {}
+    got = library.store.chunks.get(ids=list(chunk_ids), include=["embeddings"])
+    matrix = np.asarray(got["embeddings"], dtype=np.float32)
+    return dict(zip(got["ids"], (matrix @ np.asarray(vector, dtype=np.float32)).tolist()))

@@ -1,0 +1,236 @@
+"""Read files and folders of articles into `Document`s, reporting each bad input by name and reason."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from index.documents import Document, id_from_url, normalize_date
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
+HTML_SUFFIXES = {".html", ".htm"}
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".json", ".jsonl", ".jsonl.gz"}
+
+
+@dataclass(frozen=True)
+class LoadFailure:
+    """An input that could not be read: where (path, maybe `:line`) and why."""
+
+    path: str
+    reason: str
+
+
+def suffix_of(path: Path) -> str:
+    name = path.name.lower()
+    return ".jsonl.gz" if name.endswith(".jsonl.gz") else path.suffix.lower()
+
+
+def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[LoadFailure]]:
+    """Expand folders (recursively, sorted, hidden entries skipped) into (file, root) pairs."""
+    files: list[tuple[Path, Path]] = []
+    failures: list[LoadFailure] = []
+    for given in paths:
+        if not given.exists():
+            failures.append(LoadFailure(str(given), "no such file or folder"))
+        elif given.is_dir():
+            for dirpath, dirnames, filenames in os.walk(given):
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                for name in sorted(filenames):
+                    path = Path(dirpath) / name
+                    if not name.startswith(".") and suffix_of(path) in SUPPORTED_SUFFIXES:
+                        files.append((path, given))
+        elif suffix_of(given) not in SUPPORTED_SUFFIXES:
+            failures.append(
+                LoadFailure(str(given), f"unsupported file type '{suffix_of(given) or given.name}'")
+            )
+        else:
+            files.append((given, given.parent))
+    return files, failures
+
+
+def load_file(path: Path, root: Path, max_bytes: int) -> Iterator[Document | LoadFailure]:
+    """Yield the documents in one file, or failures naming the file (and line) and the reason."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            yield LoadFailure(str(path), f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (max_file_mb)")
+            return
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield LoadFailure(str(path), f"cannot read: {exc.strerror or exc}")
+        return
+    if not raw.strip():
+        yield LoadFailure(str(path), "empty file")
+        return
+    relative = _relative_id(path, root)
+    suffix = suffix_of(path)
+    try:
+        if suffix in TEXT_SUFFIXES:
+            yield _text_document(path, relative, _decode(raw), markdown=suffix != ".txt")
+        elif suffix in HTML_SUFFIXES:
+            yield _html_document(path, relative, _decode(raw))
+        elif suffix == ".pdf":
+            yield _pdf_document(path, relative, raw)
+        elif suffix == ".json":
+            yield from _json_documents(path, relative, _decode(raw))
+        else:
+            yield from _jsonl_documents(path, relative, raw, gz=suffix == ".jsonl.gz")
+    except _BadInput as exc:
+        yield LoadFailure(str(path), str(exc))
+
+
+class _BadInput(Exception):
+    pass
+
+
+def _relative_id(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def _decode(raw: bytes) -> str:
+    if b"\x00" in raw[:8192]:
+        raise _BadInput("binary data, not text")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _BadInput(f"not valid UTF-8 (byte {exc.start})") from None
+    controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > 0.05 * min(len(text), 8192):
+        raise _BadInput("binary data, not text")
+    return text
+
+
+def _require_text(text: str, what: str) -> str:
+    if not text.strip():
+        raise _BadInput(f"no text found in {what}")
+    return text
+
+
+def _text_document(path: Path, doc_id: str, text: str, *, markdown: bool) -> Document:
+    _require_text(text, "file")
+    return Document(doc_id=doc_id, text=text, title=_guess_title(text, path, markdown), source=str(path))
+
+
+_HEADING = re.compile(r"^\s{0,3}#{1,2}\s+(.+?)\s*#*\s*$", re.MULTILINE)
+
+
+def _guess_title(text: str, path: Path, markdown: bool) -> str:
+    if markdown and (match := _HEADING.search(text[:2000])):
+        return match[1].strip()
+    first = text.strip().splitlines()[0].strip()
+    if len(first) <= 120 and not first.endswith((".", "!", "?", "”", '"')):
+        return first
+    return path.stem.replace("_", " ")
+
+
+def _html_document(path: Path, doc_id: str, html: str) -> Document:
+    import trafilatura
+
+    result = trafilatura.bare_extraction(
+        html, include_comments=False, include_tables=True, with_metadata=True, favor_recall=True
+    )
+    data = result.as_dict() if hasattr(result, "as_dict") else (result or {})
+    text = _require_text(data.get("text") or "", "HTML (no article text)")
+    url = data.get("url") or ""
+    return Document(
+        doc_id=id_from_url(url) if url else doc_id,
+        text=text,
+        title=(data.get("title") or "").strip() or path.stem,
+        url=url,
+        published=normalize_date(data.get("date")),
+        authors=tuple(a.strip() for a in (data.get("author") or "").split(";") if a.strip()),
+        source=str(path),
+    )
+
+
+def _pdf_document(path: Path, doc_id: str, raw: bytes) -> Document:
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    logging.getLogger("pypdf").setLevel(logging.ERROR)
+    try:
+        reader = PdfReader(io.BytesIO(raw))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise _BadInput("encrypted PDF (needs a password)")
+        pages = [page.extract_text() or "" for page in reader.pages]
+        title = (reader.metadata.title if reader.metadata else None) or path.stem
+    except _BadInput:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
+        raise _BadInput(f"corrupt PDF ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # pypdf raises many kinds on hostile files; none may escape
+        raise _BadInput(f"unreadable PDF ({type(exc).__name__})") from None
+    text = _require_text("\n\n".join(p.strip() for p in pages if p.strip()), "PDF (scanned images only?)")
+    return Document(doc_id=doc_id, text=text, title=str(title), source=str(path))
+
+
+def _article(obj: object, where: str, fallback_id: str, source: str) -> Document:
+    if not isinstance(obj, dict):
+        raise _BadInput(f"{where}: expected an article object, got {type(obj).__name__}")
+    text = obj.get("text") or obj.get("body") or obj.get("content") or ""
+    if not isinstance(text, str) or not text.strip():
+        raise _BadInput(f"{where}: article has no 'text'")
+    url = str(obj.get("url") or "")
+    doc_id = str(obj.get("id") or "") or (id_from_url(url) if url else fallback_id)
+    authors = obj.get("authors") or ()
+    if isinstance(authors, str):
+        authors = [authors]
+    return Document(
+        doc_id=doc_id,
+        text=text,
+        title=str(obj.get("title") or ""),
+        url=url,
+        published=normalize_date(obj.get("published") or obj.get("date")),
+        authors=tuple(str(a) for a in authors),
+        source=source,
+    )
+
+
+def _json_documents(path: Path, doc_id: str, text: str) -> Iterator[Document | LoadFailure]:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _BadInput(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    items = data if isinstance(data, list) else [data]
+    if not items:
+        raise _BadInput("empty JSON list")
+    for i, obj in enumerate(items):
+        fallback = doc_id if len(items) == 1 else f"{doc_id}#{i}"
+        try:
+            yield _article(obj, f"item {i}", fallback, str(path))
+        except _BadInput as exc:
+            yield LoadFailure(str(path), str(exc))
+
+
+def _jsonl_documents(path: Path, doc_id: str, raw: bytes, *, gz: bool) -> Iterator[Document | LoadFailure]:
+    if gz:
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as exc:
+            raise _BadInput(f"corrupt gzip data ({exc})") from None
+    for lineno, line in enumerate(raw.splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}:{lineno}"
+        try:
+            obj = json.loads(line.decode("utf-8"))
+            yield _article(obj, f"line {lineno}", f"{doc_id}#{lineno}", str(path))
+        except UnicodeDecodeError:
+            yield LoadFailure(where, "not valid UTF-8")
+        except json.JSONDecodeError as exc:
+            yield LoadFailure(where, f"invalid JSON ({exc.msg})")
+        except _BadInput as exc:
+            yield LoadFailure(where, str(exc).split(": ", 1)[-1])

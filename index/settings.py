@@ -1,0 +1,33 @@
+"""Settings of the index layer: where chunks live and how they are made."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+@dataclass(frozen=True)
+class IndexSettings:
+    """Everything `index/` needs to know; built once by `rag.config`."""
+
+    data_dir: Path = Path(".rag")
+    chroma_url: str | None = None
+    collection: str = "news"
+    embed_model: str = DEFAULT_MODEL
+    embed_batch_size: int = 32
+    embed_quantize: bool = False
+    chunk_size: int = 192
+    chunk_overlap: int = 32
+    max_file_mb: float = 50.0
+    cache_dir: Path | None = None
+
+    @property
+    def chroma_dir(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def store_label(self) -> str:
+        """Where the chunks live, for people: a URL or a directory."""
+        return self.chroma_url or str(self.chroma_dir.resolve())

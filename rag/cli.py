@@ -1,0 +1,159 @@
+"""The `rag` command: ingest, status, search, remove, ask, chat, serve, eval, model.
+
+Exit codes: 0 all fine; 1 some input failed (ingest) or a quality gate failed (eval);
+2 usage or configuration error; 3 the index, store or back end cannot be used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rag.config import BACKENDS, Config, load_config
+from rag.errors import BackendUnavailable, ConfigError, IndexBusy, IndexMismatchError, RagError, StoreUnavailable
+
+log = logging.getLogger("rag")
+
+EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("index and configuration")
+    group.add_argument("--config", type=Path, help="TOML config file (default: ./rag.toml when present)")
+    group.add_argument("--data-dir", type=Path, help="where the index lives (default ./.rag; env RAG_DATA_DIR)")
+    group.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL)")
+    group.add_argument("--collection", help="collection name (default 'news')")
+    group.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
+
+def _answering(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", choices=BACKENDS, help="answer generator (default: embedded)")
+    parser.add_argument("-k", type=int, dest="k", help="number of passages to retrieve (default 6)")
+    parser.add_argument("--model-path", type=Path, help="a GGUF file for the embedded back end")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Local, citation-first question answering over news articles.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("ingest", help="add files or folders of articles to the index")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--rebuild", action="store_true", help="drop the index first and build it anew")
+    p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 50)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    _common(p)
+
+    p = sub.add_parser("status", help="documents, chunks, model and store of the index")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("list", help="list the documents in the index")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("search", help="show the top passages for a query (no answer generation)")
+    p.add_argument("query")
+    p.add_argument("-k", type=int, default=None)
+    p.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("remove", help="remove a document and its chunks")
+    p.add_argument("doc_id")
+    _common(p)
+
+    p = sub.add_parser("ask", help="answer one question with cited passages")
+    p.add_argument("question")
+    p.add_argument("--json", action="store_true", help="print the Answer JSON on stdout")
+    p.add_argument("--as-of", help="only use articles published up to this date (YYYY-MM-DD)")
+    p.add_argument("--doc", action="append", default=[], help="restrict to this document id (repeatable)")
+    _answering(p)
+    _common(p)
+
+    p = sub.add_parser("chat", help="a conversation in the terminal, with follow-up questions")
+    _answering(p)
+    _common(p)
+
+    p = sub.add_parser("serve", help="start the chat in the browser (Gradio)")
+    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port (default 7860)")
+    p.add_argument("--auth", help="require USER:PASSWORD (needed to expose beyond this machine)")
+    p.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+    p.add_argument("--seed-if-empty", type=Path, metavar="DIR", help="ingest DIR first when the index is empty")
+    _answering(p)
+    _common(p)
+
+    p = sub.add_parser("eval", help="score the system against a gold Q&A set")
+    p.add_argument("gold", nargs="?", type=Path, help="gold questions (.jsonl or .jsonl.gz)")
+    p.add_argument("--corpus", type=Path, help="articles to index into a separate collection first")
+    p.add_argument("--out", type=Path, default=None, help="output directory (default runs/<gold name>)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument("--retrieval", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail below this value")
+    p.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two runs")
+    _answering(p)
+    _common(p)
+
+    p = sub.add_parser("model", help="manage the embedded generator's model file")
+    p.add_argument("action", choices=("prepare", "path"))
+    _common(p)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> Config:
+    cli = {
+        "data_dir": getattr(args, "data_dir", None),
+        "chroma_url": getattr(args, "chroma_url", None),
+        "collection": getattr(args, "collection", None),
+        "backend": getattr(args, "backend", None),
+        "k": getattr(args, "k", None),
+        "model_path": getattr(args, "model_path", None),
+        "max_file_mb": getattr(args, "max_file_mb", None),
+        "host": getattr(args, "host", None),
+        "port": getattr(args, "port", None),
+        "auth": getattr(args, "auth", None),
+    }
+    return load_config(cli, config_file=getattr(args, "config", None))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
+    from rag import commands
+
+    handler: Callable[[argparse.Namespace, Config], int] = getattr(commands, f"cmd_{args.command}")
+    try:
+        config = config_from_args(args)
+        return handler(args, config)
+    except (ConfigError, IndexMismatchError) as exc:
+        _error(str(exc))
+        return EXIT_USAGE
+    except (StoreUnavailable, BackendUnavailable, IndexBusy) as exc:
+        _error(str(exc))
+        return EXIT_UNAVAILABLE
+    except RagError as exc:
+        _error(str(exc))
+        return EXIT_UNAVAILABLE
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+
+
+def _error(message: str) -> None:
+    print(f"rag: error: {message}", file=sys.stderr)
+
+
+def print_json(obj: object) -> None:
+    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
+    sys.stdout.flush()

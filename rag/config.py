@@ -1,0 +1,144 @@
+"""One typed configuration object: defaults < rag.toml < environment (RAG_*) < CLI flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from index.errors import ConfigError
+from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
+from index.settings import IndexSettings
+
+BACKENDS = ("embedded", "ollama", "openai", "extractive")
+
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newsrag"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Every setting of the application; built once at the edge and passed in."""
+
+    index: IndexSettings = field(default_factory=IndexSettings)
+    backend: str = "embedded"
+    k: int = 6
+    model_path: Path | None = None
+    llm_threads: int = 2
+    llm_context: int = 2048
+    llm_timeout_s: float = 60.0
+    max_answer_tokens: int = 160
+    ollama_url: str = "http://127.0.0.1:11434"
+    ollama_model: str = "qwen2.5:1.5b-instruct"
+    openai_base_url: str = "http://127.0.0.1:8000/v1"
+    openai_model: str = "default"
+    openai_api_key: str = field(default="", repr=False)
+    refusal_threshold: float = 0.30
+    host: str = "127.0.0.1"
+    port: int = 7860
+    auth: str | None = field(default=None, repr=False)
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.index.cache_dir or default_cache_dir()
+
+    def with_overrides(self, **values: Any) -> Config:
+        """Return a copy with some top-level or index settings replaced (None values ignored)."""
+        return _apply(self, {k: v for k, v in values.items() if v is not None})
+
+
+_INDEX_FIELDS = {f.name for f in dataclasses.fields(IndexSettings)}
+_TOP_FIELDS = {f.name for f in dataclasses.fields(Config)} - {"index"}
+# Environment variables that are not RAG_<FIELD>.
+_ENV_ALIASES = {"OPENAI_API_KEY": "openai_api_key", "OLLAMA_HOST": "ollama_url"}
+
+
+def _coerce(name: str, value: Any, target: type | str) -> Any:
+    kind = str(target)
+    try:
+        if value is None:
+            return None
+        if "Path" in kind:
+            return Path(value).expanduser()
+        if "bool" in kind:
+            if isinstance(value, bool):
+                return value
+            return str(value).strip().lower() in {"1", "true", "yes", "on"}
+        if "int" in kind and "float" not in kind:
+            return int(value)
+        if "float" in kind:
+            return float(value)
+        return str(value)
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting '{name}' has an invalid value {value!r} ({exc})") from exc
+
+
+def _apply(config: Config, values: Mapping[str, Any]) -> Config:
+    top: dict[str, Any] = {}
+    idx: dict[str, Any] = {}
+    types = {f.name: f.type for f in dataclasses.fields(Config)}
+    itypes = {f.name: f.type for f in dataclasses.fields(IndexSettings)}
+    for name, value in values.items():
+        if name in _INDEX_FIELDS:
+            idx[name] = _coerce(name, value, itypes[name])
+        elif name in _TOP_FIELDS:
+            top[name] = _coerce(name, value, types[name])
+        else:
+            raise ConfigError(f"unknown setting '{name}'")
+    if "backend" in top and top["backend"] not in BACKENDS:
+        raise ConfigError(f"unknown backend '{top['backend']}'; choose one of {', '.join(BACKENDS)}")
+    if "k" in top and not 1 <= top["k"] <= 50:
+        raise ConfigError("k must be between 1 and 50")
+    index = dataclasses.replace(config.index, **idx) if idx else config.index
+    return dataclasses.replace(config, index=index, **top)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):  # [index], [llm] ... sections are flattened
+            flat.update(value)
+        else:
+            flat[key] = value
+    return flat
+
+
+def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for key, value in environ.items():
+        if key in _ENV_ALIASES:
+            values[_ENV_ALIASES[key]] = value
+    for key, value in environ.items():
+        if key.startswith("RAG_"):
+            name = key[4:].lower()
+            if name in _INDEX_FIELDS or name in _TOP_FIELDS:
+                values[name] = value
+    return values
+
+
+def load_config(
+    cli: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    config_file: Path | None = None,
+) -> Config:
+    """Build the configuration: defaults < rag.toml < RAG_* environment < CLI flags."""
+    env = os.environ if environ is None else environ
+    path = config_file or Path(env.get("RAG_CONFIG", "rag.toml"))
+    config = Config()
+    if path.is_file():
+        config = _apply(config, _read_toml(path))
+    elif config_file is not None:
+        raise ConfigError(f"config file {path} does not exist")
+    config = _apply(config, _from_env(env))
+    return _apply(config, {k: v for k, v in (cli or {}).items() if v is not None})

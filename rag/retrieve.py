@@ -1,0 +1,190 @@
+"""Hybrid retrieval: dense (Chroma) + BM25 (FTS5), reciprocal rank fusion, news-aware ranking."""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from index.documents import date_key, parse_date
+from index.lexical import query_terms
+from index.library import Library, similarities
+from index.store import StoredChunk
+from rag.types import Filters, Passage
+
+log = logging.getLogger(__name__)
+
+MODES = ("hybrid", "dense", "bm25")
+_RECENT = re.compile(
+    r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|currently|now|today|yesterday|new|newest|upcoming|announced)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Knobs of the fusion; defaults measured on realtimeqa-dev (docs/evals.md)."""
+
+    candidates: int = 40
+    rrf_k: int = 60
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.0
+    recency_weight: float = 0.5
+    recency_half_life_days: float = 7.0
+    duplicate_jaccard: float = 0.6
+
+
+class Retriever:
+    """Finds the passages for a question; `mode` picks dense, BM25 or both."""
+
+    def __init__(self, library: Library, mode: str = "hybrid", settings: RetrievalSettings | None = None) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown retrieval mode {mode!r}")
+        self.library = library
+        self.mode = mode
+        self.settings = settings or RetrievalSettings()
+
+    def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
+        """The top `k` passages in rank order, numbered from 1."""
+        filters = filters or Filters()
+        vector = self.library.embedder.encode_query(query)
+        ranked = self._fuse(query, vector, filters)
+        ranked = self._prefer_recent(query, ranked, filters)
+        passages = self._select(ranked, k)
+        relevance = similarities(self.library, vector, [cid for p in passages for cid in p.chunk_id.split("+")])
+        return [
+            replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_id.split("+")))
+            for i, p in enumerate(passages, start=1)
+        ]
+
+    # ---- stages -----------------------------------------------------------------------------
+    def _fuse(self, query: str, vector, filters: Filters) -> list[tuple[StoredChunk, float]]:
+        s = self.settings
+        lists: list[tuple[list[StoredChunk], float]] = []
+        if self.mode in ("hybrid", "dense"):
+            lists.append((self.library.dense_search(vector, s.candidates, _where(filters)), s.dense_weight))
+        if self.mode in ("hybrid", "bm25"):
+            lo, hi = _key_range(filters)
+            hits = self.library.lexical_search(query, s.candidates, doc_ids=filters.doc_ids, min_key=lo, max_key=hi)
+            lists.append((hits, s.bm25_weight))
+        scores: dict[str, float] = {}
+        chunks: dict[str, StoredChunk] = {}
+        for hits, weight in lists:
+            for rank, hit in enumerate(hits):
+                scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (s.rrf_k + rank + 1)
+                chunks.setdefault(hit.chunk_id, hit)
+        return sorted(((chunks[c], v) for c, v in scores.items()), key=lambda cv: -cv[1])
+
+    def _prefer_recent(self, query: str, ranked, filters: Filters):
+        """Questions about 'this week' or 'the latest' favour articles close to the reference date."""
+        s = self.settings
+        if not ranked or s.recency_weight <= 0 or not (filters.as_of or _RECENT.search(query)):
+            return ranked
+        dates = [parse_date(c.published) for c, _ in ranked]
+        reference = filters.as_of or max((d for d in dates if d), default=None)
+        if reference is None:
+            return ranked
+        rescored = []
+        for (chunk, score), published in zip(ranked, dates):
+            age = (reference - published).days if published else None
+            boost = s.recency_weight * math.exp(-max(age, 0) / s.recency_half_life_days) if age is not None else 0.0
+            rescored.append((chunk, score * (1.0 + boost)))
+        return sorted(rescored, key=lambda cv: -cv[1])
+
+    def _select(self, ranked: Sequence[tuple[StoredChunk, float]], k: int) -> list[Passage]:
+        """Take the best chunks, merging overlapping ones of a document and skipping wire copies."""
+        chosen: list[Passage] = []
+        shingles: list[tuple[str, set[str]]] = []
+        for chunk, score in ranked:
+            merged = _merge_into(chosen, chunk)
+            if merged:
+                continue
+            words = _shingles(chunk.text)
+            if any(doc != chunk.doc_id and _jaccard(words, other) >= self.settings.duplicate_jaccard for doc, other in shingles):
+                continue
+            shingles.append((chunk.doc_id, words))
+            chosen.append(_passage(chunk, score))
+            if len(chosen) >= k:
+                break
+        return chosen
+
+
+def _passage(chunk: StoredChunk, score: float) -> Passage:
+    return Passage(
+        n=0,
+        doc_id=chunk.doc_id,
+        chunk_id=chunk.chunk_id,
+        title=chunk.title,
+        text=chunk.text,
+        score=score,
+        start=chunk.start,
+        end=chunk.end,
+        url=chunk.url,
+        published=chunk.published,
+    )
+
+
+def _merge_into(chosen: list[Passage], chunk: StoredChunk) -> bool:
+    """Fold `chunk` into a chosen passage of the same document that it overlaps or touches."""
+    for i, p in enumerate(chosen):
+        if p.doc_id != chunk.doc_id or chunk.start > p.end or chunk.end < p.start:
+            continue
+        if chunk.start >= p.start and chunk.end <= p.end:
+            return True
+        if chunk.start < p.start:
+            text = chunk.text + p.text[chunk.end - p.start :] if chunk.end < p.end else chunk.text
+        else:
+            text = p.text + chunk.text[p.end - chunk.start :]
+        start, end = min(p.start, chunk.start), max(p.end, chunk.end)
+        chosen[i] = replace(p, text=text, start=start, end=end, chunk_id=f"{p.chunk_id}+{chunk.chunk_id}")
+        return True
+    return False
+
+
+def _shingles(text: str) -> set[str]:
+    words = query_terms(text, limit=10_000)
+    return {" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+def _key_range(filters: Filters) -> tuple[int, int]:
+    lo = date_key(filters.published_from) if filters.published_from else 0
+    hi_dates = [d for d in (filters.published_to, filters.as_of) if d]
+    hi = date_key(min(hi_dates)) if hi_dates else 0
+    return lo, hi
+
+
+def _where(filters: Filters) -> dict | None:
+    clauses: list[dict] = []
+    if filters.doc_ids:
+        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    lo, hi = _key_range(filters)
+    if lo:
+        clauses.append({"published_key": {"$gte": lo}})
+    if hi:
+        clauses.append({"published_key": {"$lte": hi}})
+        clauses.append({"published_key": {"$gt": 0}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def as_filters(
+    doc_ids: Sequence[str] = (), published_from: object = None, published_to: object = None, as_of: object = None
+) -> Filters:
+    """Build `Filters` from loose values (strings or dates)."""
+    return Filters(
+        doc_ids=tuple(doc_ids),
+        published_from=parse_date(published_from),
+        published_to=parse_date(published_to),
+        as_of=parse_date(as_of),
+    )
+
+
+__all__ = ["MODES", "Retriever", "RetrievalSettings", "as_filters", "date"]
