@@ -99,3 +99,96 @@ def cmd_remove(args: argparse.Namespace, config: Config) -> int:
         return EXIT_OK
     print(f"rag: error: no document with id '{args.doc_id}' (see `rag list`)", file=sys.stderr)
     return EXIT_USAGE
+
+
+def _pipeline(config: Config):
+    from rag.pipeline import Pipeline
+
+    return Pipeline(config)
+
+
+def render_answer_text(answer, *, include_answer: bool = True) -> str:
+    """The answer with its [n] markers, then the sources list (for the terminal)."""
+    lines = [f"Verified answer: {answer.answer}" if include_answer else "", ""]
+    for notice in answer.notices:
+        lines.insert(0, f"note: {notice}")
+    if answer.citations:
+        lines.append("Sources:")
+        for c in answer.citations:
+            head = ", ".join(x for x in (c.title or c.doc_id, c.published, c.url) if x)
+            lines.append(f"  [{c.n}] {head}\n      “{' '.join(c.quote.split())}” (chars {c.start}-{c.end})")
+    elif answer.passages:
+        lines.append("Closest passages:")
+        for p in answer.passages[:3]:
+            lines.append(f"  [{p.n}] {p.title or p.doc_id} ({p.published or 'undated'}): {' '.join(p.text.split())[:160]}…")
+    t = answer.timings_ms
+    lines.append(f"({answer.backend}; retrieve {t.get('retrieve', 0):.0f} ms, first token {t.get('first_token', 0):.0f} ms, total {t.get('total', 0):.0f} ms)")
+    return "\n".join(lines)
+
+
+def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    from rag.retrieve import as_filters
+    from rag.types import Answer
+
+    filters = as_filters(doc_ids=args.doc, as_of=args.as_of)
+    if args.as_of and filters.as_of is None:
+        print(f"rag: error: --as-of '{args.as_of}' is not a date (use YYYY-MM-DD)", file=sys.stderr)
+        return EXIT_USAGE
+    pipeline = _pipeline(config)
+    if args.json:
+        answer = pipeline.ask(args.question, filters=filters)
+        for notice in answer.notices:
+            print(f"note: {notice}", file=sys.stderr)
+        print_json(answer.to_json())
+        return EXIT_OK
+    streamed = ""
+    for event in pipeline.stream(args.question, filters=filters):
+        if isinstance(event, Answer):
+            shown = event.answer.strip() == streamed.strip()
+            print("\n" if streamed else "", end="")
+            print(render_answer_text(event, include_answer=not shown))
+        elif isinstance(event, str):
+            streamed += event
+            print(event, end="", flush=True)
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    pipeline = _pipeline(config)
+    history: list[tuple[str, str]] = []
+    print("Ask about the articles; empty line or Ctrl-D to quit, /new to start over.")
+    while True:
+        try:
+            question = input("\n> ").strip()
+        except EOFError:
+            return EXIT_OK
+        if not question:
+            return EXIT_OK
+        if question == "/new":
+            history.clear()
+            continue
+        answer = pipeline.ask(question, history=history)
+        print(render_answer_text(answer).lstrip("\n").replace("Verified answer: ", "", 1))
+        history.append((question, answer.answer))
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from ui.app import serve
+
+    serve(config, share=args.share, seed_dir=args.seed_if_empty)
+    return EXIT_OK
+
+
+def cmd_model(args: argparse.Namespace, config: Config) -> int:
+    from rag.backends.model_files import prepare_model_command, resolve_model_path
+
+    if args.action == "prepare":
+        return prepare_model_command(config)
+    print(resolve_model_path(config))
+    return EXIT_OK
+
+
+def cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    from rag.evaluate import run_eval_command
+
+    return run_eval_command(args, config)

@@ -95,3 +95,11 @@ class Answer:
             "notices": list(self.notices),
             "standalone_question": self.standalone_question,
         }
+
+
+@dataclass(frozen=True)
+class Retrieved:
+    """Stream event: the passages are known; the generator has not started yet."""
+
+    passages: list[Passage]
+    standalone_question: str = ""

@@ -1,0 +1,96 @@
+"""`rag eval --compare RUN_A RUN_B`: metric deltas and the questions whose outcome changed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from evals.outcome import choice_correct, outcome
+from evals.records import EvalRecord, by_id, read_records
+from evals.scoring import LATENCY_METRICS, QUALITY_METRICS, Metrics
+from rag.errors import RagError
+
+
+class RunNotFoundError(RagError):
+    """A run directory lacks the metrics.json / results.jsonl the runner writes."""
+
+
+def load_run(run_dir: Path) -> tuple[Metrics, list[EvalRecord]]:
+    """The metrics and records of a finished run directory."""
+    metrics_path, results_path = run_dir / "metrics.json", run_dir / "results.jsonl"
+    for path in (metrics_path, results_path):
+        if not path.is_file():
+            raise RunNotFoundError(f"{run_dir} is not an evaluation run: {path.name} is missing")
+    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
+    return metrics, read_records(results_path)
+
+
+def compare_runs(run_a: Path, run_b: Path) -> str:
+    """A Markdown report: one row per metric (A, B, B - A) and the questions that changed."""
+    metrics_a, records_a = load_run(Path(run_a))
+    metrics_b, records_b = load_run(Path(run_b))
+    lines = [f"# Comparison: A = `{run_a}`, B = `{run_b}`", ""]
+    lines += _metric_table(metrics_a, metrics_b)
+    lines += ["", "## Questions that changed", ""]
+    lines += _changed_questions(by_id(records_a), by_id(records_b))
+    return "\n".join(lines) + "\n"
+
+
+def _metric_table(a: Metrics, b: Metrics) -> list[str]:
+    rows = ["| metric | A | B | B - A | |", "|---|---:|---:|---:|---|"]
+    for name in (*QUALITY_METRICS, *LATENCY_METRICS, "n_questions", "n_errors"):
+        va, vb = a.get(name), b.get(name)
+        if va is None and vb is None:
+            continue
+        verdict = "" if name == "n_questions" else _verdict(va, vb, name not in QUALITY_METRICS)
+        rows.append(
+            f"| {name} | {_fmt(name, va)} | {_fmt(name, vb)} | {_delta(name, va, vb)} | {verdict} |"
+        )
+    return rows
+
+
+def _changed_questions(a: dict[str, EvalRecord], b: dict[str, EvalRecord]) -> list[str]:
+    rows = ["| id | question | A | B |", "|---|---|---|---|"]
+    for qid in sorted(a.keys() & b.keys()):
+        state_a, state_b = _state(a[qid]), _state(b[qid])
+        if state_a != state_b:
+            rows.append(f"| {qid} | {_cell(a[qid].item.question)} | {state_a} | {state_b} |")
+    lines = rows if len(rows) > 2 else ["No question changed outcome."]
+    for label, only in (("A", a.keys() - b.keys()), ("B", b.keys() - a.keys())):
+        if only:
+            lines += ["", f"Only in run {label}: " + ", ".join(sorted(only))]
+    return lines
+
+
+def _state(record: EvalRecord) -> str:
+    state = outcome(record).value
+    picked = choice_correct(record)
+    if picked is not None:
+        state += f", choice {'right' if picked else 'wrong'}"
+    return state
+
+
+def _fmt(name: str, value: float | int | None) -> str:
+    if value is None:
+        return "–"
+    if name in LATENCY_METRICS:
+        return f"{value:.0f} ms"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def _delta(name: str, a: float | int | None, b: float | int | None) -> str:
+    if a is None or b is None:
+        return "–"
+    if name in LATENCY_METRICS:
+        return f"{b - a:+.0f} ms"
+    return f"{b - a:+.3f}" if isinstance(a, float) or isinstance(b, float) else f"{b - a:+d}"
+
+
+def _verdict(a: float | int | None, b: float | int | None, lower_is_better: bool) -> str:
+    if a is None or b is None or a == b:
+        return ""
+    return "better" if (b < a) == lower_is_better else "worse"
+
+
+def _cell(text: str) -> str:
+    return " ".join(text.split()).replace("|", "\\|")

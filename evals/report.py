@@ -1,0 +1,264 @@
+"""The run report: report.md and a self-contained report.html, with matplotlib plots as PNGs."""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from evals.metrics.latency import timings
+from evals.outcome import Outcome, outcome, worst_first
+from evals.records import EvalRecord
+from evals.scoring import LATENCY_METRICS, QUALITY_METRICS, Metrics
+
+log = logging.getLogger(__name__)
+
+METRICS_PNG = "metrics.png"
+LATENCY_PNG = "latency.png"
+WORST_N = 15
+TOP_PASSAGES = 3
+PASSAGE_CHARS = 600
+
+DESCRIPTIONS = {
+    "hit@1": "a gold document (or evidence) in the top 1 passage",
+    "hit@5": "a gold document (or evidence) in the top 5 passages",
+    "hit@10": "a gold document (or evidence) in the top 10 passages",
+    "mrr@10": "mean 1/rank of the first relevant passage (top 10)",
+    "evidence_hit@1": "a gold evidence quote in the top 1 passage",
+    "evidence_hit@5": "a gold evidence quote in the top 5 passages",
+    "evidence_hit@10": "a gold evidence quote in the top 10 passages",
+    "evidence_mrr@10": "mean 1/rank of the first passage holding evidence",
+    "answer_em": "normalised answer equals a gold answer",
+    "answer_f1": "token F1 against the best gold answer",
+    "answer_contained": "a gold answer occurs in the answer",
+    "answered_with_verified_citation": "answered, correct (contained) and cited",
+    "mc_accuracy": "picked option is the gold option",
+    "citation_precision": "citations whose quote supports their sentence",
+    "citation_recall": "answer sentences with a supporting citation",
+    "refusal_precision": "refusals that were on unanswerable questions",
+    "refusal_recall": "unanswerable questions that were refused",
+    "refusal_f1": "harmonic mean of refusal precision and recall",
+}
+
+
+@dataclass(frozen=True)
+class _Report:
+    """Everything both renderings show, computed once."""
+
+    metrics: Metrics
+    run_info: Mapping[str, Any]
+    outcomes: Counter[str]
+    worst: list[EvalRecord]
+    plots: dict[str, Path]
+
+
+def write_report(
+    out_dir: Path,
+    metrics: Metrics,
+    records: Sequence[EvalRecord],
+    run_info: Mapping[str, Any] | None = None,
+) -> dict[str, Path]:
+    """Write the plots, report.md and report.html into `out_dir`; return their paths by name."""
+    out_dir = Path(out_dir)
+    plots = {}
+    if _plot_metrics(metrics, out_dir / METRICS_PNG):
+        plots["Metrics"] = out_dir / METRICS_PNG
+    if _plot_latency(records, out_dir / LATENCY_PNG):
+        plots["Latency"] = out_dir / LATENCY_PNG
+    report = _Report(
+        metrics=metrics,
+        run_info=run_info or {},
+        outcomes=Counter(outcome(r).value for r in records),
+        worst=worst_first(list(records))[:WORST_N],
+        plots=plots,
+    )
+    paths = {"report.md": out_dir / "report.md", "report.html": out_dir / "report.html"}
+    paths["report.md"].write_text(_markdown(report), encoding="utf-8")
+    paths["report.html"].write_text(_html(report), encoding="utf-8")
+    log.info("wrote the report to %s", paths["report.html"])
+    return {**paths, **{p.name: p for p in plots.values()}}
+
+
+# ---- plots -------------------------------------------------------------------------------
+
+
+def _plot_metrics(metrics: Metrics, path: Path) -> bool:
+    names = [m for m in QUALITY_METRICS if metrics.get(m) is not None]
+    if not names:
+        return False
+    values = [float(metrics[m]) for m in names]  # type: ignore[arg-type]
+    fig = Figure(figsize=(7, 0.32 * len(names) + 1.2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    ax.barh(names[::-1], values[::-1], color="#4472c4")
+    for y, value in enumerate(values[::-1]):
+        ax.text(min(value + 0.01, 0.9), y, f"{value:.2f}", va="center", fontsize=8)
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("score (0-1, higher is better)")
+    ax.tick_params(axis="y", labelsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+def _plot_latency(records: Sequence[EvalRecord], path: Path) -> bool:
+    totals = timings(records, "total")
+    if not totals:
+        return False
+    firsts = timings(records, "first_token")
+    fig = Figure(figsize=(7, 3.2))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot()
+    bins = min(30, max(5, len(totals) // 2))
+    ax.hist([t / 1000 for t in totals], bins=bins, alpha=0.7, label="total", color="#4472c4")
+    if firsts:
+        firsts_s = [t / 1000 for t in firsts]
+        ax.hist(firsts_s, bins=bins, alpha=0.6, label="first token", color="#ed7d31")
+    ax.set_xlabel("seconds")
+    ax.set_ylabel("questions")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    return True
+
+
+# ---- Markdown ----------------------------------------------------------------------------
+
+
+def _markdown(report: _Report) -> str:
+    m = report.metrics
+    lines = ["# Evaluation report", ""]
+    lines += [f"- {_md(str(k))}: {_md(str(v))}" for k, v in report.run_info.items()]
+    lines += ["", "## Metrics", "", "| metric | value | what it measures |", "|---|---:|---|"]
+    lines += [f"| {n} | {_fmt(m.get(n))} | {DESCRIPTIONS[n]} |" for n in QUALITY_METRICS]
+    lines += ["", "| latency | ms |", "|---|---:|"]
+    lines += [f"| {n} | {_fmt(m.get(n), 0)} |" for n in LATENCY_METRICS]
+    lines += ["", "## Outcomes", "", "| outcome | questions |", "|---|---:|"]
+    lines += [f"| {o.value} | {report.outcomes.get(o.value, 0)} |" for o in Outcome]
+    for title, path in report.plots.items():
+        lines += ["", f"![{title}]({path.name})"]
+    lines += ["", f"## Worst questions ({len(report.worst)})", ""]
+    if not report.worst:
+        lines.append("No question failed.")
+    for record in report.worst:
+        lines += _md_question(record)
+    return "\n".join(lines) + "\n"
+
+
+def _md_question(record: EvalRecord) -> list[str]:
+    item = record.item
+    lines = [f"### {_md(item.id)}: {outcome(record).value}", ""]
+    lines += [f"**Question:** {_md(item.question)}", ""]
+    lines.append(f"**Gold answers:** {_md(' / '.join(item.answers)) or '(unanswerable)'}")
+    if item.choices:
+        lines += ["", f"**Choices:** {_md(' / '.join(item.choices))}; **picked:** {_md(str(record.choice))}"]
+    lines.append("")
+    if record.error:
+        return lines + [f"**Error:** `{_md(record.error)}`", ""]
+    refused = " (refused)" if record.refused else ""
+    lines += [f"**System answer{refused}:**", "", _md_quote(str(record.answer.get("answer", ""))), ""]
+    for p in record.passages[:TOP_PASSAGES]:
+        head = f"[{p.get('n')}] {p.get('doc_id')} {p.get('title') or ''} (score {_fmt(p.get('score'))})"
+        lines += [f"- {_md(head)}", "", _md_quote(_clip(str(p.get("text", ""))), indent="  "), ""]
+    return lines
+
+
+def _md(text: str) -> str:
+    """Escape article/model text so Markdown renderers show it literally."""
+    text = html.escape(" ".join(text.split()), quote=False)
+    for ch in "\\`*_|[]#":
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def _md_quote(text: str, indent: str = "") -> str:
+    return f"{indent}> {_md(text) or '(empty)'}"
+
+
+# ---- HTML --------------------------------------------------------------------------------
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ccc;padding:.25rem .6rem}
+td.num{text-align:right}.q{border-left:4px solid #c00;padding-left:1rem;margin:1.5rem 0}
+blockquote{background:#f6f6f6;margin:.4rem 0;padding:.4rem .8rem}img{max-width:100%}
+"""
+
+
+def _html(report: _Report) -> str:
+    m = report.metrics
+    e = html.escape
+    parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Evaluation report</title>"]
+    parts += [f"<style>{_CSS}</style></head><body><h1>Evaluation report</h1><ul>"]
+    parts += [f"<li>{e(str(k))}: {e(str(v))}</li>" for k, v in report.run_info.items()]
+    parts.append("</ul><h2>Metrics</h2><table>")
+    parts.append("<tr><th>metric</th><th>value</th><th>what it measures</th></tr>")
+    parts += [
+        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n))}</td><td>{e(DESCRIPTIONS[n])}</td></tr>"
+        for n in QUALITY_METRICS
+    ]
+    parts += ["</table><table><tr><th>latency</th><th>ms</th></tr>"]
+    parts += [
+        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n), 0)}</td></tr>" for n in LATENCY_METRICS
+    ]
+    parts += ["</table><h2>Outcomes</h2><table><tr><th>outcome</th><th>questions</th></tr>"]
+    parts += [
+        f"<tr><td>{e(o.value)}</td><td class=num>{report.outcomes.get(o.value, 0)}</td></tr>"
+        for o in Outcome
+    ]
+    parts.append("</table>")
+    for title, path in report.plots.items():
+        data = base64.b64encode(path.read_bytes()).decode("ascii")
+        parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='data:image/png;base64,{data}'>")
+    parts.append(f"<h2>Worst questions ({len(report.worst)})</h2>")
+    if not report.worst:
+        parts.append("<p>No question failed.</p>")
+    parts += [_html_question(r) for r in report.worst]
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def _html_question(record: EvalRecord) -> str:
+    e = html.escape
+    item = record.item
+    parts = [f"<div class=q><h3>{e(item.id)}: {e(outcome(record).value)}</h3>"]
+    parts.append(f"<p><b>Question:</b> {e(item.question)}</p>")
+    parts.append(f"<p><b>Gold answers:</b> {e(' / '.join(item.answers)) or '(unanswerable)'}</p>")
+    if item.choices:
+        choices = e(" / ".join(item.choices))
+        parts.append(f"<p><b>Choices:</b> {choices}; <b>picked:</b> {e(str(record.choice))}</p>")
+    if record.error:
+        parts.append(f"<p><b>Error:</b> <code>{e(record.error)}</code></p></div>")
+        return "\n".join(parts)
+    refused = " (refused)" if record.refused else ""
+    answer = e(str(record.answer.get("answer", "")))
+    parts.append(f"<p><b>System answer{refused}:</b></p><blockquote>{answer}</blockquote>")
+    for p in record.passages[:TOP_PASSAGES]:
+        head = f"[{p.get('n')}] {p.get('doc_id')} {p.get('title') or ''} (score {_fmt(p.get('score'))})"
+        parts.append(f"<p>{e(head)}</p><blockquote>{e(_clip(str(p.get('text', ''))))}</blockquote>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+# ---- shared ------------------------------------------------------------------------------
+
+
+def _fmt(value: Any, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return html.escape(str(value))
+
+
+def _clip(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= PASSAGE_CHARS else text[:PASSAGE_CHARS].rstrip() + " …"

@@ -1,0 +1,126 @@
+"""Extractive answering: pick the sentences of the passages that best answer the question.
+
+Deterministic and fast; also the evidence the LLM back ends are given and fall back on.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rag.sentences import content_words, split_sentences
+from rag.types import Passage
+
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_DIGITS = re.compile(r"\d")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One sentence of a passage, scored against the question (offsets in the passage text)."""
+
+    passage: Passage
+    text: str
+    start: int
+    end: int
+    score: float
+    coverage: float  # IDF-weighted share of the question's content words found in the sentence
+
+
+def rank_sentences(question: str, passages: Sequence[Passage]) -> list[Evidence]:
+    """Every sentence of `passages`, best first."""
+    q_words = set(content_words(question, drop_question_words=True))
+    candidates = [(p, s, set(content_words(s.text))) for p in passages for s in split_sentences(p.text)]
+    if not candidates or not q_words:
+        return []
+    df: dict[str, int] = {}
+    for _, _, words in candidates:
+        for w in words & q_words:
+            df[w] = df.get(w, 0) + 1
+    n = len(candidates)
+    idf = {w: math.log(1.0 + n / (1 + df.get(w, 0))) for w in q_words}
+    total = sum(idf.values())
+    wants = _answer_type(question)
+    ranked = []
+    for rank, (passage, sentence, words) in enumerate(candidates):
+        overlap = q_words & words
+        coverage = sum(idf[w] for w in overlap) / total
+        novelty = len(words - q_words)
+        score = coverage + _type_bonus(wants, sentence.text, q_words) + 0.05 * passage.relevance
+        score -= 0.02 * (passage.n - 1)
+        if novelty == 0:
+            score -= 0.3  # a sentence that only repeats the question answers nothing
+        ranked.append(Evidence(passage, sentence.text, sentence.start, sentence.end, score, coverage))
+    ranked.sort(key=lambda e: -e.score)
+    return ranked
+
+
+def _answer_type(question: str) -> str:
+    q = question.lower()
+    if re.search(r"\bhow (many|much|long|old|big|large)\b|\bnumber of\b|\bpercent", q):
+        return "number"
+    if re.search(r"\bwhen\b|\bwhat (year|date|day|month)\b", q):
+        return "date"
+    if re.search(r"\bwho(m|se)?\b|\bwhich (person|official|leader|minister|president|spokes)", q):
+        return "person"
+    if re.search(r"\bwhere\b|\bwhich (country|city|countries|place)\b", q):
+        return "place"
+    return "other"
+
+
+def _type_bonus(wants: str, sentence: str, q_words: set[str]) -> float:
+    if wants in ("number", "date") and _DIGITS.search(sentence):
+        return 0.15
+    if wants in ("person", "place"):
+        names = {w for w in (m.lower() for m in _CAPITALISED.findall(sentence)) if w not in q_words}
+        return 0.1 if names else 0.0
+    return 0.0
+
+
+def extractive_answer(evidence: Sequence[Evidence], *, max_sentences: int = 2) -> str:
+    """The best sentence (and a close second from elsewhere), each ending with its [n]."""
+    if not evidence:
+        return ""
+    best = evidence[0]
+    chosen = [best]
+    for other in evidence[1:6]:
+        if len(chosen) >= max_sentences:
+            break
+        if other.score >= 0.85 * best.score and other.coverage >= 0.5 and _different(other, chosen):
+            chosen.append(other)
+    return " ".join(_cite(e) for e in chosen)
+
+
+def _different(candidate: Evidence, chosen: Sequence[Evidence]) -> bool:
+    words = set(content_words(candidate.text))
+    for e in chosen:
+        other = set(content_words(e.text))
+        if words and len(words & other) / len(words) > 0.6:
+            return False
+    return True
+
+
+def _cite(e: Evidence) -> str:
+    text = " ".join(e.text.split())
+    if text and text[-1] in ".!?":
+        return f"{text[:-1]} [{e.passage.n}]{text[-1]}"
+    return f"{text} [{e.passage.n}]"
+
+
+def compact_context(evidence: Sequence[Evidence], *, sentences: int = 5, max_chars: int = 1100) -> list[tuple[int, str, str, str]]:
+    """The few best sentences grouped by passage, in document order: what an LLM gets to read."""
+    picked: dict[int, list[Evidence]] = {}
+    used = 0
+    for e in evidence:
+        if sum(len(v) for v in picked.values()) >= sentences or used + len(e.text) > max_chars:
+            break
+        picked.setdefault(e.passage.n, []).append(e)
+        used += len(e.text)
+    rows = []
+    for n in sorted(picked):
+        items = sorted(picked[n], key=lambda e: e.start)
+        p = items[0].passage
+        rows.append((n, p.title, p.published, " ".join(e.text for e in items)))
+    return rows

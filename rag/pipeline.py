@@ -1,0 +1,229 @@
+"""Question -> cited answer: condense, retrieve, generate, verify every citation."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Sequence
+
+from index.library import Library, open_library
+from rag.backends.base import Generator
+from rag.citations import answer_sentences, is_refusal, verify_sentence
+from rag.condense import condense
+from rag.config import BACKENDS, Config
+from rag.errors import BackendUnavailable, ConfigError
+from rag.extractive import Evidence, compact_context, extractive_answer, rank_sentences
+from rag.prompts import ANSWER, REFUSAL, format_passages
+from rag.retrieve import Retriever
+from rag.sentences import content_words
+from rag.types import Answer, Citation, Filters, Passage, Retrieved
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+# Extractive evidence must cover this share of the question's words to stand as an answer.
+MIN_EVIDENCE_COVERAGE = 0.5
+
+StreamEvent = Retrieved | str | Answer
+
+
+class Pipeline:
+    """Holds the index, the retriever and the generators; thread-safe for concurrent questions."""
+
+    def __init__(
+        self,
+        config: Config,
+        library: Library | None = None,
+        generator: Generator | None = None,
+        retriever: Retriever | None = None,
+    ) -> None:
+        self.config = config
+        self.library = library or open_library(config.index)
+        self.retriever = retriever or Retriever(self.library)
+        self._generators: dict[str, Generator] = {}
+        if generator is not None:
+            self._generators[config.backend] = generator
+        self._lock = threading.Lock()
+
+    # ---- public ------------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        filters: Filters | None = None,
+        k: int | None = None,
+        backend: str | None = None,
+    ) -> Answer:
+        """Answer one question; the same as consuming `stream` to its end."""
+        final: Answer | None = None
+        for event in self.stream(question, history, filters, k, backend):
+            if isinstance(event, Answer):
+                final = event
+        assert final is not None
+        return final
+
+    def stream(
+        self,
+        question: str,
+        history: Sequence[tuple[str, str]] = (),
+        filters: Filters | None = None,
+        k: int | None = None,
+        backend: str | None = None,
+    ) -> Iterator[StreamEvent]:
+        """Yield `Retrieved`, then text pieces, then the final verified `Answer`."""
+        started = time.perf_counter()
+        backend = backend or self.config.backend
+        if backend not in BACKENDS:
+            raise ConfigError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
+        k = k or self.config.k
+        if not 1 <= k <= 50:
+            raise ConfigError("k must be between 1 and 50")
+        notices: list[str] = []
+        cleaned = " ".join((question or "").split())
+        problem = _question_problem(cleaned)
+        if problem:
+            yield _refusal(question, problem, [], backend, {"retrieve": 0.0, "first_token": 0.0, "total": 0.0}, notices)
+            return
+        if len(cleaned) > MAX_QUESTION_CHARS:
+            cleaned = cleaned[:MAX_QUESTION_CHARS]
+            notices.append(f"The question was shortened to its first {MAX_QUESTION_CHARS} characters.")
+
+        generator, notice = self._generator_or_none(backend)
+        if notice:
+            notices.append(notice)
+        standalone = self._condense(cleaned, history, generator, notices)
+        passages = self.retriever.retrieve(standalone, k, filters)
+        timings = {"retrieve": _ms(started)}
+        yield Retrieved(passages, standalone)
+
+        evidence = rank_sentences(standalone, passages)
+        if not passages or max(p.relevance for p in passages) < self.config.refusal_threshold:
+            timings.update(first_token=_ms(started), total=_ms(started))
+            yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
+            return
+
+        used_backend = backend if generator is not None else "extractive"
+        text = ""
+        if generator is not None:
+            try:
+                for piece in generator.stream(
+                    ANSWER.render(passages=format_passages(compact_context(evidence)), question=standalone),
+                    max_tokens=self.config.max_answer_tokens,
+                ):
+                    if not text:
+                        timings["first_token"] = _ms(started)
+                    text += piece
+                    yield piece
+            except BackendUnavailable as exc:
+                notices.append(f"{exc} Answered extractively instead.")
+                used_backend, text = "extractive", ""
+        if used_backend == "extractive":
+            text = extractive_answer(evidence) if _strong(evidence) else REFUSAL
+            timings["first_token"] = _ms(started)
+            yield text
+        answer = self._finish(question, standalone, text, passages, evidence, used_backend, notices)
+        timings["total"] = _ms(started)
+        timings.setdefault("first_token", timings["total"])
+        answer.timings_ms = timings
+        yield answer
+
+    # ---- steps -------------------------------------------------------------------------------
+    def generator(self, backend: str) -> Generator:
+        """The generator for `backend`, created once (loading a local model is slow)."""
+        with self._lock:
+            if backend not in self._generators:
+                from rag.backends import make_generator
+
+                self._generators[backend] = make_generator(backend, self.config)
+            return self._generators[backend]
+
+    def _generator_or_none(self, backend: str) -> tuple[Generator | None, str]:
+        if backend == "extractive":
+            return None, ""
+        try:
+            return self.generator(backend), ""
+        except BackendUnavailable as exc:
+            return None, f"{exc} Answered extractively instead."
+
+    def _condense(self, question: str, history, generator, notices: list[str]) -> str:
+        try:
+            return condense(question, history, generator)
+        except BackendUnavailable as exc:
+            notices.append(f"Could not rewrite the follow-up question ({exc}).")
+            return condense(question, history, None)
+
+    def _finish(self, question, standalone, text, passages, evidence, backend, notices) -> Answer:
+        """Verify every sentence's citations; fall back to the evidence or refuse."""
+        sentences, citations, dropped = _verify(text, passages)
+        if dropped:
+            notices.append(f"Removed {dropped} citation(s) or sentence(s) the passages do not support.")
+        if not citations and backend != "extractive" and _strong(evidence) and not is_refusal(text):
+            # The model cited nothing usable: answer from the verified evidence instead.
+            sentences, citations, _ = _verify(extractive_answer(evidence), passages)
+            notices.append("The generated answer had no supported citation; showing the best supporting sentences.")
+            backend = f"{backend}+extractive"
+        if not citations:
+            return _refusal(question, REFUSAL, passages, backend, {}, notices, standalone)
+        return Answer(
+            question=question,
+            answer=" ".join(sentences),
+            refused=False,
+            citations=citations,
+            passages=passages,
+            backend=backend,
+            notices=notices,
+            standalone_question=standalone,
+        )
+
+
+def _verify(text: str, passages: Sequence[Passage]) -> tuple[list[str], list[Citation], int]:
+    """Keep the sentences with at least one supported citation."""
+    kept: list[str] = []
+    citations: list[Citation] = []
+    dropped = 0
+    if is_refusal(text):
+        return kept, citations, 0
+    for sentence in answer_sentences(text):
+        verified = verify_sentence(sentence, passages)
+        dropped += len(verified.dropped)
+        if verified.citations:
+            kept.append(verified.text)
+            citations.extend(c for c in verified.citations if c not in citations)
+        elif content_words(sentence):
+            dropped += 1
+    return kept, citations, dropped
+
+
+def _strong(evidence: Sequence[Evidence]) -> bool:
+    return bool(evidence) and evidence[0].coverage >= MIN_EVIDENCE_COVERAGE
+
+
+def _question_problem(question: str) -> str:
+    if not question:
+        return "Please type a question."
+    if not content_words(question):
+        return "Please ask a question in words; this one has none I can search for."
+    return ""
+
+
+def _refusal(question, text, passages, backend, timings, notices, standalone="") -> Answer:
+    closest = "" if not passages else " The closest passages are listed as sources."
+    return Answer(
+        question=question,
+        answer=text + closest,
+        refused=True,
+        citations=[],
+        passages=list(passages),
+        backend=backend,
+        timings_ms=dict(timings),
+        notices=list(notices),
+        standalone_question=standalone,
+    )
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+__all__ = ["Pipeline", "StreamEvent"]

@@ -1,0 +1,67 @@
+"""Sentences with character offsets, and the content words used to compare them."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from index.lexical import STOPWORDS
+
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
+# or at a blank line; "U.S." style abbreviations are kept together by requiring a following capital/quote/digit.
+_BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘'(\[A-Z0-9À-Ý])|\n\s*\n")
+_WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
+QUESTION_WORDS = frozenset("what which who whom whose when where why how many much does did do is are was were".split())
+
+
+@dataclass(frozen=True)
+class Sentence:
+    text: str
+    start: int  # offsets in the string that was split
+    end: int
+
+
+def split_sentences(text: str) -> list[Sentence]:
+    """Split `text` into sentences; `text[s.start:s.end] == s.text` for each."""
+    out: list[Sentence] = []
+    cursor = 0
+    for match in _BOUNDARY.finditer(text):
+        _append(out, text, cursor, match.start())
+        cursor = match.end()
+    _append(out, text, cursor, len(text))
+    return out
+
+
+def _append(out: list[Sentence], text: str, start: int, end: int) -> None:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end > start:
+        out.append(Sentence(text[start:end], start, end))
+
+
+def stem(word: str) -> str:
+    """A deliberately light stemmer: enough to match 'troops'/'troop', 'warned'/'warns'."""
+    word = word.lower().replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix in ("ing", "ed", "es", "s"):
+        if len(word) > len(suffix) + 3 and word.endswith(suffix):
+            return word[: -len(suffix)]
+    return word
+
+
+def content_words(text: str, *, drop_question_words: bool = False) -> list[str]:
+    """Stemmed words that carry meaning (no stop words), in order."""
+    words = []
+    for raw in _WORD.findall(text):
+        low = raw.lower()
+        if low in STOPWORDS or (drop_question_words and low in QUESTION_WORDS):
+            continue
+        words.append(stem(low))
+    return words
+
+
+def numbers_in(text: str) -> set[str]:
+    return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}
