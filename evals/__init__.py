@@ -1,0 +1,1 @@
+"""Measures the system: gold question sets, metrics, the runner and its report."""

@@ -65,7 +65,7 @@ def parse_date(value: str) -> dt.date:
 
 
 def item_from_json(data: Mapping[str, Any]) -> GoldItem:
-    """Build a validated `GoldItem` from one decoded gold line; raises ValueError with the reason."""
+    """Build a validated `GoldItem` from one decoded gold line; ValueError says what is wrong."""
     item_id = data.get("id")
     if not isinstance(item_id, str) or not item_id.strip():
         raise ValueError("'id' must be a non-empty string")
@@ -99,7 +99,7 @@ def item_from_json(data: Mapping[str, Any]) -> GoldItem:
 
 
 def load_gold(path: str | Path) -> list[GoldItem]:
-    """Read a gold set from `.jsonl` or `.jsonl.gz`; blank lines are skipped, unknown fields ignored."""
+    """Read a `.jsonl` or `.jsonl.gz` gold set; blank lines skipped, unknown fields ignored."""
     path = Path(path)
     items: list[GoldItem] = []
     first_line: dict[str, int] = {}

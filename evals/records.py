@@ -16,7 +16,7 @@ RECORD_KEYS = ("id", "choice", "error", "gold")
 
 @dataclass(frozen=True)
 class EvalRecord:
-    """The gold item, the Answer JSON the pipeline returned (`{}` on error) and the picked choice."""
+    """A gold item, the Answer JSON returned for it (`{}` on error) and the picked choice."""
 
     item: GoldItem
     answer: Mapping[str, Any] = field(default_factory=dict)
@@ -67,7 +67,7 @@ class EvalRecord:
 
 
 def append_record(path: Path, record: EvalRecord) -> None:
-    """Append one line to results.jsonl (written as we go, so an interrupted run keeps its lines)."""
+    """Append one results.jsonl line; written as we go, so an interrupted run keeps its lines."""
     with path.open("a", encoding="utf-8") as handle:
         handle.write(json.dumps(record.to_json(), ensure_ascii=False) + "\n")
 

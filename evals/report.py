@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -100,7 +101,10 @@ def _plot_metrics(metrics: Metrics, path: Path) -> bool:
     ax = fig.add_subplot()
     ax.barh(names[::-1], values[::-1], color="#4472c4")
     for y, value in enumerate(values[::-1]):
-        ax.text(min(value + 0.01, 0.9), y, f"{value:.2f}", va="center", fontsize=8)
+        inside = value > 0.85  # no room to the right of the bar: label it inside, in white
+        x, color = (value - 0.01, "white") if inside else (value + 0.01, "black")
+        ax.text(x, y, f"{value:.2f}", va="center", ha="right" if inside else "left",
+                fontsize=8, color=color)
     ax.set_xlim(0, 1)
     ax.set_xlabel("score (0-1, higher is better)")
     ax.tick_params(axis="y", labelsize=8)
@@ -110,18 +114,20 @@ def _plot_metrics(metrics: Metrics, path: Path) -> bool:
 
 
 def _plot_latency(records: Sequence[EvalRecord], path: Path) -> bool:
-    totals = timings(records, "total")
-    if not totals:
+    series = {
+        "total": [t / 1000 for t in timings(records, "total")],
+        "first token": [t / 1000 for t in timings(records, "first_token")],
+    }
+    if not series["total"]:
         return False
-    firsts = timings(records, "first_token")
+    everything = series["total"] + series["first token"]
+    bins = np.histogram_bin_edges(everything, bins=min(30, max(5, len(everything) // 3)))
     fig = Figure(figsize=(7, 3.2))
     FigureCanvasAgg(fig)
     ax = fig.add_subplot()
-    bins = min(30, max(5, len(totals) // 2))
-    ax.hist([t / 1000 for t in totals], bins=bins, alpha=0.7, label="total", color="#4472c4")
-    if firsts:
-        firsts_s = [t / 1000 for t in firsts]
-        ax.hist(firsts_s, bins=bins, alpha=0.6, label="first token", color="#ed7d31")
+    for (label, values), color in zip(series.items(), ("#4472c4", "#ed7d31")):
+        if values:
+            ax.hist(values, bins=bins, alpha=0.7, label=label, color=color)
     ax.set_xlabel("seconds")
     ax.set_ylabel("questions")
     ax.legend()
@@ -159,14 +165,16 @@ def _md_question(record: EvalRecord) -> list[str]:
     lines += [f"**Question:** {_md(item.question)}", ""]
     lines.append(f"**Gold answers:** {_md(' / '.join(item.answers)) or '(unanswerable)'}")
     if item.choices:
-        lines += ["", f"**Choices:** {_md(' / '.join(item.choices))}; **picked:** {_md(str(record.choice))}"]
+        choices = _md(" / ".join(item.choices))
+        lines += ["", f"**Choices:** {choices}; **picked:** {_md(str(record.choice))}"]
     lines.append("")
     if record.error:
-        return lines + [f"**Error:** `{_md(record.error)}`", ""]
+        return lines + [f"**Error:** {_md(record.error)}", ""]
     refused = " (refused)" if record.refused else ""
-    lines += [f"**System answer{refused}:**", "", _md_quote(str(record.answer.get("answer", ""))), ""]
+    answer = str(record.answer.get("answer", ""))
+    lines += [f"**System answer{refused}:**", "", _md_quote(answer), ""]
     for p in record.passages[:TOP_PASSAGES]:
-        head = f"[{p.get('n')}] {p.get('doc_id')} {p.get('title') or ''} (score {_fmt(p.get('score'))})"
+        head = _passage_heading(p)
         lines += [f"- {_md(head)}", "", _md_quote(_clip(str(p.get("text", ""))), indent="  "), ""]
     return lines
 
@@ -217,7 +225,8 @@ def _html(report: _Report) -> str:
     parts.append("</table>")
     for title, path in report.plots.items():
         data = base64.b64encode(path.read_bytes()).decode("ascii")
-        parts.append(f"<h2>{e(title)}</h2><img alt='{e(title)}' src='data:image/png;base64,{data}'>")
+        img = f"<img alt='{e(title)}' src='data:image/png;base64,{data}'>"
+        parts.append(f"<h2>{e(title)}</h2>{img}")
     parts.append(f"<h2>Worst questions ({len(report.worst)})</h2>")
     if not report.worst:
         parts.append("<p>No question failed.</p>")
@@ -242,7 +251,7 @@ def _html_question(record: EvalRecord) -> str:
     answer = e(str(record.answer.get("answer", "")))
     parts.append(f"<p><b>System answer{refused}:</b></p><blockquote>{answer}</blockquote>")
     for p in record.passages[:TOP_PASSAGES]:
-        head = f"[{p.get('n')}] {p.get('doc_id')} {p.get('title') or ''} (score {_fmt(p.get('score'))})"
+        head = _passage_heading(p)
         parts.append(f"<p>{e(head)}</p><blockquote>{e(_clip(str(p.get('text', ''))))}</blockquote>")
     parts.append("</div>")
     return "\n".join(parts)
@@ -257,6 +266,11 @@ def _fmt(value: Any, digits: int = 3) -> str:
     if isinstance(value, float):
         return f"{value:.{digits}f}"
     return html.escape(str(value))
+
+
+def _passage_heading(p: Mapping[str, Any]) -> str:
+    title = p.get("title") or ""
+    return f"[{p.get('n')}] {p.get('doc_id')} {title} (score {_fmt(p.get('score'))})"
 
 
 def _clip(text: str) -> str:

@@ -65,7 +65,8 @@ def run_eval(
     }
     _write_json(out_dir / "run.json", run_info)
     write_report(out_dir, metrics, records, run_info)
-    log.info("evaluated %d questions (%d errors) into %s", len(records), metrics["n_errors"], out_dir)
+    n_errors = metrics["n_errors"]
+    log.info("evaluated %d questions (%s errors) into %s", len(records), n_errors, out_dir)
     return metrics
 
 
@@ -85,4 +86,4 @@ def _ask_one(item: GoldItem, ask: AskFn) -> EvalRecord:
 
 
 def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")

@@ -57,7 +57,7 @@ COUNTS = (
 
 
 def answered_with_verified_citation(records: Sequence[EvalRecord]) -> float | None:
-    """Answerable questions answered (not refused), with a gold answer in the text and >= 1 citation."""
+    """Share of answerable questions answered, with a gold answer in the text and >= 1 citation."""
     answerable = [r for r in records if r.item.answerable]
     if not answerable:
         return None

@@ -41,13 +41,15 @@ def markers_in(text: str) -> list[int]:
 
 
 def answer_sentences(answer: str) -> list[str]:
-    """Split an answer into sentences, keeping markers that trail a period with their sentence."""
+    """Split an answer into sentences; markers that trail a period stay with their sentence."""
     sentences: list[str] = []
     for s in split_sentences(answer):
-        text = s.text
-        if sentences and MARKER.fullmatch(" " + text.strip()):
-            sentences[-1] = sentences[-1] + " " + text.strip()
-        else:
+        text = s.text.strip()
+        leading = re.match(r"(\s*\[\d+(?:\s*,\s*\d+)*\])+", text)
+        if leading and sentences:
+            sentences[-1] = f"{sentences[-1]} {leading.group(0).strip()}"
+            text = text[leading.end():].strip()
+        if text:
             sentences.append(text)
     return sentences
 

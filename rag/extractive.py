@@ -29,9 +29,14 @@ class Evidence:
     coverage: float  # IDF-weighted share of the question's content words found in the sentence
 
 
-def rank_sentences(question: str, passages: Sequence[Passage]) -> list[Evidence]:
-    """Every sentence of `passages`, best first."""
+def rank_sentences(question: str, passages: Sequence[Passage], context: str = "") -> list[Evidence]:
+    """Every sentence of `passages`, best first.
+
+    `context` (e.g. the standalone rewrite of a follow-up) adds words that count for less than
+    the question's own; coverage is measured on the question's own words only.
+    """
     q_words = set(content_words(question, drop_question_words=True))
+    c_words = set(content_words(context, drop_question_words=True)) - q_words
     candidates = [(p, s, set(content_words(s.text))) for p in passages for s in split_sentences(p.text)]
     if not candidates or not q_words:
         return []
@@ -49,6 +54,8 @@ def rank_sentences(question: str, passages: Sequence[Passage]) -> list[Evidence]
         coverage = sum(idf[w] for w in overlap) / total
         novelty = len(words - q_words)
         score = coverage + _type_bonus(wants, sentence.text, q_words) + 0.05 * passage.relevance
+        if c_words:
+            score += 0.3 * len(words & c_words) / len(c_words)
         score -= 0.02 * (passage.n - 1)
         if novelty == 0:
             score -= 0.3  # a sentence that only repeats the question answers nothing

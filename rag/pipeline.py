@@ -97,7 +97,8 @@ class Pipeline:
         timings = {"retrieve": _ms(started)}
         yield Retrieved(passages, standalone)
 
-        evidence = rank_sentences(standalone, passages)
+        # After condensing, the user's own words lead and the rewrite's extra words help.
+        evidence = rank_sentences(cleaned, passages, context=standalone if standalone != cleaned else "")
         if not passages or max(p.relevance for p in passages) < self.config.refusal_threshold:
             timings.update(first_token=_ms(started), total=_ms(started))
             yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)

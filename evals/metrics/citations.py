@@ -94,8 +94,9 @@ def check_answer(answer: Mapping[str, Any], threshold: float = SUPPORT_THRESHOLD
         by_n.setdefault(citation.get("n"), []).append(citation)
 
     def attached_ok(claim: str, n: int) -> bool:
+        passage = passages.get(n)
         return any(
-            quote_in_passage(c, passages.get(n)) and supports(claim, str(c.get("quote", "")), threshold)
+            quote_in_passage(c, passage) and supports(claim, str(c.get("quote", "")), threshold)
             for c in by_n.get(n, [])
         )
 

@@ -29,7 +29,7 @@ def squash(text: str) -> str:
 
 
 def normalize_answer(text: str) -> str:
-    """SQuAD normalisation: lower case, drop punctuation (ASCII and Unicode), articles, extra spaces."""
+    """SQuAD normalisation: lower case; drop punctuation (any script), articles, extra spaces."""
     text = unicodedata.normalize("NFKC", text).casefold()
     text = "".join(ch for ch in text if not unicodedata.category(ch).startswith("P"))
     text = _ARTICLES.sub(" ", text)
@@ -50,7 +50,7 @@ def contains_phrase(haystack: str, needle: str) -> bool:
 
 
 def stem(word: str) -> str:
-    """A deliberately crude suffix stripper so that 'soldiers'/'soldier' and 'warned'/'warn' meet."""
+    """A deliberately crude suffix stripper: 'soldiers'/'soldier' and 'warned'/'warn' meet."""
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3 and not word.endswith("ss"):
             return word[: len(word) - len(suffix)] + keep

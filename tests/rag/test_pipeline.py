@@ -1,0 +1,110 @@
+import pytest
+
+from rag.errors import BackendUnavailable, ConfigError
+from rag.pipeline import Pipeline
+from rag.types import Answer, Retrieved
+
+
+@pytest.fixture()
+def pipeline_with(scripted):
+    def build(config, library, reply):
+        generator = scripted(reply)
+        return Pipeline(config.with_overrides(backend="embedded"), library=library, generator=generator), generator
+
+    return build
+
+
+def test_extractive_answer_has_a_verified_citation(config, library):
+    answer = Pipeline(config, library=library).ask("How much did the harbor bridge cost?")
+    assert not answer.refused
+    assert "240 million euros" in answer.answer
+    citation = answer.citations[0]
+    assert library.document(citation.doc_id).text[citation.start : citation.end] == citation.quote
+    assert f"[{citation.n}]" in answer.answer
+    assert answer.passages[citation.n - 1].n == citation.n
+
+
+def test_stream_yields_passages_then_tokens_then_the_answer(config, library, pipeline_with):
+    pipeline, _ = pipeline_with(config, library, "The bridge cost 240 million euros [1].")
+    events = list(pipeline.stream("How much did the harbor bridge cost?"))
+    assert isinstance(events[0], Retrieved) and events[0].passages
+    assert all(isinstance(e, str) for e in events[1:-1]) and len(events) > 3
+    assert isinstance(events[-1], Answer)
+    assert set(events[-1].timings_ms) == {"retrieve", "first_token", "total"}
+
+
+def test_generated_citation_is_renumbered_only_to_a_supporting_passage(config, library, pipeline_with):
+    pipeline, _ = pipeline_with(config, library, "The bridge cost 240 million euros [1]. Bananas are blue [2].")
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert "Bananas" not in answer.answer
+    assert all("240 million" in c.quote or "Bananas" not in c.quote for c in answer.citations)
+    assert any("Removed" in n for n in answer.notices)
+
+
+def test_model_that_cites_nothing_is_replaced_by_verified_evidence(config, library, pipeline_with):
+    pipeline, _ = pipeline_with(config, library, "[2]")
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert not answer.refused and answer.citations
+    assert "240 million" in answer.answer
+    assert answer.backend.endswith("+extractive")
+
+
+def test_model_refusal_is_kept_when_evidence_is_weak(config, library, pipeline_with):
+    pipeline, _ = pipeline_with(config, library, "The articles I have do not answer this question.")
+    answer = pipeline.ask("Which football club won the cup final in Madrid?")
+    assert answer.refused and answer.citations == []
+    assert answer.passages  # the closest passages are still shown
+
+
+def test_passages_inside_the_prompt_are_numbered_like_the_answer_passages(config, library, pipeline_with):
+    pipeline, generator = pipeline_with(config, library, "The bridge cost 240 million euros [1].")
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    prompt = generator.prompts[0][-1].content
+    cited = answer.passages[answer.citations[0].n - 1]
+    assert f"[{cited.n}]" in prompt and "240 million" in prompt
+    assert prompt.index("Rules:") < prompt.index("Passages:") < prompt.index("Question:")
+
+
+def test_unreachable_backend_falls_back_to_extractive_with_a_notice(config, library):
+    class Down:
+        name = "down"
+
+        def stream(self, messages, *, max_tokens=256):
+            raise BackendUnavailable("The Ollama server at http://127.0.0.1:9 is not reachable.")
+            yield ""
+
+    answer = Pipeline(config.with_overrides(backend="ollama"), library=library, generator=Down()).ask("How much did the harbor bridge cost?")
+    assert answer.backend == "extractive"
+    assert any("not reachable" in n for n in answer.notices)
+    assert "240 million" in answer.answer
+
+
+def test_follow_up_question_is_condensed_with_the_history(config, library):
+    pipeline = Pipeline(config, library=library)
+    history = [("When did Norrvik open the harbor bridge?", "The city opened it on Tuesday [1].")]
+    answer = pipeline.ask("How much did it cost?", history=history)
+    assert answer.standalone_question != "How much did it cost?"
+    assert "240 million" in answer.answer
+
+
+@pytest.mark.parametrize("question", ["", "   ", "?!?...", "???"])
+def test_empty_or_punctuation_question_gets_a_clear_reply(config, library, question):
+    answer = Pipeline(config, library=library).ask(question)
+    assert answer.refused and answer.answer.startswith("Please")
+
+
+def test_very_long_question_is_shortened_with_a_notice(config, library):
+    answer = Pipeline(config, library=library).ask("bridge cost " * 20000)
+    assert any("shortened" in n for n in answer.notices)
+
+
+def test_unknown_backend_is_a_config_error(config, library):
+    with pytest.raises(ConfigError):
+        Pipeline(config, library=library).ask("bridge?", backend="gpt-9")
+
+
+def test_answer_json_has_the_documented_shape(config, library):
+    data = Pipeline(config, library=library).ask("How much did the harbor bridge cost?").to_json()
+    assert {"question", "answer", "refused", "citations", "passages", "backend", "timings_ms"} <= set(data)
+    assert {"n", "doc_id", "chunk_id", "title", "url", "published", "quote", "start", "end"} <= set(data["citations"][0])
+    assert {"n", "doc_id", "chunk_id", "title", "text", "score"} <= set(data["passages"][0])

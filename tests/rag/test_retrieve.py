@@ -1,0 +1,64 @@
+from datetime import date
+
+import pytest
+
+from rag.retrieve import Retriever, RetrievalSettings
+from rag.types import Filters
+
+
+def test_hybrid_finds_the_article_that_holds_the_answer(library):
+    passages = Retriever(library).retrieve("How much did the harbor bridge cost?", 3)
+    assert passages[0].doc_id == "harbor-2024"
+    assert [p.n for p in passages] == list(range(1, len(passages) + 1))
+
+
+@pytest.mark.parametrize("mode", ["dense", "bm25", "hybrid"])
+def test_every_mode_returns_passages_whose_text_is_the_document_slice(library, mode):
+    for p in Retriever(library, mode=mode).retrieve("apple harvest tonnes", 3):
+        record = library.document(p.doc_id)
+        assert record.text[p.start : p.end] == p.text
+
+
+def test_document_filter_restricts_results(library):
+    passages = Retriever(library).retrieve("apple harvest", 5, Filters(doc_ids=("orchard-2023",)))
+    assert passages and {p.doc_id for p in passages} == {"orchard-2023"}
+
+
+def test_as_of_excludes_articles_published_later(library):
+    passages = Retriever(library).retrieve("apple harvest tonnes", 5, Filters(as_of=date(2023, 12, 31)))
+    assert passages and all(p.published <= "2023-12-31" for p in passages)
+
+
+def test_date_range_filter(library):
+    passages = Retriever(library).retrieve("apple harvest", 5, Filters(published_from=date(2024, 1, 1)))
+    assert passages and all(p.published >= "2024-01-01" for p in passages)
+
+
+def test_latest_prefers_recent_articles(library):
+    plain = Retriever(library, settings=RetrievalSettings(recency_weight=0.0))
+    recent = Retriever(library, settings=RetrievalSettings(recency_weight=2.0))
+    question = "What is the latest apple harvest in the Kessel valley?"
+    ranked = [p.doc_id for p in recent.retrieve(question, 3)]
+    assert ranked.index("orchard-2024") < ranked.index("orchard-2023")
+    assert plain.retrieve(question, 3)  # still answers without the boost
+
+
+def test_near_duplicate_wire_copies_do_not_crowd_results(config, library, tmp_path):
+    import json
+
+    original = library.document("orchard-2024")
+    copies = tmp_path / "copies.jsonl"
+    copies.write_text(
+        "\n".join(json.dumps({"id": f"copy-{i}", "title": original.title, "text": original.text, "published": "2024/09/21"}) for i in range(3)),
+        encoding="utf-8",
+    )
+    assert library.ingest([copies]).ok
+    passages = Retriever(library).retrieve("record apple harvest tonnes", 4)
+    texts = [p.text for p in passages]
+    assert texts.count(original.text) == 1
+
+
+def test_removed_document_is_never_retrieved(library):
+    assert library.remove("harbor-2024")
+    passages = Retriever(library).retrieve("harbor bridge cost", 5)
+    assert all(p.doc_id != "harbor-2024" for p in passages)
