@@ -25,7 +25,7 @@ test: install-test llm
 	$(BIN)/python -m pytest
 
 eval: install llm
-	$(BIN)/rag eval evals/gold/seed.jsonl --out runs/seed
+	$(BIN)/rag eval evals/gold/seed.jsonl --corpus seeds --out runs/seed
 
 bench: install
 	$(BIN)/python benchmarks/ingest.py

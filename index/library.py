@@ -6,6 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ import numpy as np
 
 from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document
-from index.embedding import Embedder, make_embedder
+from index.embedding import MAX_WORD_PIECES, Embedder, make_embedder
 from index.errors import StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
@@ -78,7 +79,9 @@ def embedding_text(title: str, text: str) -> str:
 class Library:
     """Opens (or creates) the index described by `settings`; the one entry point of `index/`."""
 
-    def __init__(self, settings: IndexSettings, embedder: Embedder | None = None, *, create: bool = True) -> None:
+    def __init__(
+        self, settings: IndexSettings, embedder: Embedder | None = None, *, create: bool = True, rebuild: bool = False
+    ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(
             settings.embed_model, settings.embed_batch_size, settings.embed_quantize
@@ -91,12 +94,17 @@ class Library:
             chunk_overlap=settings.chunk_overlap,
             chunker_version=CHUNKER_VERSION,
         )
-        self.store = ChromaStore(settings, self.spec, create=create)
-        self.lexical = LexicalIndex(self._lexical_path())
+        # `rebuild` empties the index before its spec is checked, so a mismatched index can be replaced.
+        with self._write_lock() if rebuild else nullcontext():
+            self.store = ChromaStore(settings, self.spec, create=create, reset=rebuild)
+            self.lexical = LexicalIndex(self._lexical_path())
+            if rebuild:
+                self.lexical.reset()
         self.chunker = Chunker(self.embedder.tokenize, settings.chunk_size, settings.chunk_overlap)
         self._versions: dict[str, str] = {}
         self._versions_generation = -2
-        self.sync()
+        with self.store.guarded():
+            self.sync()
 
     def _lexical_path(self) -> Path:
         where = self.settings.chroma_url or str(self.settings.chroma_dir.resolve())
@@ -154,7 +162,7 @@ class Library:
         """Add new and changed documents from files or folders; skip unchanged ones."""
         started = time.perf_counter()
         report = IngestReport()
-        with self._write_lock():
+        with self._write_lock(), self.store.guarded():
             if rebuild:
                 self.store.reset()
                 self.lexical.reset()
@@ -165,6 +173,12 @@ class Library:
             report.failed.extend((f.path, f.reason) for f in failures)
             batch: list[tuple[Document, list[Chunk]]] = []
             seen: dict[str, str] = {}
+
+            def tell(files_done: int, current: str) -> None:
+                if progress:
+                    elapsed = time.perf_counter() - started
+                    progress(Progress(files_done, len(files), report.chunks_written, elapsed, current))
+
             for done, (path, root) in enumerate(files, start=1):
                 for item in load_file(path, root, int(self.settings.max_file_mb * 1e6)):
                     entry = self._classify(item, known, seen, report)
@@ -173,9 +187,10 @@ class Library:
                     if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
                         self._write_batch(batch, known, report)
                         batch = []
-                if progress:
-                    progress(Progress(done, len(files), report.chunks_written, time.perf_counter() - started, str(path)))
+                        tell(done - 1, str(path))  # a big .jsonl file shows progress inside it
+                tell(done, str(path))
             self._write_batch(batch, known, report)
+            tell(len(files), "")
         report.seconds = time.perf_counter() - started
         return report
 
@@ -201,7 +216,7 @@ class Library:
         if not batch:
             return
         docs = [d for d, _ in batch]
-        texts = [embedding_text(d.title, c.text) for d, chunks in batch for c in chunks]
+        texts = [embedding_text(self._title_line(d.title), c.text) for d, chunks in batch for c in chunks]
         vectors = self.embedder.encode_documents(texts)
         self.store.begin([d.doc_id for d in docs])
         offset = 0
@@ -218,9 +233,19 @@ class Library:
         self.lexical.set_generation(self.store.commit())
         report.chunks_written += len(texts)
 
+    def _title_line(self, title: str) -> str:
+        """The title, cut so that title, chunk, [CLS] and [SEP] fit in the embedder's window."""
+        budget = MAX_WORD_PIECES - 2 - self.settings.chunk_size
+        title = " ".join(title.split())[:TITLE_CHARS]
+        pieces = len(self.embedder.tokenize(title))
+        while title and pieces > budget:  # dense titles (CJK, figures) run to 120 pieces
+            title = title[: len(title) * budget // pieces].rstrip()
+            pieces = len(self.embedder.tokenize(title))
+        return title
+
     def remove(self, doc_id: str) -> bool:
         """Delete one document and all its chunks; False when it is not in the index."""
-        with self._write_lock():
+        with self._write_lock(), self.store.guarded():
             if not self.store.records([doc_id]) and not self.store.stale_chunk_ids(doc_id, None):
                 return False
             self.store.begin([doc_id])
@@ -269,7 +294,8 @@ class Library:
         rows = self.lexical.search(query, n, doc_ids=doc_ids, min_key=min_key, max_key=max_key)
         rows = [r for r in rows if versions.get(r[1]) == r[2]]
         scores = {r[0]: r[3] for r in rows}
-        chunks = {c.chunk_id: c for c in self.store.get_chunks([r[0] for r in rows])}
+        with self.store.guarded():
+            chunks = {c.chunk_id: c for c in self.store.get_chunks([r[0] for r in rows])}
         return [_with_score(chunks[cid], scores[cid]) for cid in scores if cid in chunks]
 
 
@@ -289,10 +315,10 @@ def _with_score(chunk: StoredChunk, score: float) -> StoredChunk:
     return replace(chunk, score=score)
 
 
-def open_library(settings: IndexSettings, embedder: Embedder | None = None) -> Library:
-    """Open the index, turning low-level failures into `StoreUnavailable`."""
+def open_library(settings: IndexSettings, embedder: Embedder | None = None, *, rebuild: bool = False) -> Library:
+    """Open the index (emptied first when `rebuild`), turning low-level failures into `StoreUnavailable`."""
     try:
-        return Library(settings, embedder)
+        return Library(settings, embedder, rebuild=rebuild)
     except OSError as exc:
         raise StoreUnavailable(f"cannot use {settings.data_dir}: {exc.strerror or exc}") from exc
 

@@ -37,11 +37,15 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[LoadFailu
     """Expand folders (recursively, sorted, hidden entries skipped) into (file, root) pairs."""
     files: list[tuple[Path, Path]] = []
     failures: list[LoadFailure] = []
+
+    def unreadable(exc: OSError) -> None:  # os.walk would skip such a folder without a word
+        failures.append(LoadFailure(str(exc.filename), f"cannot read: {exc.strerror or exc}"))
+
     for given in paths:
         if not given.exists():
             failures.append(LoadFailure(str(given), "no such file or folder"))
         elif given.is_dir():
-            for dirpath, dirnames, filenames in os.walk(given):
+            for dirpath, dirnames, filenames in os.walk(given, onerror=unreadable):
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
                     path = Path(dirpath) / name
@@ -61,7 +65,7 @@ def load_file(path: Path, root: Path, max_bytes: int) -> Iterator[Document | Loa
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            yield LoadFailure(str(path), f"file is {size / 1e6:.1f} MB, over the {max_bytes / 1e6:.0f} MB limit (max_file_mb)")
+            yield LoadFailure(str(path), f"file is {size / 1e6:.2f} MB, over the {max_bytes / 1e6:g} MB limit (max_file_mb)")
             return
         raw = path.read_bytes()
     except OSError as exc:
@@ -137,8 +141,14 @@ def _guess_title(text: str, path: Path, markdown: bool) -> str:
 def _html_document(path: Path, doc_id: str, html: str) -> Document:
     import trafilatura
 
+    # Without the pruning, a page of menus alone comes back as its link texts.
     result = trafilatura.bare_extraction(
-        html, include_comments=False, include_tables=True, with_metadata=True, favor_recall=True
+        html,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=True,
+        favor_recall=True,
+        prune_xpath=["//nav", "//footer"],
     )
     data = result.as_dict() if hasattr(result, "as_dict") else (result or {})
     text = _require_text(data.get("text") or "", "HTML (no article text)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -139,15 +140,21 @@ def _unavailable_message(settings: IndexSettings, exc: Exception) -> str:
 class ChromaStore:
     """Three collections: `<name>` (chunks), `<name>-docs` (records), `<name>-state` (journal, generation)."""
 
-    def __init__(self, settings: IndexSettings, spec: IndexSpec, *, create: bool = True) -> None:
+    def __init__(self, settings: IndexSettings, spec: IndexSpec, *, create: bool = True, reset: bool = False) -> None:
         self.settings = settings
         self.spec = spec
         self._client = connect(settings)
-        self._guard(lambda: self._open(create))
+        self._guard(lambda: self._open(create, reset))
 
     def _guard(self, fn):
-        try:
+        with self.guarded():
             return fn()
+
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Turn a lost connection to the Chroma server, at any step inside, into StoreUnavailable."""
+        try:
+            yield
         except (IndexMismatchError, StoreUnavailable):
             raise
         except Exception as exc:
@@ -155,8 +162,10 @@ class ChromaStore:
                 raise StoreUnavailable(_unavailable_message(self.settings, exc)) from exc
             raise
 
-    def _open(self, create: bool) -> None:
+    def _open(self, create: bool, reset: bool = False) -> None:
         name = self.settings.collection
+        if reset:  # before the spec check: a rebuild is how a mismatched index is replaced
+            self._drop()
         existing = {c if isinstance(c, str) else c.name for c in self._client.list_collections()}
         if name in existing:
             self.chunks = self._client.get_collection(name, embedding_function=None)
@@ -320,13 +329,17 @@ class ChromaStore:
 
     def reset(self) -> None:
         """Drop everything of this collection (for `--rebuild`)."""
+        self._open(create=True, reset=True)
+
+    def _drop(self) -> None:
         name = self.settings.collection
         for coll in (name, f"{name}-docs", f"{name}-state"):
             try:
                 self._client.delete_collection(coll)
-            except Exception:  # absent collections are fine here
+            except Exception as exc:  # absent collections are fine here
+                if _is_connection_error(exc):
+                    raise
                 log.debug("collection %s absent on reset", coll)
-        self._open(create=True)
 
 
 def _record(doc_id: str, meta: dict[str, Any], text: str) -> DocumentRecord:

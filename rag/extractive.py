@@ -9,9 +9,20 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
 
 from rag.sentences import content_words, split_sentences
 from rag.types import Passage
+
+# How much meaning (cosine, about 0.1-0.8 for MiniLM) counts next to word coverage (0-1).
+SEMANTIC_WEIGHT = 0.8
+
+
+class SentenceEmbedder(Protocol):
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
 
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _DIGITS = re.compile(r"\d")
@@ -27,13 +38,21 @@ class Evidence:
     end: int
     score: float
     coverage: float  # IDF-weighted share of the question's content words found in the sentence
+    similarity: float = 0.0  # cosine similarity of question and sentence embeddings (0 when not computed)
 
 
-def rank_sentences(question: str, passages: Sequence[Passage], context: str = "") -> list[Evidence]:
+def rank_sentences(
+    question: str,
+    passages: Sequence[Passage],
+    context: str = "",
+    embedder: SentenceEmbedder | None = None,
+    top_passages: int = 4,
+) -> list[Evidence]:
     """Every sentence of `passages`, best first.
 
     `context` (e.g. the standalone rewrite of a follow-up) adds words that count for less than
-    the question's own; coverage is measured on the question's own words only.
+    the question's own; coverage is measured on the question's own words only. With an
+    `embedder`, the sentences of the first `top_passages` passages are also scored by meaning.
     """
     q_words = set(content_words(question, drop_question_words=True))
     c_words = set(content_words(context, drop_question_words=True)) - q_words
@@ -48,20 +67,37 @@ def rank_sentences(question: str, passages: Sequence[Passage], context: str = ""
     idf = {w: math.log(1.0 + n / (1 + df.get(w, 0))) for w in q_words}
     total = sum(idf.values())
     wants = _answer_type(question)
+    meaning = _similarities(embedder, context or question, candidates, top_passages)
     ranked = []
     for rank, (passage, sentence, words) in enumerate(candidates):
         overlap = q_words & words
         coverage = sum(idf[w] for w in overlap) / total
         novelty = len(words - q_words)
-        score = coverage + _type_bonus(wants, sentence.text, q_words) + 0.05 * passage.relevance
+        similarity = meaning[rank] if meaning is not None else 0.0
+        score = coverage + SEMANTIC_WEIGHT * similarity + _type_bonus(wants, sentence.text, q_words) + 0.05 * passage.relevance
         if c_words:
             score += 0.3 * len(words & c_words) / len(c_words)
         score -= 0.02 * (passage.n - 1)
         if novelty == 0:
             score -= 0.3  # a sentence that only repeats the question answers nothing
-        ranked.append(Evidence(passage, sentence.text, sentence.start, sentence.end, score, coverage))
+        ranked.append(Evidence(passage, sentence.text, sentence.start, sentence.end, score, coverage, similarity))
     ranked.sort(key=lambda e: -e.score)
     return ranked
+
+
+def _similarities(embedder, question: str, candidates, top_passages: int) -> list[float] | None:
+    """Cosine similarity of the question to each candidate sentence of the top passages."""
+    if embedder is None:
+        return None
+    wanted = {p.n for p in sorted({c[0].n: c[0] for c in candidates}.values(), key=lambda p: p.n)[:top_passages]}
+    index = [i for i, c in enumerate(candidates) if c[0].n in wanted]
+    if not index:
+        return None
+    vectors = embedder.encode_documents([question] + [candidates[i][1].text for i in index])
+    sims = [0.0] * len(candidates)
+    for i, value in zip(index, (vectors[1:] @ vectors[0]).tolist()):
+        sims[i] = float(value)
+    return sims
 
 
 def _answer_type(question: str) -> str:

@@ -9,6 +9,8 @@ import pytest
 
 from evals.gold import GoldItem
 
+DEFAULT_TIMINGS = {"retrieve": 10.0, "first_token": 50.0, "total": 200.0}
+
 
 def _item(
     id: str = "q1",
@@ -19,7 +21,9 @@ def _item(
     answerable = fields.pop("answerable", bool(answers))
     for key in ("doc_ids", "evidence", "choices"):
         fields[key] = tuple(fields.get(key, ()))
-    return GoldItem(id=id, question=question, answers=tuple(answers), answerable=answerable, **fields)
+    return GoldItem(
+        id=id, question=question, answers=tuple(answers), answerable=answerable, **fields
+    )
 
 
 def _passage(n: int, text: str, doc_id: str = "doc-a", start: int = 0) -> dict[str, Any]:
@@ -68,7 +72,7 @@ def _answer(
         "citations": list(citations),
         "passages": list(passages),
         "backend": "fake",
-        "timings_ms": timings if timings is not None else {"retrieve": 10.0, "first_token": 50.0, "total": 200.0},
+        "timings_ms": DEFAULT_TIMINGS if timings is None else timings,
         "notices": [],
         "standalone_question": "q",
     }

@@ -15,7 +15,8 @@ def test_the_option_named_in_the_answer_is_returned_exactly_as_given(make_answer
 
 def test_the_most_specific_named_option_wins(make_answer) -> None:
     answer = make_answer("The missile was launched by North Korea.")
-    assert pick_choice("Who launched it?", ["Korea", "North Korea", "Japan"], answer) == "North Korea"
+    choices = ["Korea", "North Korea", "Japan"]
+    assert pick_choice("Who launched it?", choices, answer) == "North Korea"
 
 
 def test_without_a_named_option_the_passages_decide(make_answer, make_passage) -> None:

@@ -62,3 +62,12 @@ def test_removed_document_is_never_retrieved(library):
     assert library.remove("harbor-2024")
     passages = Retriever(library).retrieve("harbor bridge cost", 5)
     assert all(p.doc_id != "harbor-2024" for p in passages)
+
+
+def test_llama_index_adapter_returns_nodes_with_document_offsets(library):
+    from rag.llamaindex import NewsRetriever
+
+    nodes = NewsRetriever(Retriever(library), k=2).retrieve("How much did the harbor bridge cost?")
+    assert nodes and nodes[0].node.metadata["doc_id"] == "harbor-2024"
+    text = library.document("harbor-2024").text
+    assert text[nodes[0].node.start_char_idx : nodes[0].node.end_char_idx] == nodes[0].node.text

@@ -1,0 +1,71 @@
+"""Retrieval quality on realtimeqa-dev: hit@1/5/10 and MRR@10 for dense, BM25 and hybrid.
+
+Reads the benchmark from ../shared/benchmarks/realtimeqa-dev (never copied into the repo) and an
+index built from its corpus, e.g.:
+    rag ingest ../shared/benchmarks/realtimeqa-dev/corpus.jsonl.gz --data-dir /tmp/rtqa --collection rtqa
+    python benchmarks/retrieval_quality.py --data-dir /tmp/rtqa --collection rtqa
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from evals.gold import load_gold
+from index.library import Library
+from index.settings import IndexSettings
+from rag.retrieve import MODES, RetrievalSettings, Retriever
+from rag.types import Filters
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT.parent / "shared" / "benchmarks" / "realtimeqa-dev" / "gold.jsonl.gz"
+
+
+def score(ranks: list[int | None]) -> dict[str, float]:
+    n = len(ranks) or 1
+    out = {f"hit@{k}": sum(1 for r in ranks if r is not None and r <= k) / n for k in (1, 5, 10)}
+    out["mrr@10"] = sum(1.0 / r for r in ranks if r is not None and r <= 10) / n
+    return out
+
+
+def evaluate(retriever: Retriever, items, *, use_date: bool) -> tuple[dict[str, float], float]:
+    ranks: list[int | None] = []
+    started = time.perf_counter()
+    for item in items:
+        filters = Filters(as_of=item.date) if use_date and item.date else None
+        passages = retriever.retrieve(item.question, 10, filters)
+        docs = list(dict.fromkeys(p.doc_id for p in passages))
+        ranks.append(next((i for i, d in enumerate(docs, start=1) if d in item.doc_ids), None))
+    return score(ranks), (time.perf_counter() - started) / max(1, len(items)) * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--collection", default="rtqa")
+    parser.add_argument("--gold", type=Path, default=GOLD)
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "retrieval_quality.json")
+    args = parser.parse_args()
+
+    items = [i for i in load_gold(args.gold) if i.doc_ids]
+    library = Library(IndexSettings(data_dir=args.data_dir, collection=args.collection))
+    base = RetrievalSettings()
+    rows = []
+    for use_date in (False, True):
+        for mode in MODES:
+            settings = base if use_date else replace(base, recency_weight=0.0)
+            metrics, ms = evaluate(Retriever(library, mode, settings), items, use_date=use_date)
+            rows.append({"mode": mode, "question_date": use_date, **metrics, "ms_per_query": ms})
+    print(f"{len(items)} questions with doc_ids; {library.status()['chunks']} chunks")
+    print(f"{'mode':<8} {'date':<5} {'hit@1':>6} {'hit@5':>6} {'hit@10':>6} {'mrr@10':>6} {'ms/q':>6}")
+    for r in rows:
+        print(f"{r['mode']:<8} {str(r['question_date']):<5} {r['hit@1']:>6.3f} {r['hit@5']:>6.3f} {r['hit@10']:>6.3f} {r['mrr@10']:>6.3f} {r['ms_per_query']:>6.1f}")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({"n_questions": len(items), "rows": rows}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

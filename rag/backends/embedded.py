@@ -1,0 +1,174 @@
+"""The embedded default generator: a GGUF model run in-process on the CPU by llama-cpp-python.
+
+The model is loaded lazily on first use and then reused. One model instance serves one request
+at a time: concurrent requests queue on a lock (`queue_depth` says how many are running or
+waiting). The prompt is ChatML (the default model is Qwen2.5), tokenized by us so that text
+inside messages can never turn into control tokens.
+
+Time to first token is dominated by prompt processing, so consecutive prompts that start with
+the same instruction prefix matter: llama-cpp-python keeps the previous prompt's tokens in the
+KV cache and evaluates only the part after the longest common prefix.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from rag.backends.base import ChatMessage
+from rag.backends.model_files import resolve_model_path
+from rag.config import Config
+from rag.errors import BackendUnavailable, ConfigError
+
+log = logging.getLogger(__name__)
+
+IM_START = "<|im_start|>"
+IM_END = "<|im_end|>"
+STOP = (IM_END, "<|endoftext|>")
+ROLES = ("system", "user", "assistant")
+# What Qwen2.5's own chat template inserts when the conversation has no system message.
+DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
+
+Segment = tuple[str, bool]  # (text, is a control marker)
+Loader = Callable[[Config], Any]
+
+
+def chatml_segments(messages: Sequence[ChatMessage], *, default_system: str = DEFAULT_SYSTEM) -> list[Segment]:
+    """ChatML as pieces: control markers are flagged, message text never is; ends with an open assistant turn."""
+    if messages and messages[0].role == "system":
+        turns = list(messages)
+    else:
+        turns = [ChatMessage("system", default_system), *messages]
+    segments: list[Segment] = []
+    for message in turns:
+        if message.role not in ROLES:
+            raise ValueError(f"unknown chat role {message.role!r}; use one of {', '.join(ROLES)}")
+        segments += [(IM_START, True), (f"{message.role}\n{message.content}", False), (IM_END, True), ("\n", False)]
+    segments += [(IM_START, True), ("assistant\n", False)]
+    return segments
+
+
+def chatml_prompt(messages: Sequence[ChatMessage], *, default_system: str = DEFAULT_SYSTEM) -> str:
+    """The ChatML prompt as one string (for logs and tests; generation uses the token form)."""
+    return "".join(text for text, _ in chatml_segments(messages, default_system=default_system))
+
+
+def encode_segments(llm: Any, segments: Sequence[Segment]) -> list[int]:
+    """Tokenize segment by segment: only control markers may become special tokens."""
+    tokens: list[int] = []
+    for text, special in segments:
+        tokens += llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+    return tokens
+
+
+def load_llama(config: Config) -> Any:
+    """Open the configured GGUF file with llama-cpp-python; raise `BackendUnavailable` if impossible."""
+    try:
+        import llama_cpp
+    except ImportError as exc:
+        raise BackendUnavailable("the local generator (llama-cpp-python) is not installed; run `make llm`.") from exc
+    path = resolve_model_path(config)
+    started = time.perf_counter()
+    try:
+        llm = llama_cpp.Llama(
+            model_path=str(path),
+            n_ctx=config.llm_context,
+            n_threads=config.llm_threads,
+            n_threads_batch=config.llm_threads,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise BackendUnavailable(
+            f"could not load the model file {path} ({exc}); check that it is a GGUF file or run `rag model prepare`."
+        ) from exc
+    log.info("loaded %s in %.1f s", path.name, time.perf_counter() - started)
+    if IM_START not in llm.metadata.get("tokenizer.chat_template", IM_START):
+        log.warning("%s does not use ChatML; answers may be poor with the ChatML prompt used here", path.name)
+    return llm
+
+
+class EmbeddedGenerator:
+    """Generates with a local GGUF model in this process; requests share one model, one at a time."""
+
+    name = "embedded"
+
+    def __init__(self, config: Config, *, loader: Loader = load_llama) -> None:
+        if config.llm_threads < 1 or config.llm_context < 256:
+            raise ConfigError("llm_threads must be >= 1 and llm_context >= 256")
+        self._config = config
+        self._loader = loader
+        self._llm: Any = None
+        self._lock = threading.Lock()
+        self._counter = threading.Lock()
+        self._pending = 0
+
+    @property
+    def queue_depth(self) -> int:
+        """Requests running or waiting for the model (0 when idle)."""
+        return self._pending
+
+    @property
+    def busy(self) -> bool:
+        """True while a request is using the model."""
+        return self._lock.locked()
+
+    @property
+    def loaded(self) -> bool:
+        """True once the model is in memory."""
+        return self._llm is not None
+
+    def load(self) -> None:
+        """Load the model now (e.g. at server start) instead of on the first question."""
+        with self._lock:
+            self._model()
+
+    def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256) -> Iterator[str]:
+        """Yield the reply piece by piece; consume or close the iterator so the model is released."""
+        segments = chatml_segments(messages)
+        return self._stream(segments, max_tokens)
+
+    def _stream(self, segments: list[Segment], max_tokens: int) -> Iterator[str]:
+        self._change_pending(+1)
+        try:
+            if not self._lock.acquire(timeout=self._config.llm_timeout_s):
+                raise BackendUnavailable("the local model is busy with other questions; try again in a moment.")
+            try:
+                yield from self._generate(self._model(), segments, max_tokens)
+            finally:
+                self._lock.release()
+        finally:
+            self._change_pending(-1)
+
+    def _generate(self, llm: Any, segments: list[Segment], max_tokens: int) -> Iterator[str]:
+        tokens = encode_segments(llm, segments)
+        room = llm.n_ctx() - len(tokens)
+        if room < 1:
+            raise BackendUnavailable(
+                f"the prompt ({len(tokens)} tokens) does not fit the model context ({llm.n_ctx()}); "
+                "send fewer or shorter passages or raise `llm_context`."
+            )
+        chunks = llm.create_completion(
+            tokens, stream=True, max_tokens=min(max_tokens, room), temperature=0.0, stop=list(STOP)
+        )
+        try:
+            for chunk in chunks:
+                text = chunk["choices"][0]["text"]
+                if text:
+                    yield text
+        except (RuntimeError, ValueError) as exc:
+            raise BackendUnavailable(f"the local model failed while generating ({exc}); try again.") from exc
+        finally:
+            chunks.close()
+
+    def _model(self) -> Any:
+        """The loaded model; the caller holds the lock."""
+        if self._llm is None:
+            self._llm = self._loader(self._config)
+        return self._llm
+
+    def _change_pending(self, delta: int) -> None:
+        with self._counter:
+            self._pending += delta

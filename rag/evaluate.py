@@ -1,0 +1,113 @@
+"""`rag eval`: run a gold set through the real pipeline, write the report, apply quality gates."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import hashlib
+import sys
+from pathlib import Path
+
+from index.library import Library
+from rag.cli import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE
+from rag.config import Config
+from rag.types import Filters
+
+GATED = ("hit@5", "mrr@10", "evidence_hit@5", "answer_contained", "answer_f1", "mc_accuracy",
+         "citation_precision", "citation_recall", "refusal_precision", "refusal_recall",
+         "answered_with_verified_citation")
+
+
+def corpus_collection(corpus: Path) -> str:
+    """A collection name of its own per corpus path, reused while the corpus is unchanged."""
+    digest = hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:8]
+    stem = "".join(ch if ch.isalnum() else "-" for ch in corpus.name.split(".")[0])[:40].strip("-") or "corpus"
+    return f"eval-{stem}-{digest}"
+
+
+def _fingerprint(path: Path) -> str:
+    """Changes when any file of the corpus changes (size and modification time)."""
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    h = hashlib.sha1()
+    for f in files:
+        st = f.stat()
+        h.update(f"{f}|{st.st_size}|{st.st_mtime_ns}".encode())
+    return h.hexdigest()
+
+
+def prepare_corpus(config: Config, corpus: Path) -> Config:
+    """Index `corpus` into its own collection (skipped when unchanged since the last run)."""
+    if not corpus.exists():
+        from rag.errors import ConfigError
+
+        raise ConfigError(f"corpus {corpus} does not exist")
+    config = config.with_overrides(collection=corpus_collection(corpus))
+    marker = config.index.data_dir / f"{config.index.collection}.fingerprint"
+    fingerprint = _fingerprint(corpus)
+    library = Library(config.index)
+    if marker.exists() and marker.read_text() == fingerprint and library.status()["documents"] > 0:
+        print(f"reusing the index of {corpus} (collection {config.index.collection})", file=sys.stderr)
+        return config
+    from rag.commands import _Bar
+
+    bar = _Bar()
+    try:
+        report = library.ingest([corpus], progress=bar)
+    finally:
+        bar.close()
+    print(f"indexed {corpus}: added {len(report.added)}, updated {len(report.updated)}, "
+          f"unchanged {len(report.unchanged)}, failed {len(report.failed)}", file=sys.stderr)
+    marker.write_text(fingerprint)
+    return config
+
+
+def run_eval_command(args: argparse.Namespace, config: Config) -> int:
+    from evals.gold import load_gold
+    from evals.runner import check_thresholds, compare_runs, parse_thresholds
+    from rag.pipeline import Pipeline
+    from rag.retrieve import Retriever
+
+    if args.compare:
+        print(compare_runs(*args.compare))
+        return EXIT_OK
+    if args.gold is None:
+        print("rag: error: give a gold file (GOLD.jsonl) or --compare RUN_A RUN_B", file=sys.stderr)
+        return EXIT_USAGE
+    thresholds = parse_thresholds(args.min)
+    items = load_gold(args.gold)
+    if args.limit:
+        items = items[: args.limit]
+    if args.corpus:
+        config = prepare_corpus(config, args.corpus)
+    library = Library(config.index)
+    pipeline = Pipeline(config, library=library, retriever=Retriever(library, mode=args.retrieval))
+    out = args.out or Path("runs") / args.gold.name.split(".")[0]
+
+    def ask(item):
+        return pipeline.ask(item.question, filters=Filters(as_of=item.date) if item.date else None)
+
+    settings = {
+        "gold": str(args.gold), "corpus": str(args.corpus or ""), "backend": config.backend, "k": config.k,
+        "retrieval": args.retrieval, "collection": config.index.collection,
+        "config": {k: str(v) for k, v in dataclasses.asdict(config).items() if k not in ("auth", "openai_api_key")},
+    }
+    metrics = _run(items, ask, out, settings)
+    _print_summary(metrics, out)
+    failures = check_thresholds(metrics, thresholds)
+    for failure in failures:
+        print(f"quality gate failed: {failure}", file=sys.stderr)
+    return EXIT_FAILED_INPUT if failures else EXIT_OK
+
+
+def _run(items, ask, out: Path, settings):
+    from evals.runner import run_eval
+
+    return run_eval(items, ask, out, settings=settings)
+
+
+def _print_summary(metrics, out: Path) -> None:
+    print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json)")
+    for key in GATED + ("latency_p50_ms", "latency_p95_ms", "first_token_p50_ms", "n_questions", "n_errors"):
+        if key in metrics and metrics[key] is not None:
+            value = metrics[key]
+            print(f"  {key:<32} {value:.3f}" if isinstance(value, float) else f"  {key:<32} {value}")

@@ -1,0 +1,257 @@
+"""The Ollama and OpenAI-compatible clients against a small real HTTP stand-in server on 127.0.0.1.
+
+The stand-in speaks both protocols; the model name in the request picks its behaviour
+("ok", "gated", "stall", "boom", "garbage", "cut", "missing").
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from rag.backends import OllamaGenerator, OpenAICompatGenerator, make_generator
+from rag.backends.base import ChatMessage, Generator
+from rag.config import Config
+from rag.errors import BackendUnavailable, ConfigError
+
+TOKENS = ["The ", "bridge ", "cost ", "240 million", " euros [1]."]
+MESSAGES = [ChatMessage("system", "Answer from the passages."), ChatMessage("user", "What did it cost?")]
+GATE_WAIT_S = 5.0
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One request the stand-in received."""
+
+    path: str
+    headers: dict[str, str]
+    body: dict
+
+
+class StandIn(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.seen: list[Seen] = []
+        self.gate = threading.Event()
+        self.stop = threading.Event()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}"
+
+
+def ollama_line(text: str, done: bool = False) -> bytes:
+    event = {"model": "m", "message": {"role": "assistant", "content": text}, "done": done}
+    return (json.dumps(event) + "\n").encode()
+
+
+def openai_event(text: str | None, finish: str | None = None) -> bytes:
+    delta = {} if text is None else {"content": text}
+    event = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+    return f"data: {json.dumps(event)}\n\n".encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: StandIn
+
+    def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
+        pass
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length", "0"))
+        body = json.loads(self.rfile.read(length))
+        self.server.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
+        is_ollama = self.path == "/api/chat"
+        if self.path not in ("/api/chat", "/v1/chat/completions"):
+            return self._plain(404, b"no such path")
+        try:
+            self._behave(body["model"], is_ollama)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (timeout tests)
+
+    def _behave(self, model: str, is_ollama: bool) -> None:
+        if model == "boom":
+            return self._plain(500, b'{"error": "out of memory"}')
+        if model == "missing" and is_ollama:
+            return self._plain(404, b'{"error": "model \\"missing\\" not found, try pulling it first"}')
+        self._start(is_ollama)
+        if model == "garbage":
+            return self._send(b"<html>this is not a stream</html>\n" if is_ollama else b"data: {not json\n\n")
+        self._send(self._piece(TOKENS[0], is_ollama))
+        if model == "stall":
+            self.server.stop.wait(GATE_WAIT_S)
+            return
+        if model == "gated" and not self.server.gate.wait(GATE_WAIT_S):
+            return self._send(self._piece("LATE", is_ollama))
+        for text in TOKENS[1:]:
+            self._send(self._piece(text, is_ollama))
+        if model != "cut":
+            self._finish(is_ollama)
+
+    def _start(self, is_ollama: bool) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-ndjson" if is_ollama else "text/event-stream")
+        self.end_headers()
+
+    def _piece(self, text: str, is_ollama: bool) -> bytes:
+        return ollama_line(text) if is_ollama else openai_event(text)
+
+    def _finish(self, is_ollama: bool) -> None:
+        if is_ollama:
+            return self._send(ollama_line("", done=True))
+        self._send(b": keep-alive comment\n\n" + openai_event(None, finish="stop") + b"data: [DONE]\n\n")
+
+    def _send(self, data: bytes) -> None:
+        self.wfile.write(data)
+        self.wfile.flush()
+
+    def _plain(self, status: int, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self._send(data)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[StandIn]:
+    stand_in = StandIn()
+    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
+    thread.start()
+    yield stand_in
+    stand_in.stop.set()
+    stand_in.shutdown()
+    stand_in.server_close()
+
+
+@pytest.fixture()
+def fresh(server: StandIn) -> StandIn:
+    server.seen.clear()
+    server.gate.clear()
+    return server
+
+
+MakeClient = Callable[..., Generator]
+
+
+def ollama_at(base: str, model: str, timeout_s: float = 5.0) -> Generator:
+    return OllamaGenerator(base, model, timeout_s=timeout_s)
+
+
+def openai_at(base: str, model: str, timeout_s: float = 5.0) -> Generator:
+    return OpenAICompatGenerator(base + "/v1", model, api_key="sk-test-123", timeout_s=timeout_s)
+
+
+BOTH = pytest.mark.parametrize("client", [ollama_at, openai_at], ids=["ollama", "openai"])
+
+
+def unused_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@BOTH
+def test_tokens_stream_in_order_and_join_to_the_reply(fresh: StandIn, client: MakeClient) -> None:
+    pieces = list(client(fresh.url, "ok").stream(MESSAGES))
+    assert pieces == TOKENS
+    assert "".join(pieces) == "The bridge cost 240 million euros [1]."
+
+
+@BOTH
+def test_first_piece_arrives_before_the_reply_is_complete(fresh: StandIn, client: MakeClient) -> None:
+    stream = client(fresh.url, "gated").stream(MESSAGES)
+    first = next(stream)  # the server holds the rest back until the gate opens
+    fresh.gate.set()
+    assert [first, *stream] == TOKENS
+
+
+def test_ollama_request_carries_model_messages_and_stream_flag(fresh: StandIn) -> None:
+    list(OllamaGenerator(fresh.url, "ok").stream(MESSAGES, max_tokens=77))
+    (seen,) = fresh.seen
+    assert seen.path == "/api/chat"
+    assert seen.body["model"] == "ok"
+    assert seen.body["stream"] is True
+    assert seen.body["messages"] == [{"role": m.role, "content": m.content} for m in MESSAGES]
+    assert seen.body["options"]["num_predict"] == 77
+
+
+def test_openai_request_carries_model_messages_stream_flag_and_bearer_key(fresh: StandIn) -> None:
+    list(OpenAICompatGenerator(fresh.url + "/v1/", "ok", api_key="sk-test-123").stream(MESSAGES, max_tokens=55))
+    (seen,) = fresh.seen
+    assert seen.path == "/v1/chat/completions"
+    assert seen.headers["authorization"] == "Bearer sk-test-123"
+    assert seen.body["model"] == "ok"
+    assert seen.body["stream"] is True
+    assert seen.body["max_tokens"] == 55
+    assert seen.body["messages"] == [{"role": m.role, "content": m.content} for m in MESSAGES]
+
+
+def test_openai_sends_no_authorization_header_without_a_key(fresh: StandIn) -> None:
+    list(OpenAICompatGenerator(fresh.url + "/v1", "ok").stream(MESSAGES))
+    assert "authorization" not in fresh.seen[0].headers
+
+
+@BOTH
+def test_unreachable_port_raises_backend_unavailable(client: MakeClient) -> None:
+    generator = client(f"http://127.0.0.1:{unused_port()}", "ok")
+    with pytest.raises(BackendUnavailable, match="cannot reach"):
+        list(generator.stream(MESSAGES))
+
+
+@BOTH
+def test_server_that_stalls_past_the_timeout_raises_backend_unavailable(fresh: StandIn, client: MakeClient) -> None:
+    stream = client(fresh.url, "stall", timeout_s=0.5).stream(MESSAGES)
+    assert next(stream) == TOKENS[0]
+    with pytest.raises(BackendUnavailable, match=r"did not answer within 0\.5 s"):
+        next(stream)
+
+
+@BOTH
+def test_http_500_raises_backend_unavailable_with_the_status(fresh: StandIn, client: MakeClient) -> None:
+    with pytest.raises(BackendUnavailable, match=r"HTTP 500 \(out of memory\)"):
+        list(client(fresh.url, "boom").stream(MESSAGES))
+
+
+@BOTH
+def test_malformed_body_raises_backend_unavailable(fresh: StandIn, client: MakeClient) -> None:
+    with pytest.raises(BackendUnavailable, match="malformed"):
+        list(client(fresh.url, "garbage").stream(MESSAGES))
+
+
+@BOTH
+def test_reply_cut_off_before_its_end_raises_backend_unavailable(fresh: StandIn, client: MakeClient) -> None:
+    pieces: list[str] = []
+    with pytest.raises(BackendUnavailable, match="ended before"):
+        for piece in client(fresh.url, "cut").stream(MESSAGES):
+            pieces.append(piece)
+    assert pieces == TOKENS
+
+
+def test_ollama_missing_model_says_to_pull_it(fresh: StandIn) -> None:
+    with pytest.raises(BackendUnavailable, match="run `ollama pull missing`"):
+        list(OllamaGenerator(fresh.url, "missing").stream(MESSAGES))
+
+
+def test_make_generator_builds_http_clients_from_config() -> None:
+    config = Config(ollama_url="http://10.0.0.5:11434/", ollama_model="llama3", openai_base_url="http://h:1/v1", openai_model="x")
+    ollama = make_generator("ollama", config)
+    openai = make_generator("openai", config)
+    assert isinstance(ollama, OllamaGenerator) and (ollama.url, ollama.model) == ("http://10.0.0.5:11434", "llama3")
+    assert isinstance(openai, OpenAICompatGenerator) and (openai.base_url, openai.model) == ("http://h:1/v1", "x")
+    assert isinstance(ollama, Generator) and isinstance(openai, Generator)
+
+
+def test_make_generator_rejects_unknown_names_and_bad_urls() -> None:
+    with pytest.raises(ConfigError, match="unknown LLM backend 'gpt'"):
+        make_generator("gpt", Config())
+    with pytest.raises(ConfigError, match="ollama_url"):
+        make_generator("ollama", Config(ollama_url="localhost:11434"))

@@ -1,0 +1,82 @@
+"""Comparing two runs and the --min quality gate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evals.compare import RunNotFoundError
+from evals.runner import check_thresholds, compare_runs, parse_thresholds, run_eval
+from evals.thresholds import Threshold, ThresholdError
+
+
+@pytest.fixture
+def two_runs(tmp_path: Path, make_item, make_answer):
+    items = [
+        make_item("q1", "Who is the spokesman?", ["Levit"]),
+        make_item("q2", "Where was the summit?", ["Alaska"]),
+        make_item("q3", "Who is NATO's chief?", [], answerable=False),
+    ]
+    first = {"q1": make_answer("Levit"), "q2": make_answer("Geneva"), "q3": make_answer("Rutte")}
+    second = {
+        "q1": make_answer("Levit"),
+        "q2": make_answer("Alaska"),
+        "q3": make_answer("Not in the articles.", refused=True),
+    }
+    run_eval(items, lambda item: first[item.id], tmp_path / "a", progress=False)
+    run_eval(items, lambda item: second[item.id], tmp_path / "b", progress=False)
+    return tmp_path / "a", tmp_path / "b"
+
+
+def test_compare_shows_metric_deltas(two_runs) -> None:
+    table = compare_runs(*two_runs)
+    assert "| answer_contained | 0.500 | 1.000 | +0.500 | better |" in table
+    assert "| refusal_recall | 0.000 | 1.000 | +1.000 | better |" in table
+
+
+def test_compare_lists_only_the_questions_that_changed(two_runs) -> None:
+    changed = compare_runs(*two_runs).split("## Questions that changed", 1)[1]
+    assert "| q2 | Where was the summit? | wrong | correct |" in changed
+    q3 = "| q3 | Who is NATO's chief? | answered-unanswerable | declined-unanswerable |"
+    assert q3 in changed
+    assert "q1" not in changed
+
+
+def test_compare_of_a_directory_without_a_run_is_a_clear_error(tmp_path: Path, two_runs) -> None:
+    with pytest.raises(RunNotFoundError, match="metrics.json is missing"):
+        compare_runs(two_runs[0], tmp_path / "nowhere")
+
+
+def test_thresholds_report_each_metric_below_its_minimum() -> None:
+    metrics = {"hit@5": 0.85, "answer_f1": 0.5, "mc_accuracy": None}
+    failures = check_thresholds(metrics, ["hit@5=0.9", "answer_f1=0.5", "mc_accuracy=0.1"])
+    assert failures == [
+        "hit@5 = 0.850 is below the minimum 0.900",
+        "mc_accuracy was not measured in this run (no eligible questions)",
+    ]
+
+
+def test_thresholds_pass_when_every_minimum_is_met() -> None:
+    metrics = {"hit@5": 0.95, "refusal_recall": 1.0}
+    assert check_thresholds(metrics, ["hit@5=0.9", " refusal_recall = 1 "]) == []
+
+
+def test_parse_thresholds_validates_up_front() -> None:
+    assert parse_thresholds(["mrr@10=0.75"]) == [Threshold("mrr@10", 0.75)]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("hit@3=0.9", "unknown metric 'hit@3'"),
+        ("hit@5", "expected METRIC=VALUE"),
+        ("=0.9", "expected METRIC=VALUE"),
+        ("hit@5=high", "'high' is not a number"),
+        ("hit@5=90", "between 0 and 1"),
+        ("latency_p95_ms=0.5", "not a higher-is-better score"),
+    ],
+)
+def test_bad_threshold_specs_raise_a_clear_error(spec: str, message: str) -> None:
+    with pytest.raises(ThresholdError, match=message):
+        check_thresholds({"hit@5": 1.0}, [spec])

@@ -1,0 +1,136 @@
+"""run_eval with a fake `ask`: files written, errors recorded, choices picked, report escaped."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from evals.runner import run_eval
+from evals.scoring import LATENCY_METRICS, QUALITY_METRICS
+
+ARTICLE = "White House spokesman Caroline Levit told reporters. <script>alert(1)</script>"
+
+
+@pytest.fixture
+def items(make_item):
+    return [
+        make_item("q1", "Who is the spokesman?", ["Caroline Levit", "Levit"], doc_ids=["doc-a"]),
+        make_item("q2", "What did Zelenski's wife say?", [], answerable=False),
+        make_item("q3", "Which army is largest?", ["Poland"], choices=["Germany", "Poland"]),
+        make_item("q4", "Who leads the committee?", ["Mark Rubio"]),
+    ]
+
+
+@pytest.fixture
+def ask(make_answer, make_passage, make_citation):
+    passage = make_passage(1, ARTICLE)
+
+    def fake(item):
+        if item.id == "q4":
+            raise ConnectionError("backend went away")
+        if not item.answerable:
+            return make_answer("The articles do not say.", refused=True, passages=[passage])
+        if item.choices:
+            return make_answer("Germany, I think.", passages=[passage])
+        cite = make_citation(passage, "White House spokesman Caroline Levit told reporters.")
+        text = "The spokesman is Caroline Levit [1]."
+        return make_answer(text, passages=[passage], citations=[cite])
+
+    return fake
+
+
+def read_lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_run_writes_results_metrics_and_reports(tmp_path: Path, items, ask) -> None:
+    metrics = run_eval(items, ask, tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    for name in ("results.jsonl", "metrics.json", "run.json", "report.md", "report.html"):
+        assert (run / name).is_file(), name
+    assert json.loads((run / "metrics.json").read_text()) == metrics
+    assert set(QUALITY_METRICS) | set(LATENCY_METRICS) | {"n_questions"} <= metrics.keys()
+    assert [line["id"] for line in read_lines(run / "results.jsonl")] == ["q1", "q2", "q3", "q4"]
+
+
+def test_result_lines_are_the_answer_json_plus_id_gold_and_choice(
+    tmp_path: Path, items, ask
+) -> None:
+    run_eval(items, ask, tmp_path, progress=False)
+    q1, q2, q3, _ = read_lines(tmp_path / "results.jsonl")
+    assert q1["answer"] == "The spokesman is Caroline Levit [1]."
+    assert q1["passages"][0]["n"] == 1 and q1["citations"][0]["n"] == 1
+    assert q1["gold"]["answers"] == ["Caroline Levit", "Levit"]
+    assert "choice" not in q1
+    assert q2["refused"] is True
+    assert q3["choice"] == "Germany"
+
+
+def test_a_failing_question_becomes_an_error_line(tmp_path: Path, items, ask) -> None:
+    metrics = run_eval(items, ask, tmp_path, progress=False)
+    q4 = read_lines(tmp_path / "results.jsonl")[3]
+    assert q4["error"] == "ConnectionError: backend went away"
+    assert q4["question"] == "Who leads the committee?"
+    assert metrics["n_errors"] == 1
+    assert metrics["n_questions"] == 4
+
+
+def test_metrics_of_the_fake_run(tmp_path: Path, items, ask) -> None:
+    metrics = run_eval(items, ask, tmp_path, progress=False)
+    assert metrics["answer_contained"] == pytest.approx(1 / 3)  # q1 right, q3 wrong, q4 failed
+    assert metrics["answered_with_verified_citation"] == pytest.approx(1 / 3)
+    assert metrics["mc_accuracy"] == 0.0
+    assert metrics["refusal_recall"] == 1.0 and metrics["refusal_precision"] == 1.0
+    assert metrics["citation_precision"] == 1.0
+    assert metrics["hit@1"] == 1.0 and metrics["n_retrieval"] == 1
+    assert metrics["latency_p50_ms"] == 200.0
+
+
+def test_ask_may_return_an_object_with_to_json(tmp_path: Path, make_item, make_answer) -> None:
+    class Answer:
+        def to_json(self) -> dict:
+            return make_answer("Levit")
+
+    items = [make_item(answers=["Levit"])]
+    metrics = run_eval(items, lambda item: Answer(), tmp_path, progress=False)
+    assert metrics["answer_em"] == 1.0 and metrics["n_errors"] == 0
+
+
+def test_a_non_answer_return_value_is_an_error(tmp_path: Path, make_item) -> None:
+    metrics = run_eval([make_item()], lambda item: "Levit", tmp_path, progress=False)
+    assert metrics["n_errors"] == 1
+    assert "not an Answer JSON" in read_lines(tmp_path / "results.jsonl")[0]["error"]
+
+
+def test_reports_escape_article_text_and_embed_plots(tmp_path: Path, items, ask) -> None:
+    run_eval(items, ask, tmp_path, progress=False, settings={"backend": "fake", "k": 6})
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "<script>" not in page and "&lt;script&gt;" in page
+    assert "<script>" not in markdown
+    assert page.count("data:image/png;base64,") == 2
+    assert (tmp_path / "metrics.png").stat().st_size > 0
+    assert (tmp_path / "latency.png").stat().st_size > 0
+    assert "backend: fake" in markdown
+
+
+def test_the_worst_questions_section_lists_failures_with_passages(
+    tmp_path: Path, items, ask
+) -> None:
+    run_eval(items, ask, tmp_path, progress=False)
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    worst = markdown.split("## Worst questions", 1)[1]
+    assert "q3: wrong" in worst and "q4: error" in worst
+    assert "q1:" not in worst and "q2:" not in worst
+    assert "Germany, I think." in worst and "Caroline Levit told reporters" in worst
+
+
+def test_progress_bar_goes_to_stderr_only_when_asked(tmp_path: Path, items, ask, capsys) -> None:
+    run_eval(items, ask, tmp_path / "a", progress=True)
+    shown = capsys.readouterr()
+    run_eval(items, ask, tmp_path / "b", progress=False)
+    hidden = capsys.readouterr()
+    assert "4/4" in shown.err and shown.out == ""
+    assert "4/4" not in hidden.err

@@ -1,0 +1,200 @@
+"""The chat tab's event handlers: take a question, stream its answer, stop, start over, restore, export."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from index.documents import parse_date
+from rag.config import BACKENDS, Config
+from rag.errors import RagError
+from rag.types import Answer, Filters, Retrieved
+from ui.conversation import Turn, dump_turns, history_pairs, load_turns
+from ui.render import conversation_html, conversation_markdown, sources_html
+
+log = logging.getLogger(__name__)
+
+EMPTY_HINT = "Type a question first, for example: “What did the article say about …?”"
+MAX_K = 50
+# The conversation is saved in the browser at most this often while an answer streams.
+SAVE_EVERY_S = 1.0
+EXPORT_MAX_AGE_S = 3600.0
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the settings panel asks for, validated."""
+
+    backend: str
+    k: int
+    filters: Filters
+
+
+def read_choices(config: Config, backend: str | None, k: Any, doc_ids: Sequence[str] | None, date_from: Any, date_to: Any) -> Choices:
+    """Validate the settings; raises ValueError with a sentence for the user."""
+    backend = backend or config.backend
+    if backend not in BACKENDS:
+        raise ValueError(f"Unknown back end '{backend}'; choose one of {', '.join(BACKENDS)}.")
+    try:
+        k_value = int(k) if k not in (None, "") else config.k
+    except (TypeError, ValueError):
+        raise ValueError("The number of passages must be a whole number.") from None
+    if not 1 <= k_value <= MAX_K:
+        raise ValueError(f"The number of passages must be between 1 and {MAX_K}.")
+    start, end = _date(date_from, "from"), _date(date_to, "to")
+    if start and end and start > end:
+        raise ValueError("The 'published from' date is after the 'published to' date.")
+    filters = Filters(doc_ids=tuple(d for d in (doc_ids or ()) if d), published_from=start, published_to=end)
+    return Choices(backend, k_value, filters)
+
+
+def _date(value: Any, which: str) -> date | None:
+    if value in (None, "") or (isinstance(value, float) and value != value):
+        return None
+    if isinstance(value, (int, float)):  # a timestamp from the date picker
+        from datetime import datetime, timezone
+
+        return datetime.fromtimestamp(value, tz=timezone.utc).date()
+    parsed = parse_date(str(value))
+    if parsed is None:
+        raise ValueError(f"The 'published {which}' date must look like 2024-05-31.")
+    return parsed
+
+
+def user_message(exc: BaseException) -> str:
+    """One sentence for the chat; the details of unexpected errors go to the server log."""
+    if isinstance(exc, RagError):
+        text = str(exc).strip() or type(exc).__name__
+        return text if text.endswith((".", "!", "?")) else text + "."
+    return "Something went wrong while answering; the details are in the server log."
+
+
+class ChatHandlers:
+    """The functions behind the chat's buttons; `pipeline` answers, the rest is presentation."""
+
+    def __init__(self, pipeline, config: Config, export_dir: Path) -> None:
+        self.pipeline = pipeline
+        self.config = config
+        self.export_dir = export_dir
+
+    # ---- sending -------------------------------------------------------------------------------
+    def take_question(self, question: str, stored: Any):
+        """Runs at once (not queued): clear the box, show the question, swap Send for Stop."""
+        text = (question or "").strip()
+        if not text:
+            gr.Info(EMPTY_HINT)
+            return gr.skip(), "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        turns = load_turns(stored) + [Turn(question=text)]
+        return (
+            "",
+            text,
+            conversation_html(turns, streaming=True),
+            sources_html(turns),
+            dump_turns(turns),
+            gr.update(visible=False),
+            gr.update(visible=True),
+        )
+
+    def answer(self, pending: str, stored: Any, backend, k, doc_ids, date_from, date_to) -> Iterator[tuple]:
+        """Stream the answer to the pending question: (conversation, sources, stored turns, download)."""
+        if not pending:
+            yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return
+        turns = load_turns(stored)
+        if not turns or turns[-1].question != pending or turns[-1].done:
+            turns.append(Turn(question=pending))
+        turn = turns[-1]
+        try:
+            choices = read_choices(self.config, backend, k, doc_ids, date_from, date_to)
+        except ValueError as exc:
+            gr.Warning(str(exc))
+            turn.error = str(exc)
+            yield self._final(turns)
+            return
+        saved_at = time.monotonic()
+        events = self.pipeline.stream(
+            pending, history=history_pairs(turns[:-1]), filters=choices.filters, k=choices.k, backend=choices.backend
+        )
+        try:
+            for event in events:
+                if isinstance(event, Retrieved):
+                    turn.passages = list(event.passages)
+                    yield conversation_html(turns, streaming=True), sources_html(turns), dump_turns(turns), gr.skip()
+                elif isinstance(event, Answer):
+                    turn.answer, turn.partial = event, ""
+                elif isinstance(event, str) and event:
+                    turn.partial += event
+                    save = time.monotonic() - saved_at >= SAVE_EVERY_S
+                    saved_at = time.monotonic() if save else saved_at
+                    yield conversation_html(turns, streaming=True), gr.skip(), dump_turns(turns) if save else gr.skip(), gr.skip()
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a sentence in the chat
+            if not isinstance(exc, RagError):
+                log.exception("answering %r failed", pending)
+            turn.error = user_message(exc)
+            gr.Warning(turn.error)
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()  # a stopped answer releases the model at once
+        if turn.answer is None and not turn.error:
+            turn.error = "No answer was produced."
+        yield self._final(turns)
+
+    def _final(self, turns: list[Turn]) -> tuple:
+        return conversation_html(turns), sources_html(turns), dump_turns(turns), self.export(turns)
+
+    def finish(self):
+        """After an answer (or a stop): Send comes back."""
+        return gr.update(visible=True), gr.update(visible=False)
+
+    def stop(self, stored: Any):
+        """Mark the unfinished answer as stopped, keeping what had been streamed."""
+        turns = load_turns(stored)
+        if turns and not turns[-1].done:
+            turns[-1].stopped = True
+        return (
+            conversation_html(turns),
+            sources_html(turns),
+            dump_turns(turns),
+            self.export(turns),
+            gr.update(visible=True),
+            gr.update(visible=False),
+        )
+
+    # ---- conversation --------------------------------------------------------------------------
+    def new_chat(self):
+        return conversation_html([]), sources_html([]), [], None
+
+    def restore(self, stored: Any):
+        """On page load: show the conversation kept in this browser."""
+        turns = load_turns(stored)
+        return conversation_html(turns), sources_html(turns), self.export(turns)
+
+    def export(self, turns: Sequence[Turn]) -> str | None:
+        """Write the conversation as Markdown for the Download button; None when there is none."""
+        if not turns:
+            return None
+        self._prune_exports()
+        folder = Path(tempfile.mkdtemp(prefix="export-", dir=self.export_dir))
+        path = folder / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.md"
+        path.write_text(conversation_markdown(turns), encoding="utf-8")
+        return str(path)
+
+    def _prune_exports(self) -> None:
+        self.export_dir.mkdir(parents=True, exist_ok=True)
+        cutoff = time.time() - EXPORT_MAX_AGE_S
+        for folder in self.export_dir.glob("export-*"):
+            try:
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
+            except OSError:
+                continue
