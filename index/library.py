@@ -16,7 +16,7 @@ import numpy as np
 from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document
 from index.embedding import MAX_WORD_PIECES, Embedder, make_embedder
-from index.errors import StoreUnavailable
+from index.errors import IndexBusy, StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
 from index.locking import writer_lock
@@ -123,7 +123,17 @@ class Library:
         return self._versions
 
     def sync(self) -> None:
-        """Bring the BM25 side in line with what Chroma holds (cheap when already in step)."""
+        """Bring the BM25 side in line with what Chroma holds (cheap when already in step).
+
+        Skipped while another process writes: that writer leaves both sides in step.
+        """
+        try:
+            with self._write_lock():
+                self._sync_locked()
+        except IndexBusy:
+            log.debug("an ingest is running; BM25 sync left to it")
+
+    def _sync_locked(self) -> None:
         generation = self.store.generation()
         if self.lexical.generation() == generation and self.lexical.count() == self.store.count():
             return
@@ -167,7 +177,7 @@ class Library:
                 self.store.reset()
                 self.lexical.reset()
             self.repair()
-            self.sync()
+            self._sync_locked()
             known = {r.doc_id: r.content_hash for r in self.store.records()}
             files, failures = discover([Path(p) for p in paths])
             report.failed.extend((f.path, f.reason) for f in failures)

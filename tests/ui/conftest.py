@@ -1,0 +1,115 @@
+"""Fixtures for the UI tests: small indexes, a fake pipeline, and the real app served on a free port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+from index.library import Library  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
+from rag.config import Config  # noqa: E402
+from rag.pipeline import Pipeline  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+SEEDS = REPO / "seeds"
+SERVER_START_TIMEOUT_S = 60.0
+
+BRIDGE = {
+    "id": "harbor-2024",
+    "title": "City opens new harbor bridge",
+    "url": "https://example.org/harbor",
+    "published": "2024-05-02",
+    "text": (
+        "The city of Norrvik opened its new harbor bridge on Tuesday. "
+        "The bridge cost 240 million euros and took four years to build. "
+        "Mayor Lena Holm said the bridge would cut commuting times by half."
+    ),
+}
+APPLES = {
+    "id": "orchard-2024",
+    "title": "Apple harvest breaks record",
+    "url": "javascript:alert(1)",
+    "published": "2024-09-20",
+    "text": (
+        "Farmers in the Kessel valley picked a record 81,000 tonnes of apples this autumn. "
+        "A warm spring and late rains helped the orchards, said grower Ada Brink."
+    ),
+}
+
+
+@pytest.fixture()
+def small_library(tmp_path: Path) -> Library:
+    """Two made-up articles in a hash-embedded index (fast, deterministic)."""
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
+    library = Library(IndexSettings(data_dir=tmp_path / "data", embed_model="hash-256"))
+    assert library.ingest([corpus]).ok
+    return library
+
+
+@pytest.fixture()
+def small_config(small_library: Library) -> Config:
+    return Config(index=small_library.settings, backend="extractive", refusal_threshold=0.0)
+
+
+@pytest.fixture()
+def small_pipeline(small_config: Config, small_library: Library) -> Pipeline:
+    return Pipeline(small_config, library=small_library)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    """The real app (FastAPI + Gradio) served by uvicorn in a thread."""
+
+    url: str
+    config: Config
+    pipeline: Pipeline
+
+
+@contextmanager
+def serve_in_thread(pipeline: Pipeline, config: Config) -> Iterator[RunningApp]:
+    """Build the app with `ui.app.build_app` and serve it on `config.port` until the block ends."""
+    import uvicorn
+
+    from ui.app import build_app
+
+    server = uvicorn.Server(uvicorn.Config(build_app(pipeline, config), host=config.host, port=config.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="ui-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app server did not start")
+        time.sleep(0.05)
+    try:
+        yield RunningApp(f"http://{config.host}:{config.port}/", config, pipeline)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=15)
+
+
+def seeded_minilm_app(tmp_path: Path, minilm, auth: str | None = None):
+    """The app over an index of `seeds/` embedded with the real MiniLM, extractive back end."""
+    settings = IndexSettings(data_dir=tmp_path / "data")
+    library = Library(settings, embedder=minilm)
+    report = library.ingest([SEEDS])
+    assert report.ok and report.added
+    config = Config(index=settings, backend="extractive", host="127.0.0.1", port=free_port(), auth=auth)
+    return serve_in_thread(Pipeline(config, library=library), config)
