@@ -132,6 +132,8 @@ class Library:
                 self._sync_locked()
         except IndexBusy:
             log.debug("an ingest is running; BM25 sync left to it")
+        except StoreUnavailable as exc:  # a read-only data directory still serves questions
+            log.warning("BM25 index not synchronised: %s", exc)
 
     def _sync_locked(self) -> None:
         generation = self.store.generation()
