@@ -6,6 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from index.lexical import STOPWORDS
 from rag.sentences import Sentence, content_words, numbers_in, split_sentences
 from rag.types import Citation, Passage
 
@@ -60,23 +61,47 @@ def best_support(claim: str, passage: Passage) -> Support:
     if not words:
         return Support(0.0, 0, 0)
     needed_numbers = numbers_in(claim)
+    needed_names = names_in(claim)
     sentences = split_sentences(passage.text)
     best = Support(0.0, 0, 0)
     # Single sentences first; a pair of adjacent sentences must do clearly better to win.
     for size, margin in ((1, 0.0), (2, 0.05)):
         for i in range(len(sentences) - size + 1):
             start, end = sentences[i].start, sentences[i + size - 1].end
-            score = _coverage(words, needed_numbers, passage.text[start:end])
+            score = _coverage(words, needed_numbers, passage.text[start:end], needed_names)
             if score > best.score + margin:
                 best = Support(score, start, end)
     return best
 
 
-def _coverage(words: set[str], numbers: set[str], span: str) -> float:
+def _coverage(words: set[str], numbers: set[str], span: str, names: set[str] = frozenset()) -> float:
     if numbers and not numbers <= numbers_in(span):
         return 0.0
+    if names and not names <= _name_keys(span):
+        return 0.0  # a name the passage never mentions is not supported by it
     found = set(content_words(span))
     return len(words & found) / len(words)
+
+
+_NAME = re.compile(r"\b[A-Z][a-zA-Z]+")
+# Capitalised only because they start a sentence or clause; never required in the passage.
+_NOT_NAMES = STOPWORDS | frozenset(
+    "according although answer article articles because both despite however passage passages "
+    "yes no also according while since after before yet still even".split()
+)
+
+
+def _name_key(word: str) -> str:
+    return word.lower()[:5]
+
+
+def names_in(text: str) -> set[str]:
+    """Keys of the capitalised words inside sentences (names), matched by their first letters."""
+    return {_name_key(w) for w in _NAME.findall(text.strip()) if w.lower() not in _NOT_NAMES}
+
+
+def _name_keys(span: str) -> set[str]:
+    return {_name_key(w) for w in re.findall(r"[^\W\d_]+", span)}
 
 
 def citation_for(passage: Passage, support: Support) -> Citation:

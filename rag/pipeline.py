@@ -26,7 +26,8 @@ MAX_QUESTION_CHARS = 2000
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
 # refusal needs a near-paraphrase of the question (no unanswerable seed question reaches it).
 STRONG_EVIDENCE = 0.6
-OVERRULE_COVERAGE, OVERRULE_SIMILARITY = 0.75, 0.6
+OVERRULE_SIMILARITY = 0.70
+OVERRULE_COVERAGE, OVERRULE_COVERAGE_SIMILARITY = 0.75, 0.6
 
 StreamEvent = Retrieved | str | Answer
 
@@ -210,7 +211,9 @@ def _should_fall_back(text: str, evidence: Sequence[Evidence]) -> bool:
         return False
     if is_refusal(text):
         best = evidence[0]
-        return best.coverage >= OVERRULE_COVERAGE and best.similarity >= OVERRULE_SIMILARITY
+        return best.similarity >= OVERRULE_SIMILARITY or (
+            best.coverage >= OVERRULE_COVERAGE and best.similarity >= OVERRULE_COVERAGE_SIMILARITY
+        )
     return _strong(evidence)
 
 

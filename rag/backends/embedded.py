@@ -5,9 +5,11 @@ at a time: concurrent requests queue on a lock (`queue_depth` says how many are 
 waiting). The prompt is ChatML (the default model is Qwen2.5), tokenized by us so that text
 inside messages can never turn into control tokens.
 
-Time to first token is dominated by prompt processing, so consecutive prompts that start with
-the same instruction prefix matter: llama-cpp-python keeps the previous prompt's tokens in the
-KV cache and evaluates only the part after the longest common prefix.
+Time to first token is dominated by prompt processing. llama-cpp-python keeps the previous
+prompt's tokens in the KV cache and evaluates only what follows the longest common token prefix,
+so prompts that start with the same fixed instructions skip most of the work. `warm_up` seeds that
+cache before the first question. Its `LlamaRAMCache` is not used: with Qwen's 152k-token vocabulary
+each saved state also copies up to 300 MB of logits that its capacity limit does not count.
 """
 
 from __future__ import annotations
@@ -125,6 +127,20 @@ class EmbeddedGenerator:
         with self._lock:
             self._model()
 
+    def warm_up(self, messages: Sequence[ChatMessage]) -> None:
+        """Load the model and pre-compute the prompt of `messages` so prompts starting the same way skip it.
+
+        Pass the fixed instructions (e.g. a user message holding only them): the next prompt reuses the
+        KV cache for the longest token prefix it shares with this one.
+        """
+        with self._lock:
+            llm = self._model()
+            started = time.perf_counter()
+            tokens = encode_segments(llm, chatml_segments(messages))[: llm.n_ctx() - 1]
+            llm.reset()
+            llm.eval(tokens)
+            log.info("warmed up %d prompt tokens in %.1f s", len(tokens), time.perf_counter() - started)
+
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256) -> Iterator[str]:
         """Yield the reply piece by piece; consume or close the iterator so the model is released."""
         segments = chatml_segments(messages)
@@ -159,6 +175,7 @@ class EmbeddedGenerator:
                 if text:
                     yield text
         except (RuntimeError, ValueError) as exc:
+            llm.reset()  # do not let the next prompt reuse a half-written KV cache
             raise BackendUnavailable(f"the local model failed while generating ({exc}); try again.") from exc
         finally:
             chunks.close()

@@ -68,3 +68,11 @@ def test_refusal_phrases_are_recognised():
     assert is_refusal("The passages do not contain this information.")
     assert is_refusal("I don't know.")
     assert not is_refusal("The bridge cost 240 million euros [1].")
+
+
+def test_a_name_the_passage_never_mentions_is_not_supported():
+    text = "Moscow is categorically opposed to the development of NATO troops in Ukraine."
+    verified = verify_sentence("China is categorically opposed to the development of NATO troops in Ukraine [1].", [passage(text=text)])
+    assert verified.citations == []
+    same = verify_sentence("Moscow is categorically opposed to NATO troops in Ukraine [1].", [passage(text=text)])
+    assert [c.n for c in same.citations] == [1]

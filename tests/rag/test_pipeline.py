@@ -62,7 +62,7 @@ def test_passages_inside_the_prompt_are_numbered_like_the_answer_passages(config
     prompt = generator.prompts[0][-1].content
     cited = answer.passages[answer.citations[0].n - 1]
     assert f"[{cited.n}]" in prompt and "240 million" in prompt
-    assert prompt.index("Rules:") < prompt.index("Passages:") < prompt.index("Question:")
+    assert prompt.index("passage it comes from") < prompt.index("Passages:") < prompt.index("Question:")
 
 
 def test_unreachable_backend_falls_back_to_extractive_with_a_notice(config, library):
