@@ -38,7 +38,7 @@ class Config:
     openai_base_url: str = "http://127.0.0.1:8000/v1"
     openai_model: str = "default"
     openai_api_key: str = field(default="", repr=False)
-    refusal_threshold: float = 0.15
+    refusal_threshold: float = 0.13
     host: str = "127.0.0.1"
     port: int = 7860
     auth: str | None = field(default=None, repr=False)

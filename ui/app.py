@@ -6,6 +6,7 @@ import ipaddress
 import logging
 import secrets
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from ui.api import Answerer, BadRequest, api_router, parse_backend, parse_histor
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, document_choices
 from ui.render import conversation_html, documents_html, sources_html
+from ui.security import SecurityHeaders
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +33,16 @@ BACKEND_LABELS = [
     ("openai-compatible server", "openai"),
 ]
 STORAGE_KEY = "newsrag-conversation"
+# Runs in the browser before removing: asks the user, and sends the answer along with the id.
+CONFIRM_REMOVE = (
+    "(docId, confirmed) => [docId, Boolean(docId) && "
+    "window.confirm('Remove this document and its passages from the library?')]"
+)
+# Gradio scopes custom CSS inside its container; the page margin around it is set here instead.
+HEAD = (
+    "<style>@media (max-width: 760px) { .gradio-container > .main "
+    "{ padding-left: 0.5rem !important; padding-right: 0.5rem !important; } }</style>"
+)
 # Uploaded and exported files in Gradio's cache are deleted after a day.
 CACHE_CLEANUP = (3600, 86400)
 
@@ -46,10 +58,6 @@ class Paths:
         return self.data / "uploads"
 
     @property
-    def exports(self) -> Path:
-        return self.data / "exports"
-
-    @property
     def secret(self) -> Path:
         return self.data / "ui-secret"
 
@@ -61,18 +69,22 @@ def _browser_secret(path: Path) -> str:
     except FileNotFoundError:
         pass
     value = secrets.token_urlsafe(24)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch(mode=0o600)
-    path.write_text(value, encoding="utf-8")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(value, encoding="utf-8")
+    except OSError as exc:
+        log.warning("cannot save %s (%s): conversations will not survive a server restart", path, exc)
     return value
 
 
 def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
     """The Gradio interface: chat, documents and settings, and the named API endpoints."""
     paths = Paths(config.index.data_dir)
-    for folder in (paths.uploads, paths.exports):
-        folder.mkdir(parents=True, exist_ok=True)
-    chat = ChatHandlers(pipeline, config, paths.exports)
+    paths.uploads.mkdir(parents=True, exist_ok=True)
+    # Exports go to a private temporary folder: Gradio serves them from its cache, and the data
+    # directory stays out of reach of its file route.
+    chat = ChatHandlers(pipeline, config, Path(tempfile.mkdtemp(prefix="newsrag-exports-")))
     docs = DocumentHandlers(pipeline.library, paths.uploads, int(config.index.max_file_mb * 1e6))
     answerer = Answerer(pipeline, config)
     answer_limit = 1 if config.backend == "embedded" else 4
@@ -93,7 +105,7 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
                             conversation_html([]), elem_id="conversation", js_on_load=None, autoscroll=True
                         )
                         # Gradio's progress display lands here: the queue position while waiting.
-                        status = gr.HTML("", elem_id="answer-status", js_on_load=None, min_height=30)
+                        status = gr.HTML("", elem_id="answer-status", js_on_load=None, min_height=20)
                         with gr.Row(elem_id="composer"):
                             question = gr.Textbox(
                                 placeholder="Ask about your articles… (Enter sends)",
@@ -106,22 +118,33 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
                                 container=False,
                             )
                             send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
-                            stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, visible=False, elem_id="stop")
+                            stop = gr.Button(
+                                "Stop", variant="stop", scale=1, min_width=80, visible=False, elem_id="stop"
+                            )
                         with gr.Row(elem_id="chat-actions"):
-                            new_chat = gr.Button("New chat", size="sm", variant="secondary", min_width=0, elem_id="new-chat")
-                            download = gr.DownloadButton("Download", size="sm", variant="secondary", min_width=0, elem_id="download")
+                            new_chat = gr.Button(
+                                "New chat", size="sm", variant="secondary", min_width=0, elem_id="new-chat"
+                            )
+                            download = gr.DownloadButton(
+                                "Download", size="sm", variant="secondary", min_width=0, elem_id="download"
+                            )
                         with gr.Accordion("Settings and filters", open=False, elem_id="settings"):
                             backend = gr.Dropdown(BACKEND_LABELS, value=config.backend, label="Back end")
                             k = gr.Slider(1, 20, value=min(config.k, 20), step=1, label="Passages to retrieve")
                             doc_filter = gr.Dropdown(
                                 choices=document_choices(pipeline.library),
+                                value=[],
                                 multiselect=True,
                                 label="Only these documents",
                                 info="Leave empty to search all documents.",
                             )
                             with gr.Row():
-                                date_from = gr.DateTime(include_time=False, type="string", label="Published from")
-                                date_to = gr.DateTime(include_time=False, type="string", label="Published to")
+                                date_from = gr.DateTime(
+                                    include_time=False, type="string", label="Published from", min_width=200
+                                )
+                                date_to = gr.DateTime(
+                                    include_time=False, type="string", label="Published to", min_width=200
+                                )
                     with gr.Column(scale=2, min_width=300, elem_id="sources-column"):
                         sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=None)
             with gr.Tab("Documents", id="documents"):
@@ -135,11 +158,14 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
                             elem_id="upload",
                         )
                         add = gr.Button("Add to library", variant="primary", elem_id="add-documents")
-                        report_view = gr.HTML(elem_id="ingest-report", js_on_load=None)
+                        report_view = gr.HTML(elem_id="ingest-report", js_on_load=None, min_height=60)
                         report = gr.JSON(visible=False)
                     with gr.Column(scale=2):
-                        remove_choice = gr.Dropdown(choices=document_choices(pipeline.library), label="Remove a document")
+                        remove_choice = gr.Dropdown(
+                            choices=document_choices(pipeline.library), value=None, label="Remove a document"
+                        )
                         remove = gr.Button("Remove", variant="stop", elem_id="remove-document")
+                        remove_confirmed = gr.Checkbox(False, visible=False)
                 documents = gr.HTML(documents_html(pipeline.library.documents()), elem_id="documents", js_on_load=None)
 
         # ---- chat events ---------------------------------------------------------------------
@@ -182,10 +208,24 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
 
         # ---- document events -----------------------------------------------------------------
         after_change = [report_view, documents, remove_choice, doc_filter, files]
-        add.click(docs.ingest, inputs=[files], outputs=[report], api_name="ingest", concurrency_id="ingest").then(
+        add.click(
+            docs.ingest,
+            inputs=[files],
+            outputs=[report],
+            api_name="ingest",
+            concurrency_id="ingest",
+            show_progress="full",
+            show_progress_on=[report_view],
+        ).then(
             docs.refresh, inputs=[report], outputs=after_change, api_visibility="private"
         )
-        remove.click(docs.remove_selected, inputs=[remove_choice], outputs=after_change, api_visibility="private")
+        remove.click(
+            docs.remove_selected,
+            inputs=[remove_choice, remove_confirmed],
+            outputs=after_change,
+            js=CONFIRM_REMOVE,
+            api_visibility="private",
+        )
         demo.load(docs.listing, outputs=[documents, remove_choice, doc_filter], api_visibility="private")
 
         # ---- named API endpoints -------------------------------------------------------------
@@ -205,14 +245,21 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
 
         def list_documents() -> list[dict]:
             """Every document in the library: doc_id, title, published, url, chunks."""
+            try:
+                records = pipeline.library.documents()
+            except RagError as exc:
+                raise gr.Error(str(exc)) from None
             return [
                 {"doc_id": r.doc_id, "title": r.title, "published": r.published, "url": r.url, "chunks": r.n_chunks}
-                for r in pipeline.library.documents()
+                for r in records
             ]
 
         def remove_document(doc_id: str) -> dict:
             """Remove one document by id; returns {"doc_id", "removed", "title"}."""
-            return docs.remove_document(doc_id)
+            try:
+                return docs.remove_document(doc_id)
+            except RagError as exc:
+                raise gr.Error(str(exc)) from None
 
         gr.api(ask, api_name="ask", concurrency_limit=answer_limit, concurrency_id="answer")
         gr.api(list_documents, api_name="documents", concurrency_limit=None)
@@ -225,10 +272,14 @@ def _launch_options(config: Config) -> dict[str, Any]:
     paths = Paths(config.index.data_dir)
     return dict(
         auth=tuple(config.auth.split(":", 1)) if config.auth else None,
-        allowed_paths=[str(paths.uploads.resolve())],
+        # Nothing under the data directory is served: uploads are read by the indexer, never
+        # sent back (an uploaded .html would otherwise open in the app's origin).
+        allowed_paths=[],
+        blocked_paths=[str(paths.data.resolve())],
         max_file_size=f"{max(1, int(config.index.max_file_mb))}mb",
         css_paths=[STATIC / "app.css"],
         js=(STATIC / "app.js").read_text(encoding="utf-8"),
+        head=HEAD,
         footer_links=["api"],
     )
 
@@ -243,6 +294,7 @@ def build_app(pipeline, config: Config) -> FastAPI:
     check_auth(config)
     demo, answerer = build_blocks(pipeline, config)
     app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(SecurityHeaders)
     app.include_router(api_router(answerer, config.auth))
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config)
@@ -335,5 +387,6 @@ def _serve_shared(pipeline, config: Config) -> None:
         **options,
     )
     demo.app.include_router(api_router(answerer, config.auth))
+    demo.app.add_middleware(SecurityHeaders)
     print(f"newsrag chat running at {demo.local_url} (public link: {demo.share_url})", flush=True)
     demo.block_thread()

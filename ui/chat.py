@@ -70,6 +70,10 @@ def _date(value: Any, which: str) -> date | None:
     return parsed
 
 
+def _session(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or ""
+
+
 def user_message(exc: BaseException) -> str:
     """One sentence for the chat; the details of unexpected errors go to the server log."""
     if isinstance(exc, RagError):
@@ -85,14 +89,19 @@ class ChatHandlers:
         self.pipeline = pipeline
         self.config = config
         self.export_dir = export_dir
+        # When each browser session last sent a question and last pressed Stop. Stop also cancels
+        # the Gradio event; this lets an answer that slipped past the cancel end itself as stopped.
+        self._asked: dict[str, float] = {}
+        self._stopped: dict[str, float] = {}
 
     # ---- sending -------------------------------------------------------------------------------
-    def take_question(self, question: str, stored: Any):
+    def take_question(self, question: str, stored: Any, request: gr.Request | None = None):
         """Runs at once (not queued): clear the box, show the question, swap Send for Stop."""
         text = (question or "").strip()
         if not text:
             gr.Info(EMPTY_HINT)
             return gr.skip(), "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        self._asked[_session(request)] = time.monotonic()
         turns = load_turns(stored) + [Turn(question=text)]
         return (
             "",
@@ -104,17 +113,37 @@ class ChatHandlers:
             gr.update(visible=True),
         )
 
-    def answer(self, pending: str, stored: Any, backend, k, doc_ids, date_from, date_to) -> Iterator[tuple]:
+    def answer(
+        self, pending: str, stored: Any, backend, k, doc_ids, date_from, date_to, request: gr.Request | None = None
+    ) -> Iterator[tuple]:
         """Stream the answer to the pending question: (conversation, sources, stored turns, download)."""
         if not pending:
             yield gr.skip(), gr.skip(), gr.skip(), gr.skip()
             return
+        session = _session(request)
+        asked = self._asked.get(session, time.monotonic())
+
+        def stop_requested() -> bool:
+            return self._stopped.get(session, -1.0) >= asked
+
+        try:
+            yield from self._answer(pending, stored, (backend, k, doc_ids, date_from, date_to), stop_requested)
+        finally:
+            if self._asked.get(session) == asked:
+                self._asked.pop(session, None)
+                self._stopped.pop(session, None)
+
+    def _answer(self, pending: str, stored: Any, settings: tuple, stop_requested) -> Iterator[tuple]:
         turns = load_turns(stored)
         if not turns or turns[-1].question != pending or turns[-1].done:
             turns.append(Turn(question=pending))
         turn = turns[-1]
+        if stop_requested():
+            turn.stopped = True
+            yield self._final(turns)
+            return
         try:
-            choices = read_choices(self.config, backend, k, doc_ids, date_from, date_to)
+            choices = read_choices(self.config, *settings)
         except ValueError as exc:
             gr.Warning(str(exc))
             turn.error = str(exc)
@@ -126,6 +155,9 @@ class ChatHandlers:
         )
         try:
             for event in events:
+                if stop_requested():
+                    turn.stopped = True
+                    break
                 if isinstance(event, Retrieved):
                     turn.passages = list(event.passages)
                     yield conversation_html(turns, streaming=True), sources_html(turns), dump_turns(turns), gr.skip()
@@ -145,7 +177,7 @@ class ChatHandlers:
             close = getattr(events, "close", None)
             if close is not None:
                 close()  # a stopped answer releases the model at once
-        if turn.answer is None and not turn.error:
+        if turn.answer is None and not turn.error and not turn.stopped:
             turn.error = "No answer was produced."
         yield self._final(turns)
 
@@ -156,8 +188,9 @@ class ChatHandlers:
         """After an answer (or a stop): Send comes back."""
         return gr.update(visible=True), gr.update(visible=False)
 
-    def stop(self, stored: Any):
+    def stop(self, stored: Any, request: gr.Request | None = None):
         """Mark the unfinished answer as stopped, keeping what had been streamed."""
+        self._stopped[_session(request)] = time.monotonic()
         turns = load_turns(stored)
         if turns and not turns[-1].done:
             turns[-1].stopped = True

@@ -16,9 +16,13 @@ from ui.uploads import store_uploads
 log = logging.getLogger(__name__)
 
 
+def choice_label(record) -> str:
+    return f"{record.title or record.doc_id} ({record.published or 'undated'})"
+
+
 def document_choices(library: Library) -> list[tuple[str, str]]:
     """(label, doc_id) pairs for the document pickers, newest first."""
-    return [(f"{r.title or r.doc_id} ({r.published or 'undated'})", r.doc_id) for r in library.documents()]
+    return [(choice_label(r), r.doc_id) for r in library.documents()]
 
 
 class DocumentHandlers:
@@ -47,8 +51,8 @@ class DocumentHandlers:
             return {"added": 0, "updated": 0, "unchanged": 0, "failed": failed}
 
         def on_progress(event: Progress) -> None:
-            name = Path(event.current).name
-            progress((event.files_done, event.files_total), desc=f"Indexed {name} ({event.chunks} chunks)", unit="files")
+            doing = f"Indexing {Path(event.current).name}" if event.current else "Indexed"
+            progress((event.files_done, event.files_total), desc=f"{doing} ({event.chunks} chunks so far)", unit="files")
 
         progress((0, len(stored)), desc="Indexing…", unit="files")
         try:
@@ -65,25 +69,41 @@ class DocumentHandlers:
 
     def refresh(self, report: dict[str, Any] | None = None):
         """Report, document table and the two document pickers, after any change."""
-        choices = document_choices(self.library)
+        table, choices = self._table_and_choices()
         return (
             ingest_report_html(report or {}),
-            documents_html(self.library.documents()),
-            gr.update(choices=choices, value=None),
-            gr.update(choices=choices),
+            table,
+            gr.update(choices=choices, value=None) if choices is not None else gr.skip(),
+            gr.update(choices=choices) if choices is not None else gr.skip(),
             None,
         )
 
     def listing(self):
-        choices = document_choices(self.library)
-        return documents_html(self.library.documents()), gr.update(choices=choices), gr.update(choices=choices)
+        """On page load: the document table and the pickers."""
+        table, choices = self._table_and_choices()
+        picker = gr.update(choices=choices) if choices is not None else gr.skip()
+        return table, picker, picker
 
-    def remove_selected(self, doc_id: str | None):
-        """Remove the chosen document (and its uploaded file when nothing else came from it)."""
+    def _table_and_choices(self) -> tuple[str, list[tuple[str, str]] | None]:
+        try:
+            records = self.library.documents()
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return documents_html([], error=str(exc)), None
+        return documents_html(records), [(choice_label(r), r.doc_id) for r in records]
+
+    def remove_selected(self, doc_id: str | None, confirmed: bool = True):
+        """Remove the chosen document once the user confirmed (and its uploaded file)."""
         if not doc_id:
             gr.Info("Choose a document to remove first.")
             return self.refresh({})
-        result = self.remove_document(doc_id)
+        if not confirmed:
+            return (gr.skip(),) * 5
+        try:
+            result = self.remove_document(doc_id)
+        except RagError as exc:
+            gr.Warning(str(exc))
+            return self.refresh({"error": str(exc)})
         message = f"Removed “{result['title']}”." if result["removed"] else f"No document with id '{doc_id}'."
         (gr.Info if result["removed"] else gr.Warning)(message)
         return self.refresh({"error": message} if not result["removed"] else {"message": message})

@@ -342,8 +342,10 @@ def sources_html(turns: Sequence[Turn], current: int | None = None) -> str:
 # ---- documents tab -------------------------------------------------------------------------
 
 
-def documents_html(records: Sequence[Any]) -> str:
+def documents_html(records: Sequence[Any], error: str = "") -> str:
     """The document list as a table: title (linked when it has an http(s) URL), date, chunks, id."""
+    if error:
+        return f'<p class="documents-error">The document list is unavailable: {esc(error)}</p>'
     if not records:
         return '<p class="documents-empty">No documents yet: add some above.</p>'
     rows = []

@@ -14,7 +14,7 @@ from pathlib import Path, PurePosixPath
 from index.loaders import SUPPORTED_SUFFIXES, suffix_of
 
 MAX_NAME_CHARS = 120
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^\w.-]+")
 
 
 @dataclass(frozen=True)

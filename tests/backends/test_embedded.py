@@ -30,7 +30,14 @@ class FakeLlama:
         self.gate = threading.Event()
         self.calls: list[dict[str, Any]] = []
         self.tokenized: list[tuple[str, bool]] = []
+        self.evaluated: list[int] = []
         self._n_ctx = n_ctx
+
+    def reset(self) -> None:
+        self.evaluated = []
+
+    def eval(self, tokens: list[int]) -> None:
+        self.evaluated += tokens
 
     def n_ctx(self) -> int:
         return self._n_ctx
@@ -126,6 +133,16 @@ def test_model_is_loaded_once_and_concurrent_requests_queue() -> None:
     waiter.join(timeout=5)
     assert second_result == ["a", "b"]
     assert (generator.queue_depth, generator.busy, len(loads)) == (0, False, 1)
+
+
+def test_warm_up_loads_the_model_and_evaluates_the_instruction_prompt() -> None:
+    fake = FakeLlama()
+    generator, loads = fake_generator(fake)
+    instructions = [ChatMessage("user", "Answer only from the passages.")]
+    generator.warm_up(instructions)
+    assert generator.loaded and len(loads) == 1
+    assert fake.evaluated == list(chatml_prompt(instructions).encode())
+    assert fake.calls == []  # nothing was generated
 
 
 def test_closing_a_stream_early_releases_the_model() -> None:

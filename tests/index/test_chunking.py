@@ -51,6 +51,11 @@ def long_article(seed: int = 7) -> Document:
     return Document(doc_id="long", text=text, title=LONG_TITLE)
 
 
+def model_input_pieces(embedder, text: str) -> int:
+    """Word pieces the model reads for `text`, [CLS] and [SEP] included."""
+    return len(embedder.tokenize(text)) + 2
+
+
 def hash_chunker(chunk_size: int = DEFAULTS.chunk_size, overlap: int = DEFAULTS.chunk_overlap) -> Chunker:
     return Chunker(HashEmbedder(64).tokenize, chunk_size, overlap)
 
@@ -137,8 +142,7 @@ def test_minilm_reads_every_chunk_with_its_title_line_whole(minilm, make_doc) ->
     doc = make_doc()
     chunks = Chunker(minilm.tokenize, DEFAULTS.chunk_size, DEFAULTS.chunk_overlap).chunk(doc)
     assert len(chunks) > 1
-    # With [CLS] and [SEP]: what the model sees before it would truncate.
-    lengths = [len(minilm._tokenizer.encode(embedding_text(doc.title, c.text)).ids) for c in chunks]
+    lengths = [model_input_pieces(minilm, embedding_text(doc.title, c.text)) for c in chunks]
     assert max(lengths) <= MAX_WORD_PIECES, (max(lengths), lengths.index(max(lengths)))
     assert not uncovered(doc, chunks)
 
@@ -163,6 +167,6 @@ def test_minilm_window_holds_chunks_of_articles_with_dense_titles(minilm, title:
     path.write_text(json.dumps({"id": "dense", "title": title, "text": doc.text}), encoding="utf-8")
     library = Library(IndexSettings(data_dir=tmp_path / "data"), Recording())
     assert library.ingest([path]).ok
-    lengths = [len(minilm._tokenizer.encode(text).ids) for text in seen]
+    lengths = [model_input_pieces(minilm, text) for text in seen]
     assert len(lengths) > 10 and max(lengths) <= MAX_WORD_PIECES
     assert all(text.split("\n", 1)[0] and title.startswith(text.split("\n", 1)[0]) for text in seen)

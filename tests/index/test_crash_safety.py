@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -150,13 +150,13 @@ def test_ingest_killed_at_random_points_recovers_exactly(
     began = time.monotonic()
     assert process.wait(timeout=600) == 0
     duration = time.monotonic() - began
-    assert_final_state(reopen(hash_settings.__class__(data_dir=reference, embed_model="hash-64")), expected, assert_consistent)
+    assert_final_state(reopen(replace(hash_settings, data_dir=reference)), expected, assert_consistent)
 
     rng = random.Random(RNG_SEED)
     plans = [(None, 0.2)] + [(duration * f, 0.0) for f in sorted(rng.uniform(0.05, 0.85) for _ in range(3))]
     kills: list[Kill] = []
     for n, (after_lock, after_start) in enumerate(plans):
-        settings = hash_settings.__class__(data_dir=tmp_path / f"killed-{n}", embed_model="hash-64")
+        settings = replace(hash_settings, data_dir=tmp_path / f"killed-{n}")
         inside = kill_ingest(start_rag, folder, settings.data_dir, after_lock=after_lock, after_start=after_start)
         if settings.chroma_dir.exists():
             docs, stray = assert_only_committed_chunks_are_served(reopen(settings), versions, markers)

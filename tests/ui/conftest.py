@@ -1,4 +1,4 @@
-"""Fixtures for the UI tests: small indexes, a fake pipeline, and the real app served on a free port."""
+"""Fixtures for the UI tests: a small hash-embedded index, and the real app served on a free port."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -68,7 +68,7 @@ def small_pipeline(small_config: Config, small_library: Library) -> Pipeline:
     return Pipeline(small_config, library=small_library)
 
 
-def free_port() -> int:
+def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
@@ -105,11 +105,29 @@ def serve_in_thread(pipeline: Pipeline, config: Config) -> Iterator[RunningApp]:
         thread.join(timeout=15)
 
 
-def seeded_minilm_app(tmp_path: Path, minilm, auth: str | None = None):
+def _seeded_minilm_app(tmp_path: Path, minilm, auth: str | None = None) -> AbstractContextManager[RunningApp]:
     """The app over an index of `seeds/` embedded with the real MiniLM, extractive back end."""
     settings = IndexSettings(data_dir=tmp_path / "data")
     library = Library(settings, embedder=minilm)
     report = library.ingest([SEEDS])
     assert report.ok and report.added
-    config = Config(index=settings, backend="extractive", host="127.0.0.1", port=free_port(), auth=auth)
+    config = Config(index=settings, backend="extractive", host="127.0.0.1", port=_free_port(), auth=auth)
     return serve_in_thread(Pipeline(config, library=library), config)
+
+
+@pytest.fixture(scope="session")
+def seeded_app(minilm) -> Callable[..., AbstractContextManager[RunningApp]]:
+    """`seeded_app(folder, auth=None)`: serve the real app over `seeds/` (MiniLM, extractive)."""
+    return lambda folder, auth=None: _seeded_minilm_app(folder, minilm, auth)
+
+
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """`free_port()`: a TCP port on 127.0.0.1 that nothing listens on."""
+    return _free_port
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[[Pipeline, Config], AbstractContextManager[RunningApp]]:
+    """`serve_app(pipeline, config)`: the real app served on `config.port` while the block runs."""
+    return serve_in_thread
