@@ -1,0 +1,1 @@
+"""The browser front end: the Gradio chat and documents tabs, and the JSON API beside them."""

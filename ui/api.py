@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import gradio as gr
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
@@ -132,6 +133,15 @@ class Answerer:
             request.question, history=request.history, filters=request.filters, k=request.k, backend=request.backend
         )
         return answer.to_json()
+
+    def ask(
+        self, question: str, history: list[list[str]] | None = None, k: int | None = None, backend: str | None = None
+    ) -> dict:
+        """Answer a question from the articles; returns the Answer JSON with its verified citations."""
+        try:
+            return self.answer(parse_ask({"question": question, "history": history, "k": k, "backend": backend}))
+        except (BadRequest, RagError) as exc:
+            raise gr.Error(str(exc)) from None
 
 
 def _error(status: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:

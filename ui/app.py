@@ -5,20 +5,23 @@ from __future__ import annotations
 import ipaddress
 import logging
 import secrets
+import shutil
 import sys
 import tempfile
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from rag.config import Config
-from rag.errors import ConfigError, RagError
-from ui.api import Answerer, BadRequest, api_router, parse_backend, parse_history, parse_k
+from rag.errors import ConfigError
+from ui.api import Answerer, api_router
 from ui.chat import ChatHandlers
-from ui.documents import DocumentHandlers, document_choices
+from ui.documents import DocumentHandlers, choice_label
 from ui.render import conversation_html, documents_html, sources_html
 from ui.security import SecurityHeaders
 
@@ -32,6 +35,7 @@ BACKEND_LABELS = [
     ("ollama", "ollama"),
     ("openai-compatible server", "openai"),
 ]
+HEADER = "<h1>newsrag</h1><p>Answers from your news articles, every claim cited.</p>"
 STORAGE_KEY = "newsrag-conversation"
 # Runs in the browser before removing: asks the user, and sends the answer along with the id.
 CONFIRM_REMOVE = (
@@ -78,192 +82,196 @@ def _browser_secret(path: Path) -> str:
     return value
 
 
+@dataclass
+class ChatTab:
+    """The chat tab's components."""
+
+    conversation: gr.HTML
+    status: gr.HTML
+    question: gr.Textbox
+    send: gr.Button
+    stop: gr.Button
+    new_chat: gr.Button
+    download: gr.DownloadButton
+    settings: list[gr.components.Component]
+    doc_filter: gr.Dropdown
+    sources: gr.HTML
+
+
+@dataclass
+class DocumentsTab:
+    """The documents tab's components."""
+
+    files: gr.File
+    add: gr.Button
+    report_view: gr.HTML
+    report: gr.JSON
+    remove_choice: gr.Dropdown
+    remove: gr.Button
+    remove_confirmed: gr.Checkbox
+    documents: gr.HTML
+
+
+def _chat_tab(config: Config, choices: list[tuple[str, str]]) -> ChatTab:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
+            conversation = gr.HTML(conversation_html([]), elem_id="conversation", js_on_load=None)
+            # Gradio's progress display lands here: the queue position while a question waits.
+            status = gr.HTML("", elem_id="answer-status", js_on_load=None, min_height=20)
+            with gr.Row(elem_id="composer"):
+                question = gr.Textbox(
+                    placeholder="Ask about your articles… (Enter sends)",
+                    show_label=False,
+                    lines=1,
+                    max_lines=6,
+                    scale=8,
+                    autofocus=True,
+                    elem_id="question",
+                    container=False,
+                )
+                send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
+                stop = gr.Button("Stop", variant="stop", scale=1, min_width=80, visible=False, elem_id="stop")
+            with gr.Row(elem_id="chat-actions"):
+                new_chat = gr.Button("New chat", size="sm", variant="secondary", min_width=0, elem_id="new-chat")
+                download = gr.DownloadButton("Download", size="sm", variant="secondary", min_width=0, elem_id="download")
+            with gr.Accordion("Settings and filters", open=False, elem_id="settings"):
+                backend = gr.Dropdown(BACKEND_LABELS, value=config.backend, label="Back end")
+                k = gr.Slider(1, 20, value=min(config.k, 20), step=1, label="Passages to retrieve")
+                doc_filter = gr.Dropdown(
+                    choices=choices,
+                    value=[],
+                    multiselect=True,
+                    label="Only these documents",
+                    info="Leave empty to search all documents.",
+                )
+                with gr.Row():
+                    date_from = gr.DateTime(include_time=False, type="string", label="Published from", min_width=200)
+                    date_to = gr.DateTime(include_time=False, type="string", label="Published to", min_width=200)
+        with gr.Column(scale=2, min_width=300, elem_id="sources-column"):
+            sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=None)
+    settings = [backend, k, doc_filter, date_from, date_to]
+    return ChatTab(conversation, status, question, send, stop, new_chat, download, settings, doc_filter, sources)
+
+
+def _documents_tab(choices: list[tuple[str, str]], table: str) -> DocumentsTab:
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3):
+            files = gr.File(
+                file_count="multiple",
+                file_types=UPLOAD_TYPES,
+                type="filepath",
+                label="Add articles (.txt .md .html .htm .pdf .json .jsonl .jsonl.gz)",
+                elem_id="upload",
+            )
+            add = gr.Button("Add to library", variant="primary", elem_id="add-documents")
+            report_view = gr.HTML(elem_id="ingest-report", js_on_load=None, min_height=60)
+            report = gr.JSON(visible=False)
+        with gr.Column(scale=2):
+            remove_choice = gr.Dropdown(choices=choices, value=None, label="Remove a document")
+            remove = gr.Button("Remove", variant="stop", elem_id="remove-document")
+            remove_confirmed = gr.Checkbox(False, visible=False)
+    documents = gr.HTML(table, elem_id="documents", js_on_load=None)
+    return DocumentsTab(files, add, report_view, report, remove_choice, remove, remove_confirmed, documents)
+
+
+def _wire_chat(tab: ChatTab, chat: ChatHandlers, stored: gr.BrowserState, answer_limit: int) -> None:
+    """Send (Enter or button) shows the question at once, then streams the answer from the queue."""
+    pending = gr.State("")
+    take = dict(
+        fn=chat.take_question,
+        inputs=[tab.question, stored],
+        outputs=[tab.question, pending, tab.conversation, tab.sources, stored, tab.send, tab.stop],
+        queue=False,
+        show_progress="hidden",
+        api_visibility="private",
+    )
+    answer = dict(
+        fn=chat.answer,
+        inputs=[pending, stored, *tab.settings],
+        outputs=[tab.conversation, tab.sources, stored, tab.download],
+        concurrency_limit=answer_limit,
+        concurrency_id="answer",
+        show_progress="full",
+        show_progress_on=[tab.status],
+        api_visibility="private",
+    )
+    done = dict(fn=chat.finish, outputs=[tab.send, tab.stop], queue=False, api_visibility="private")
+    answering = [tab.question.submit(**take).then(**answer), tab.send.click(**take).then(**answer)]
+    for event in answering:
+        event.then(**done)
+    tab.stop.click(
+        chat.stop,
+        inputs=[stored],
+        outputs=[tab.conversation, tab.sources, stored, tab.download, tab.send, tab.stop],
+        cancels=answering,
+        queue=False,
+        api_visibility="private",
+    )
+    tab.new_chat.click(
+        chat.new_chat, outputs=[tab.conversation, tab.sources, stored, tab.download], queue=False, api_visibility="private"
+    )
+
+
+def _wire_documents(tab: DocumentsTab, docs: DocumentHandlers, doc_filter: gr.Dropdown) -> None:
+    """Add (with a progress bar) and remove (after a confirmation), then refresh lists and pickers."""
+    after_change = [tab.report_view, tab.documents, tab.remove_choice, doc_filter, tab.files]
+    tab.add.click(
+        docs.ingest,
+        inputs=[tab.files],
+        outputs=[tab.report],
+        api_name="ingest",
+        concurrency_id="ingest",
+        show_progress="full",
+        show_progress_on=[tab.report_view],
+    ).then(docs.refresh, inputs=[tab.report], outputs=after_change, api_visibility="private")
+    tab.remove.click(
+        docs.remove_selected,
+        inputs=[tab.remove_choice, tab.remove_confirmed],
+        outputs=after_change,
+        js=CONFIRM_REMOVE,
+        api_visibility="private",
+    )
+
+
 def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
-    """The Gradio interface: chat, documents and settings, and the named API endpoints."""
+    """The Gradio interface (chat, documents, settings) and its named API endpoints."""
     paths = Paths(config.index.data_dir)
     paths.uploads.mkdir(parents=True, exist_ok=True)
     # Exports go to a private temporary folder: Gradio serves them from its cache, and the data
     # directory stays out of reach of its file route.
-    chat = ChatHandlers(pipeline, config, Path(tempfile.mkdtemp(prefix="newsrag-exports-")))
+    exports = Path(tempfile.mkdtemp(prefix="newsrag-exports-"))
+    chat = ChatHandlers(pipeline, config, exports)
+    weakref.finalize(chat, shutil.rmtree, exports, True)
     docs = DocumentHandlers(pipeline.library, paths.uploads, int(config.index.max_file_mb * 1e6))
     answerer = Answerer(pipeline, config)
     answer_limit = 1 if config.backend == "embedded" else 4
+    records = pipeline.library.documents()
+    choices = [(choice_label(r), r.doc_id) for r in records]
 
     with gr.Blocks(title="newsrag — ask your news", delete_cache=CACHE_CLEANUP) as demo:
         stored = gr.BrowserState([], storage_key=STORAGE_KEY, secret=_browser_secret(paths.secret))
-        pending = gr.State("")
-        with gr.Row(elem_id="app-header"):
-            gr.HTML(
-                "<h1>newsrag</h1><p>Answers from your news articles, every claim cited.</p>",
-                js_on_load=None,
-            )
+        gr.HTML(HEADER, elem_id="app-header", js_on_load=None)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
-                        conversation = gr.HTML(
-                            conversation_html([]), elem_id="conversation", js_on_load=None, autoscroll=True
-                        )
-                        # Gradio's progress display lands here: the queue position while waiting.
-                        status = gr.HTML("", elem_id="answer-status", js_on_load=None, min_height=20)
-                        with gr.Row(elem_id="composer"):
-                            question = gr.Textbox(
-                                placeholder="Ask about your articles… (Enter sends)",
-                                show_label=False,
-                                lines=1,
-                                max_lines=6,
-                                scale=8,
-                                autofocus=True,
-                                elem_id="question",
-                                container=False,
-                            )
-                            send = gr.Button("Send", variant="primary", scale=1, min_width=80, elem_id="send")
-                            stop = gr.Button(
-                                "Stop", variant="stop", scale=1, min_width=80, visible=False, elem_id="stop"
-                            )
-                        with gr.Row(elem_id="chat-actions"):
-                            new_chat = gr.Button(
-                                "New chat", size="sm", variant="secondary", min_width=0, elem_id="new-chat"
-                            )
-                            download = gr.DownloadButton(
-                                "Download", size="sm", variant="secondary", min_width=0, elem_id="download"
-                            )
-                        with gr.Accordion("Settings and filters", open=False, elem_id="settings"):
-                            backend = gr.Dropdown(BACKEND_LABELS, value=config.backend, label="Back end")
-                            k = gr.Slider(1, 20, value=min(config.k, 20), step=1, label="Passages to retrieve")
-                            doc_filter = gr.Dropdown(
-                                choices=document_choices(pipeline.library),
-                                value=[],
-                                multiselect=True,
-                                label="Only these documents",
-                                info="Leave empty to search all documents.",
-                            )
-                            with gr.Row():
-                                date_from = gr.DateTime(
-                                    include_time=False, type="string", label="Published from", min_width=200
-                                )
-                                date_to = gr.DateTime(
-                                    include_time=False, type="string", label="Published to", min_width=200
-                                )
-                    with gr.Column(scale=2, min_width=300, elem_id="sources-column"):
-                        sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=None)
+                chat_tab = _chat_tab(config, choices)
             with gr.Tab("Documents", id="documents"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3):
-                        files = gr.File(
-                            file_count="multiple",
-                            file_types=UPLOAD_TYPES,
-                            type="filepath",
-                            label="Add articles (.txt .md .html .htm .pdf .json .jsonl .jsonl.gz)",
-                            elem_id="upload",
-                        )
-                        add = gr.Button("Add to library", variant="primary", elem_id="add-documents")
-                        report_view = gr.HTML(elem_id="ingest-report", js_on_load=None, min_height=60)
-                        report = gr.JSON(visible=False)
-                    with gr.Column(scale=2):
-                        remove_choice = gr.Dropdown(
-                            choices=document_choices(pipeline.library), value=None, label="Remove a document"
-                        )
-                        remove = gr.Button("Remove", variant="stop", elem_id="remove-document")
-                        remove_confirmed = gr.Checkbox(False, visible=False)
-                documents = gr.HTML(documents_html(pipeline.library.documents()), elem_id="documents", js_on_load=None)
-
-        # ---- chat events ---------------------------------------------------------------------
-        settings = [backend, k, doc_filter, date_from, date_to]
-        taken = dict(
-            fn=chat.take_question,
-            inputs=[question, stored],
-            outputs=[question, pending, conversation, sources, stored, send, stop],
-            queue=False,
-            show_progress="hidden",
-            api_visibility="private",
-        )
-        answering = dict(
-            fn=chat.answer,
-            inputs=[pending, stored, *settings],
-            outputs=[conversation, sources, stored, download],
-            concurrency_limit=answer_limit,
-            concurrency_id="answer",
-            show_progress="full",
-            show_progress_on=[status],
-            api_visibility="private",
-        )
-        done = dict(fn=chat.finish, outputs=[send, stop], queue=False, api_visibility="private")
-        on_submit = question.submit(**taken).then(**answering)
-        on_submit.then(**done)
-        on_click = send.click(**taken).then(**answering)
-        on_click.then(**done)
-        stop.click(
-            chat.stop,
+                documents_tab = _documents_tab(choices, documents_html(records))
+        _wire_chat(chat_tab, chat, stored, answer_limit)
+        _wire_documents(documents_tab, docs, chat_tab.doc_filter)
+        demo.load(
+            chat.restore,
             inputs=[stored],
-            outputs=[conversation, sources, stored, download, send, stop],
-            cancels=[on_submit, on_click],
-            queue=False,
+            outputs=[chat_tab.conversation, chat_tab.sources, chat_tab.download],
             api_visibility="private",
         )
-        new_chat.click(
-            chat.new_chat, outputs=[conversation, sources, stored, download], queue=False, api_visibility="private"
-        )
-        demo.load(chat.restore, inputs=[stored], outputs=[conversation, sources, download], api_visibility="private")
-
-        # ---- document events -----------------------------------------------------------------
-        after_change = [report_view, documents, remove_choice, doc_filter, files]
-        add.click(
-            docs.ingest,
-            inputs=[files],
-            outputs=[report],
-            api_name="ingest",
-            concurrency_id="ingest",
-            show_progress="full",
-            show_progress_on=[report_view],
-        ).then(
-            docs.refresh, inputs=[report], outputs=after_change, api_visibility="private"
-        )
-        remove.click(
-            docs.remove_selected,
-            inputs=[remove_choice, remove_confirmed],
-            outputs=after_change,
-            js=CONFIRM_REMOVE,
+        demo.load(
+            docs.listing,
+            outputs=[documents_tab.documents, documents_tab.remove_choice, chat_tab.doc_filter],
             api_visibility="private",
         )
-        demo.load(docs.listing, outputs=[documents, remove_choice, doc_filter], api_visibility="private")
-
-        # ---- named API endpoints -------------------------------------------------------------
-        def ask(question: str, history: list[list[str]] | None = None, k: int | None = None, backend: str | None = None) -> dict:
-            """Answer a question from the articles; returns the Answer JSON with verified citations."""
-            from ui.api import AskRequest
-
-            if not isinstance(question, str) or not question.strip():
-                raise gr.Error("Please send a non-empty question.")
-            try:
-                request = AskRequest(question, parse_history(history), parse_k(k), parse_backend(backend))
-                return answerer.answer(request)
-            except (BadRequest, ConfigError) as exc:
-                raise gr.Error(str(exc)) from None
-            except RagError as exc:
-                raise gr.Error(str(exc)) from None
-
-        def list_documents() -> list[dict]:
-            """Every document in the library: doc_id, title, published, url, chunks."""
-            try:
-                records = pipeline.library.documents()
-            except RagError as exc:
-                raise gr.Error(str(exc)) from None
-            return [
-                {"doc_id": r.doc_id, "title": r.title, "published": r.published, "url": r.url, "chunks": r.n_chunks}
-                for r in records
-            ]
-
-        def remove_document(doc_id: str) -> dict:
-            """Remove one document by id; returns {"doc_id", "removed", "title"}."""
-            try:
-                return docs.remove_document(doc_id)
-            except RagError as exc:
-                raise gr.Error(str(exc)) from None
-
-        gr.api(ask, api_name="ask", concurrency_limit=answer_limit, concurrency_id="answer")
-        gr.api(list_documents, api_name="documents", concurrency_limit=None)
-        gr.api(remove_document, api_name="remove", concurrency_id="ingest")
+        gr.api(answerer.ask, api_name="ask", concurrency_limit=answer_limit, concurrency_id="answer")
+        gr.api(docs.list_documents, api_name="documents", concurrency_limit=None)
+        gr.api(docs.remove, api_name="remove", concurrency_id="ingest")
     demo.queue(default_concurrency_limit=1)
     return demo, answerer
 
@@ -285,8 +293,12 @@ def _launch_options(config: Config) -> dict[str, Any]:
 
 
 def check_auth(config: Config) -> None:
-    if config.auth is not None and (":" not in config.auth or not config.auth.split(":", 1)[0]):
-        raise ConfigError("--auth must look like USER:PASSWORD")
+    """Credentials, when given, need a user name and a password."""
+    if config.auth is None:
+        return
+    user, _, password = config.auth.partition(":")
+    if not user or not password:
+        raise ConfigError("--auth must look like USER:PASSWORD (both parts non-empty)")
 
 
 def build_app(pipeline, config: Config) -> FastAPI:
@@ -384,9 +396,9 @@ def _serve_shared(pipeline, config: Config) -> None:
         server_port=config.port,
         share=True,
         prevent_thread_lock=True,
+        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
         **options,
     )
     demo.app.include_router(api_router(answerer, config.auth))
-    demo.app.add_middleware(SecurityHeaders)
     print(f"newsrag chat running at {demo.local_url} (public link: {demo.share_url})", flush=True)
     demo.block_thread()

@@ -18,13 +18,17 @@ from index.documents import parse_date
 from rag.config import BACKENDS, Config
 from rag.errors import RagError
 from rag.types import Answer, Filters, Retrieved
+from ui.api import MAX_K
 from ui.conversation import Turn, dump_turns, history_pairs, load_turns
 from ui.render import conversation_html, conversation_markdown, sources_html
 
 log = logging.getLogger(__name__)
 
 EMPTY_HINT = "Type a question first, for example: “What did the article say about …?”"
-MAX_K = 50
+BUSY_HINT = "An answer is still on its way: wait for it, or press Stop."
+# A session counts as answering for at most this long (in case an answer never ran at all).
+BUSY_TIMEOUT_S = 600.0
+FORGET_AFTER_S = 3600.0
 # The conversation is saved in the browser at most this often while an answer streams.
 SAVE_EVERY_S = 1.0
 EXPORT_MAX_AGE_S = 3600.0
@@ -39,7 +43,9 @@ class Choices:
     filters: Filters
 
 
-def read_choices(config: Config, backend: str | None, k: Any, doc_ids: Sequence[str] | None, date_from: Any, date_to: Any) -> Choices:
+def read_choices(
+    config: Config, backend: str | None, k: Any, doc_ids: Sequence[str] | None, date_from: Any, date_to: Any
+) -> Choices:
     """Validate the settings; raises ValueError with a sentence for the user."""
     backend = backend or config.backend
     if backend not in BACKENDS:
@@ -58,12 +64,8 @@ def read_choices(config: Config, backend: str | None, k: Any, doc_ids: Sequence[
 
 
 def _date(value: Any, which: str) -> date | None:
-    if value in (None, "") or (isinstance(value, float) and value != value):
+    if value is None or not str(value).strip():
         return None
-    if isinstance(value, (int, float)):  # a timestamp from the date picker
-        from datetime import datetime, timezone
-
-        return datetime.fromtimestamp(value, tz=timezone.utc).date()
     parsed = parse_date(str(value))
     if parsed is None:
         raise ValueError(f"The 'published {which}' date must look like 2024-05-31.")
@@ -89,19 +91,23 @@ class ChatHandlers:
         self.pipeline = pipeline
         self.config = config
         self.export_dir = export_dir
-        # When each browser session last sent a question and last pressed Stop. Stop also cancels
-        # the Gradio event; this lets an answer that slipped past the cancel end itself as stopped.
+        # Per browser session: when it last sent a question, last pressed Stop, and whether an
+        # answer is on its way. Stop also cancels the Gradio event; the times let an answer that
+        # slipped past the cancel end itself as stopped.
         self._asked: dict[str, float] = {}
         self._stopped: dict[str, float] = {}
+        self._answering: dict[str, float] = {}
 
     # ---- sending -------------------------------------------------------------------------------
     def take_question(self, question: str, stored: Any, request: gr.Request | None = None):
         """Runs at once (not queued): clear the box, show the question, swap Send for Stop."""
         text = (question or "").strip()
-        if not text:
-            gr.Info(EMPTY_HINT)
+        session, now = _session(request), time.monotonic()
+        if not text or now - self._answering.get(session, -BUSY_TIMEOUT_S) < BUSY_TIMEOUT_S:
+            gr.Info(EMPTY_HINT if not text else BUSY_HINT)
             return gr.skip(), "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        self._asked[_session(request)] = time.monotonic()
+        self._forget_old_sessions(now)
+        self._asked[session] = self._answering[session] = now
         turns = load_turns(stored) + [Turn(question=text)]
         return (
             "",
@@ -130,8 +136,8 @@ class ChatHandlers:
             yield from self._answer(pending, stored, (backend, k, doc_ids, date_from, date_to), stop_requested)
         finally:
             if self._asked.get(session) == asked:
-                self._asked.pop(session, None)
-                self._stopped.pop(session, None)
+                for times in (self._asked, self._stopped, self._answering):
+                    times.pop(session, None)
 
     def _answer(self, pending: str, stored: Any, settings: tuple, stop_requested) -> Iterator[tuple]:
         turns = load_turns(stored)
@@ -190,7 +196,9 @@ class ChatHandlers:
 
     def stop(self, stored: Any, request: gr.Request | None = None):
         """Mark the unfinished answer as stopped, keeping what had been streamed."""
-        self._stopped[_session(request)] = time.monotonic()
+        session = _session(request)
+        self._stopped[session] = time.monotonic()
+        self._answering.pop(session, None)
         turns = load_turns(stored)
         if turns and not turns[-1].done:
             turns[-1].stopped = True
@@ -202,6 +210,12 @@ class ChatHandlers:
             gr.update(visible=True),
             gr.update(visible=False),
         )
+
+    def _forget_old_sessions(self, now: float) -> None:
+        """Drop the times of sessions idle for long (closed pages whose answer never ran)."""
+        for session in [s for s, t in self._asked.items() if now - t > FORGET_AFTER_S]:
+            for times in (self._asked, self._stopped, self._answering):
+                times.pop(session, None)
 
     # ---- conversation --------------------------------------------------------------------------
     def new_chat(self):

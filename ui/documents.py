@@ -17,12 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def choice_label(record) -> str:
+    """How a document is named in the pickers: its title and date."""
     return f"{record.title or record.doc_id} ({record.published or 'undated'})"
-
-
-def document_choices(library: Library) -> list[tuple[str, str]]:
-    """(label, doc_id) pairs for the document pickers, newest first."""
-    return [(choice_label(r), r.doc_id) for r in library.documents()]
 
 
 class DocumentHandlers:
@@ -107,6 +103,25 @@ class DocumentHandlers:
         message = f"Removed “{result['title']}”." if result["removed"] else f"No document with id '{doc_id}'."
         (gr.Info if result["removed"] else gr.Warning)(message)
         return self.refresh({"error": message} if not result["removed"] else {"message": message})
+
+    # ---- JSON endpoints (gr.api) ---------------------------------------------------------------
+    def list_documents(self) -> list[dict]:
+        """Every document in the library: doc_id, title, published, url, chunks."""
+        try:
+            records = self.library.documents()
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
+        return [
+            {"doc_id": r.doc_id, "title": r.title, "published": r.published, "url": r.url, "chunks": r.n_chunks}
+            for r in records
+        ]
+
+    def remove(self, doc_id: str) -> dict:
+        """Remove one document by id; returns {"doc_id", "removed", "title"}."""
+        try:
+            return self.remove_document(doc_id)
+        except RagError as exc:
+            raise gr.Error(str(exc)) from None
 
     def remove_document(self, doc_id: str) -> dict[str, Any]:
         record = self.library.document(doc_id)

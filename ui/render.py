@@ -300,7 +300,11 @@ def turn_sources_html(turn: Turn, index: int, current: bool) -> str:
             status = "Passages read for this answer" if turn.done else f"Reading {len(turn.passages)} passages…"
             body = f'<p class="sources-status">{status}</p>' + _cards(index, turn.passages)
     elif answer.refused:
-        note = "The articles do not support an answer. Closest passages found:" if answer.passages else "No passages matched the question."
+        note = (
+            "The articles do not support an answer. Closest passages found:"
+            if answer.passages
+            else "No passages matched the question, or the filters under Settings exclude them all."
+        )
         body = f'<p class="sources-status refused">{note}</p>' + _cards(index, answer.passages)
     else:
         body = _answer_sources(answer, index)

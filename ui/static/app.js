@@ -1,8 +1,9 @@
-// Citation markers in answers open the matching source card in the sources panel.
-// Installed once per page; the handler is delegated so it survives every re-render.
+// Browser-side behaviour of the chat, installed once per page:
+// - a citation marker in an answer opens the matching source card in the sources panel;
+// - the conversation keeps its newest message in view unless the reader scrolled up.
 (() => {
-  if (window.__newsragCitations) return;
-  window.__newsragCitations = true;
+  if (window.__newsragChat) return;
+  window.__newsragChat = true;
 
   function openSource(turn, n) {
     const panel = document.getElementById("sources");
@@ -27,4 +28,22 @@
     const n = Number.parseInt(marker.dataset.n, 10);
     if (Number.isInteger(turn) && Number.isInteger(n) && openSource(turn, n)) event.preventDefault();
   });
+
+  function followConversation(box) {
+    let atBottom = true;
+    box.addEventListener("scroll", () => {
+      atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 48;
+    });
+    new MutationObserver(() => {
+      if (atBottom) box.scrollTop = box.scrollHeight;
+    }).observe(box, { childList: true, subtree: true, characterData: true });
+    box.scrollTop = box.scrollHeight;
+  }
+
+  const waitForConversation = setInterval(() => {
+    const box = document.getElementById("conversation");
+    if (!box) return;
+    clearInterval(waitForConversation);
+    followConversation(box);
+  }, 200);
 })();

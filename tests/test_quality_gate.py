@@ -1,0 +1,68 @@
+"""The seed gold set through the real pipeline (real MiniLM, real Chroma, real back ends).
+
+The minimums are set just under what was measured (docs/evals.md), so a regression fails CI.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
+
+GATES = {
+    "extractive": {
+        "answered_with_verified_citation": 0.75,
+        "citation_precision": 0.95,
+        "evidence_hit@5": 0.95,
+    },
+    "embedded": {
+        "answered_with_verified_citation": 0.75,
+        "citation_precision": 0.95,
+        "refusal_recall": 0.5,
+        "evidence_hit@5": 0.95,
+    },
+}
+
+
+def run_eval(tmp_path: Path, backend: str) -> tuple[subprocess.CompletedProcess, dict]:
+    out = tmp_path / f"run-{backend}"
+    cmd = [
+        sys.executable, "-m", "rag", "eval", str(GOLD), "--corpus", str(ROOT / "seeds"),
+        "--backend", backend, "--data-dir", str(tmp_path / "data"), "--out", str(out),
+    ]
+    for metric, minimum in GATES[backend].items():
+        cmd += ["--min", f"{metric}={minimum}"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=3000)
+    metrics = json.loads((out / "metrics.json").read_text()) if (out / "metrics.json").exists() else {}
+    return proc, metrics
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("backend", ["extractive", "embedded"])
+def test_seed_gold_set_meets_the_quality_gate(tmp_path, backend):
+    proc, metrics = run_eval(tmp_path, backend)
+    assert proc.returncode == 0, f"quality gate failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
+    assert metrics["n_questions"] == sum(1 for line in GOLD.read_text().splitlines() if line.strip())
+    assert metrics["n_errors"] == 0
+    results = [json.loads(line) for line in (tmp_path / f"run-{backend}" / "results.jsonl").read_text().splitlines()]
+    for r in results:
+        assert r["backend"].startswith(backend) or "extractive" in r["backend"]
+        for c in r["citations"]:
+            assert c["quote"] in next(p["text"] for p in r["passages"] if p["n"] == c["n"])
+    assert "Traceback" not in proc.stderr
+
+
+def test_quality_gate_fails_on_an_impossible_minimum(tmp_path):
+    """The gate itself works: a minimum nobody reaches makes `rag eval` exit non-zero."""
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(GOLD.read_text().splitlines()[0] + "\n")
+    cmd = [sys.executable, "-m", "rag", "eval", str(gold), "--corpus", str(ROOT / "seeds"), "--backend", "extractive",
+           "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--min", "answer_f1=0.999"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode != 0

@@ -1,0 +1,74 @@
+"""`ui.app.serve`: seeds an empty index, prints the URL, warns when exposed without auth."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from index.library import Library
+from index.settings import IndexSettings
+from rag.config import Config
+from rag.errors import ConfigError
+from ui import app as ui_app
+
+
+@pytest.fixture()
+def served(monkeypatch):
+    """Replace uvicorn.run so that `serve` returns; records how it would have served."""
+    calls = []
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **kw: calls.append((app, host, port)))
+    return calls
+
+
+@pytest.fixture()
+def seed_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"a{i}.json").write_text(json.dumps({"id": f"a{i}", "title": f"Article {i}", "text": f"Text number {i} about harbors."}))
+    return folder
+
+
+def config_for(tmp_path: Path, **values) -> Config:
+    return Config(index=IndexSettings(data_dir=tmp_path / "data", embed_model="hash-64"), backend="extractive", port=7999, **values)
+
+
+def test_serve_seeds_an_empty_index_and_prints_the_local_url(tmp_path, seed_dir, served, capsys):
+    ui_app.serve(config_for(tmp_path), seed_dir=seed_dir)
+    out, err = capsys.readouterr()
+    assert "http://127.0.0.1:7999/" in out
+    assert "indexed 2 document(s)" in err and "warning" not in err
+    assert [(host, port) for _, host, port in served] == [("127.0.0.1", 7999)]
+    assert len(Library(IndexSettings(data_dir=tmp_path / "data", embed_model="hash-64")).documents()) == 2
+
+
+def test_serve_does_not_seed_an_index_that_has_documents(tmp_path, seed_dir, served, capsys):
+    ui_app.serve(config_for(tmp_path), seed_dir=seed_dir)
+    capsys.readouterr()
+    (seed_dir / "a2.json").write_text(json.dumps({"id": "a2", "title": "New", "text": "More text."}))
+    ui_app.serve(config_for(tmp_path), seed_dir=seed_dir)
+    assert "indexing" not in capsys.readouterr().err
+    assert len(Library(IndexSettings(data_dir=tmp_path / "data", embed_model="hash-64")).documents()) == 2
+
+
+def test_binding_beyond_this_machine_without_auth_prints_a_warning(tmp_path, served, capsys):
+    ui_app.serve(config_for(tmp_path, host="0.0.0.0"))
+    assert "warning: serving on 0.0.0.0 without --auth" in capsys.readouterr().err
+    ui_app.serve(config_for(tmp_path, host="0.0.0.0", auth="alice:pw"))
+    assert "warning" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("host", "local"), [("127.0.0.1", True), ("localhost", True), ("::1", True), ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
+def test_only_loopback_addresses_count_as_local(host, local):
+    assert ui_app.is_loopback(host) is local
+
+
+@pytest.mark.parametrize("auth", ["nopassword", ":pw", "alice:"])
+def test_malformed_auth_is_a_config_error(tmp_path, served, auth):
+    with pytest.raises(ConfigError, match="USER:PASSWORD"):
+        ui_app.serve(config_for(tmp_path, auth=auth))
+    assert served == []
