@@ -15,6 +15,7 @@ from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
 from index.settings import IndexSettings
 
 BACKENDS = ("embedded", "ollama", "openai", "extractive")
+ANSWER_MODES = ("auto", "generate", "select")
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -33,6 +34,7 @@ class Config:
     llm_context: int = 2048
     llm_timeout_s: float = 60.0
     max_answer_tokens: int = 160
+    answer_mode: str = "auto"  # generate | select | auto (select for the embedded model, generate for servers)
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -46,6 +48,12 @@ class Config:
     @property
     def cache_dir(self) -> Path:
         return self.index.cache_dir or default_cache_dir()
+
+    def answer_mode_for(self, backend: str) -> str:
+        """How an LLM back end answers: writes the answer, or selects the evidence sentence."""
+        if self.answer_mode != "auto":
+            return self.answer_mode
+        return "select" if backend == "embedded" else "generate"
 
     def with_overrides(self, **values: Any) -> Config:
         """Return a copy with some top-level or index settings replaced (None values ignored)."""
@@ -92,6 +100,8 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
             raise ConfigError(f"unknown setting '{name}'")
     if "backend" in top and top["backend"] not in BACKENDS:
         raise ConfigError(f"unknown backend '{top['backend']}'; choose one of {', '.join(BACKENDS)}")
+    if "answer_mode" in top and top["answer_mode"] not in ANSWER_MODES:
+        raise ConfigError(f"unknown answer_mode '{top['answer_mode']}'; choose one of {', '.join(ANSWER_MODES)}")
     if "k" in top and not 1 <= top["k"] <= 50:
         raise ConfigError("k must be between 1 and 50")
     index = dataclasses.replace(config.index, **idx) if idx else config.index

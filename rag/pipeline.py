@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -14,7 +15,7 @@ from rag.condense import condense
 from rag.config import BACKENDS, Config
 from rag.errors import BackendUnavailable, ConfigError
 from rag.extractive import Evidence, compact_context, extractive_answer, rank_sentences
-from rag.prompts import ANSWER, REFUSAL, format_passages
+from rag.prompts import ANSWER, REFUSAL, SELECT, format_passages, format_sentences
 from rag.retrieve import Retriever
 from rag.sentences import content_words
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
@@ -22,6 +23,7 @@ from rag.types import Answer, Citation, Filters, Passage, Retrieved
 log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
+SELECT_CANDIDATES = 4
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
 # refusal needs a near-paraphrase of the question (no unanswerable seed question reaches it).
@@ -114,10 +116,7 @@ class Pipeline:
         text = ""
         if generator is not None:
             try:
-                for piece in generator.stream(
-                    ANSWER.render(passages=format_passages(compact_context(evidence)), question=standalone),
-                    max_tokens=self.config.max_answer_tokens,
-                ):
+                for piece in self._generate(generator, backend, standalone, evidence):
                     if not text:
                         timings["first_token"] = _ms(started)
                     text += piece
@@ -144,6 +143,19 @@ class Pipeline:
 
                 self._generators[backend] = make_generator(backend, self.config)
             return self._generators[backend]
+
+    def _generate(self, generator: Generator, backend: str, question: str, evidence: list[Evidence]) -> Iterator[str]:
+        """Stream the answer text: written by the model, or the evidence sentence it selects."""
+        if self.config.answer_mode_for(backend) == "generate":
+            messages = ANSWER.render(passages=format_passages(compact_context(evidence)), question=question)
+            yield from generator.stream(messages, max_tokens=self.config.max_answer_tokens)
+            return
+        candidates = evidence[:SELECT_CANDIDATES]
+        messages = SELECT.render(sentences=format_sentences([e.text for e in candidates]), question=question)
+        reply = "".join(generator.stream(messages, max_tokens=4))
+        choice = re.search(r"\d+", reply)
+        picked = int(choice.group()) if choice else 0
+        yield extractive_answer([candidates[picked - 1]]) if 1 <= picked <= len(candidates) else REFUSAL
 
     def _generator_or_none(self, backend: str) -> tuple[Generator | None, str]:
         if backend == "extractive":

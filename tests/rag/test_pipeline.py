@@ -9,7 +9,7 @@ from rag.types import Answer, Retrieved
 def pipeline_with(scripted):
     def build(config, library, reply):
         generator = scripted(reply)
-        return Pipeline(config.with_overrides(backend="embedded"), library=library, generator=generator), generator
+        return Pipeline(config.with_overrides(backend="embedded", answer_mode="generate"), library=library, generator=generator), generator
 
     return build
 
@@ -108,3 +108,24 @@ def test_answer_json_has_the_documented_shape(config, library):
     assert {"question", "answer", "refused", "citations", "passages", "backend", "timings_ms"} <= set(data)
     assert {"n", "doc_id", "chunk_id", "title", "url", "published", "quote", "start", "end"} <= set(data["citations"][0])
     assert {"n", "doc_id", "chunk_id", "title", "text", "score"} <= set(data["passages"][0])
+
+
+def test_select_mode_answers_with_the_chosen_evidence_sentence(config, library, scripted):
+    generator = scripted("1")
+    pipeline = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=generator)
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert "Number:" in generator.prompts[0][-1].content
+    assert not answer.refused and "240 million euros" in answer.answer
+    assert answer.citations[0].quote.rstrip(".") in answer.answer
+
+
+def test_select_mode_zero_means_refusal(config, library, scripted):
+    pipeline = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=scripted("0"))
+    answer = pipeline.ask("Which football club won the cup final in Madrid?")
+    assert answer.refused and answer.citations == []
+
+
+def test_answer_mode_auto_selects_for_the_embedded_model_and_generates_for_servers(config):
+    assert config.answer_mode_for("embedded") == "select"
+    assert config.answer_mode_for("ollama") == "generate"
+    assert config.with_overrides(answer_mode="generate").answer_mode_for("embedded") == "generate"
