@@ -29,10 +29,10 @@ class RetrievalSettings:
     """Knobs of the fusion; defaults measured on realtimeqa-dev (docs/evals.md)."""
 
     candidates: int = 40
-    rrf_k: int = 60
+    rrf_k: int = 30
     dense_weight: float = 1.0
-    bm25_weight: float = 1.0
-    recency_weight: float = 0.5
+    bm25_weight: float = 1.5
+    recency_weight: float = 2.0
     recency_half_life_days: float = 7.0
     duplicate_jaccard: float = 0.6
 
