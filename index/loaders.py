@@ -135,7 +135,11 @@ def _guess_title(text: str, path: Path, markdown: bool) -> str:
     first = text.strip().splitlines()[0].strip()
     if len(first) <= 120 and not first.endswith((".", "!", "?", "”", '"')):
         return first
-    return path.stem.replace("_", " ")
+    # No headline: the opening words of the first sentence say more than a file name.
+    sentence = re.split(r"(?<=[.!?])\s", first, maxsplit=1)[0].rstrip(".!?")
+    if len(sentence) <= 90:
+        return sentence
+    return sentence[:90].rsplit(" ", 1)[0] + "…"
 
 
 def _html_document(path: Path, doc_id: str, html: str) -> Document:

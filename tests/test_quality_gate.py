@@ -22,9 +22,9 @@ GATES = {
         "evidence_hit@5": 0.95,
     },
     "embedded": {
-        "answered_with_verified_citation": 0.75,
+        "answered_with_verified_citation": 0.70,
         "citation_precision": 0.95,
-        "refusal_recall": 0.5,
+        "refusal_recall": 0.4,
         "evidence_hit@5": 0.95,
     },
 }
