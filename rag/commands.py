@@ -37,10 +37,12 @@ class _Bar:
 
 
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
-    library = _library(config)
+    from index.library import open_library
+
+    library = open_library(config.index, rebuild=args.rebuild)  # emptied before the spec check
     bar = _Bar()
     try:
-        report = library.ingest(args.paths, rebuild=args.rebuild, progress=bar)
+        report = library.ingest(args.paths, progress=bar)
     finally:
         bar.close()
     if args.json:

@@ -83,10 +83,18 @@ def test_txt_keeps_the_whole_text_and_uses_the_file_name_as_id(tmp_path: Path) -
     assert doc.source == str(path)
 
 
-def test_txt_title_falls_back_to_file_name_when_first_line_is_a_sentence(tmp_path: Path) -> None:
+def test_txt_title_is_the_first_sentence_when_there_is_no_headline(tmp_path: Path) -> None:
     path = tmp_path / "city_news.txt"
     path.write_text("The city opened its bridge on Tuesday.\nMore follows.", encoding="utf-8")
-    assert only_document(path).title == "city news"
+    assert only_document(path).title == "The city opened its bridge on Tuesday"
+
+
+def test_long_first_sentence_is_cut_at_a_word_for_the_title(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    words = " ".join(f"word{i}" for i in range(40))
+    path.write_text(words + ".\nMore.", encoding="utf-8")
+    title = only_document(path).title
+    assert title.endswith("…") and len(title) <= 91 and words.startswith(title[:-1])
 
 
 def test_markdown_title_comes_from_the_first_heading(tmp_path: Path) -> None:
