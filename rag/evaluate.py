@@ -35,13 +35,13 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare_corpus(config: Config, corpus: Path) -> Config:
+def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) -> Config:
     """Index `corpus` into its own collection (skipped when unchanged since the last run)."""
     if not corpus.exists():
         from rag.errors import ConfigError
 
         raise ConfigError(f"corpus {corpus} does not exist")
-    config = config.with_overrides(collection=corpus_collection(corpus))
+    config = config.with_overrides(collection=collection or corpus_collection(corpus))
     marker = config.index.data_dir / f"{config.index.collection}.fingerprint"
     fingerprint = _fingerprint(corpus)
     library = Library(config.index)
@@ -78,7 +78,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
     if args.limit:
         items = items[: args.limit]
     if args.corpus:
-        config = prepare_corpus(config, args.corpus)
+        config = prepare_corpus(config, args.corpus, args.collection)
     library = Library(config.index)
     pipeline = Pipeline(config, library=library, retriever=Retriever(library, mode=args.retrieval))
     out = args.out or Path("runs") / args.gold.name.split(".")[0]
