@@ -209,7 +209,7 @@ def test_answers_stream_can_be_stopped_and_a_waiting_question_sees_the_queue(tmp
 
     library = Library(IndexSettings(data_dir=tmp_path / "data"), embedder=minilm)
     assert library.ingest([SEEDS]).ok
-    config = Config(index=library.settings, backend="embedded", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
+    config = Config(index=library.settings, backend="embedded", answer_mode="generate", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
     with serve_app(Pipeline(config, library=library, generator=SlowModel()), config) as app:
         first, second = open_chat(chromium, app.url), open_chat(chromium, app.url)
         ask(first, SEED_QUESTION)
