@@ -157,6 +157,21 @@ class Pipeline:
         picked = int(choice.group()) if choice else 0
         yield extractive_answer([candidates[picked - 1]]) if 1 <= picked <= len(candidates) else REFUSAL
 
+    def warm_up(self) -> None:
+        """Load the embedding model and the default generator now, so the first question is not slow."""
+        self.library.embedder.encode_query("warm up")
+        generator, notice = self._generator_or_none(self.config.backend)
+        if notice:
+            log.warning("%s", notice)
+        warm = getattr(generator, "warm_up", None)
+        if warm is not None:
+            template = ANSWER if self.config.answer_mode_for(self.config.backend) == "generate" else SELECT
+            prefix = template.render(sentences="", passages="", question="")
+            try:
+                warm(prefix)
+            except BackendUnavailable as exc:
+                log.warning("could not warm up the %s back end: %s", self.config.backend, exc)
+
     def _generator_or_none(self, backend: str) -> tuple[Generator | None, str]:
         if backend == "extractive":
             return None, ""

@@ -7,6 +7,7 @@ import logging
 import secrets
 import shutil
 import sys
+import threading
 import tempfile
 import weakref
 from dataclasses import dataclass
@@ -382,6 +383,7 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
         _serve_shared(pipeline, config)
         return
     app = build_app(pipeline, config)
+    threading.Thread(target=pipeline.warm_up, name="warm-up", daemon=True).start()
     shown = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     print(f"newsrag chat running at http://{shown}:{config.port}/  (JSON API: POST /api/ask; Ctrl+C stops)", flush=True)
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning")

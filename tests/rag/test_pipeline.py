@@ -129,3 +129,13 @@ def test_answer_mode_auto_selects_for_the_embedded_model_and_generates_for_serve
     assert config.answer_mode_for("embedded") == "select"
     assert config.answer_mode_for("ollama") == "generate"
     assert config.with_overrides(answer_mode="generate").answer_mode_for("embedded") == "generate"
+
+
+def test_warm_up_primes_the_generator_with_the_fixed_instructions(config, library, scripted):
+    class Warmable(scripted):
+        def warm_up(self, messages):
+            self.warmed = list(messages)
+
+    generator = Warmable("1")
+    Pipeline(config.with_overrides(backend="embedded"), library=library, generator=generator).warm_up()
+    assert "Reply with the number" in generator.warmed[-1].content
