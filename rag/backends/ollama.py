@@ -11,6 +11,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.config import Config
+from rag.backends.http_stream import post_stream
 from rag.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
@@ -46,25 +47,15 @@ class OllamaGenerator:
         return self._stream(body)
 
     def _stream(self, body: dict[str, Any]) -> Iterator[str]:
-        endpoint = f"{self.url}/api/chat"
-        try:
-            with httpx.Client(timeout=self.timeout_s) as client:
-                with client.stream("POST", endpoint, json=body) as response:
-                    self._check_status(response)
-                    yield from _pieces(response.iter_lines())
-        except httpx.TimeoutException as exc:
-            raise BackendUnavailable(
-                f"Ollama at {self.url} did not answer within {self.timeout_s:g} s; "
-                "check that it is not overloaded or raise `llm_timeout_s`."
-            ) from exc
-        except httpx.ConnectError as exc:
-            raise BackendUnavailable(
-                f"cannot reach Ollama at {self.url}; start it with `ollama serve` or set `ollama_url`."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise BackendUnavailable(
-                f"the connection to Ollama at {self.url} failed ({type(exc).__name__}: {exc}); retry or check the server log."
-            ) from exc
+        return post_stream(
+            f"{self.url}/api/chat",
+            body,
+            timeout_s=self.timeout_s,
+            server=f"Ollama at {self.url}",
+            start_hint="start it with `ollama serve` or set `ollama_url`",
+            check_status=self._check_status,
+            pieces=_pieces,
+        )
 
     def _check_status(self, response: httpx.Response) -> None:
         if response.status_code == 200:

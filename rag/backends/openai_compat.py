@@ -15,6 +15,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.config import Config
+from rag.backends.http_stream import post_stream
 from rag.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
@@ -67,25 +68,16 @@ class OpenAICompatGenerator:
         return headers
 
     def _stream(self, body: dict[str, Any]) -> Iterator[str]:
-        endpoint = f"{self.base_url}/chat/completions"
-        try:
-            with httpx.Client(timeout=self.timeout_s) as client:
-                with client.stream("POST", endpoint, json=body, headers=self._headers()) as response:
-                    self._check_status(response)
-                    yield from _pieces(response.iter_lines())
-        except httpx.TimeoutException as exc:
-            raise BackendUnavailable(
-                f"the endpoint {self.base_url} did not answer within {self.timeout_s:g} s; "
-                "check that the server is not overloaded or raise `llm_timeout_s`."
-            ) from exc
-        except httpx.ConnectError as exc:
-            raise BackendUnavailable(
-                f"cannot reach the OpenAI-compatible endpoint {self.base_url}; start the server or set `openai_base_url`."
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise BackendUnavailable(
-                f"the connection to {self.base_url} failed ({type(exc).__name__}: {exc}); retry or check the server log."
-            ) from exc
+        return post_stream(
+            f"{self.base_url}/chat/completions",
+            body,
+            timeout_s=self.timeout_s,
+            server=f"the OpenAI-compatible endpoint {self.base_url}",
+            start_hint="start the server or set `openai_base_url`",
+            check_status=self._check_status,
+            pieces=_pieces,
+            headers=self._headers(),
+        )
 
     def _check_status(self, response: httpx.Response) -> None:
         if response.status_code == 200:
