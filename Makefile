@@ -27,9 +27,12 @@ test: install-test llm
 eval: install llm
 	$(BIN)/rag eval evals/gold/seed.jsonl --corpus seeds --out runs/seed
 
+# Benchmarks read ../shared/benchmarks/realtimeqa-dev; BENCH_DIR keeps the realtimeqa index between runs.
+BENCH_DIR ?= $(CACHE)/bench-rtqa
 bench: install
-	$(BIN)/python benchmarks/ingest.py
-	$(BIN)/python benchmarks/retrieval.py
+	$(BIN)/python benchmarks/ingest.py --limit 150
+	@test -d $(BENCH_DIR)/chroma || $(BIN)/rag ingest ../shared/benchmarks/realtimeqa-dev/corpus.jsonl.gz --data-dir $(BENCH_DIR) --collection rtqa
+	$(BIN)/python benchmarks/retrieval_quality.py --data-dir $(BENCH_DIR) --collection rtqa
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
