@@ -18,7 +18,6 @@ import gzip
 import json
 import os
 import platform
-import re
 import subprocess
 import sys
 import tempfile
