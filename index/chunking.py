@@ -58,21 +58,33 @@ class Chunker:
 def align_spans(source: str, pieces: list[str]) -> list[tuple[int, int]]:
     """Find each piece's [start, end) in `source`, in order; pieces may overlap."""
     spans: list[tuple[int, int]] = []
-    cursor = 0
+    cursor, covered = 0, 0
     for piece in pieces:
         piece = piece.strip()
         if not piece:
             continue
-        start = source.find(piece, cursor)
-        if start < 0:
-            start = source.find(piece)
+        start = _next_occurrence(source, piece, cursor, covered)
         if start >= 0:
             end = start + len(piece)
         else:
             start, end = _fuzzy_span(source, piece, cursor)
         spans.append((start, end))
-        cursor = start + 1
+        cursor, covered = start + 1, max(covered, end)
     return spans
+
+
+def _next_occurrence(source: str, piece: str, cursor: int, covered: int) -> int:
+    """The first occurrence at or after `cursor` that reaches past what is covered.
+
+    Each chunk moves forward, so in text that repeats itself an earlier copy is not the one.
+    """
+    first = source.find(piece, cursor)
+    start = first
+    while start >= 0 and start + len(piece) <= covered:
+        start = source.find(piece, start + 1)
+    if start >= 0:
+        return start
+    return first if first >= 0 else source.find(piece)
 
 
 def _fuzzy_span(source: str, piece: str, cursor: int) -> tuple[int, int]:

@@ -170,3 +170,12 @@ def test_minilm_window_holds_chunks_of_articles_with_dense_titles(minilm, title:
     lengths = [model_input_pieces(minilm, text) for text in seen]
     assert len(lengths) > 10 and max(lengths) <= MAX_WORD_PIECES
     assert all(text.split("\n", 1)[0] and title.startswith(text.split("\n", 1)[0]) for text in seen)
+
+
+def test_repeated_paragraphs_are_each_covered_once_in_order() -> None:
+    """Found by hypothesis: identical chunks must map to successive copies, not an earlier one."""
+    text = "0\n\n0\n\n0:0:0\n\n0:0\ud7fc0\n\n0:0\ud7fc0\n\n0:0\ud7fc0\n\n0:0\ud7fc0"
+    doc = Document(doc_id="x", text=text)
+    chunks = hash_chunker(16, 3).chunk(doc)
+    assert uncovered(doc, chunks) == []
+    assert all(b.start > a.start for a, b in zip(chunks, chunks[1:]))
