@@ -63,7 +63,7 @@ def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) 
 
 def run_eval_command(args: argparse.Namespace, config: Config) -> int:
     from evals.gold import load_gold
-    from evals.runner import check_thresholds, compare_runs, parse_thresholds
+    from evals.runner import check_thresholds, compare_runs, parse_thresholds, run_eval
     from rag.pipeline import Pipeline
     from rag.retrieve import Retriever
 
@@ -91,18 +91,12 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         "retrieval": args.retrieval, "collection": config.index.collection,
         "config": {k: str(v) for k, v in dataclasses.asdict(config).items() if k not in ("auth", "openai_api_key")},
     }
-    metrics = _run(items, ask, out, settings)
+    metrics = run_eval(items, ask, out, settings=settings)
     _print_summary(metrics, out)
     failures = check_thresholds(metrics, thresholds)
     for failure in failures:
         print(f"quality gate failed: {failure}", file=sys.stderr)
     return EXIT_FAILED_INPUT if failures else EXIT_OK
-
-
-def _run(items, ask, out: Path, settings):
-    from evals.runner import run_eval
-
-    return run_eval(items, ask, out, settings=settings)
 
 
 def _print_summary(metrics, out: Path) -> None:

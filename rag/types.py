@@ -50,6 +50,23 @@ class Passage:
             "relevance": round(float(self.relevance), 6),
         }
 
+    @classmethod
+    def from_json(cls, data: dict):
+        """The inverse of `to_json`."""
+        return cls(
+            n=int(data["n"]),
+            doc_id=str(data["doc_id"]),
+            chunk_id=str(data.get("chunk_id", "")),
+            title=str(data.get("title", "")),
+            text=str(data.get("text", "")),
+            score=float(data.get("score", 0.0)),
+            start=int(data.get("start", 0)),
+            end=int(data.get("end", 0)),
+            url=str(data.get("url", "")),
+            published=str(data.get("published", "")),
+            relevance=float(data.get("relevance", 0.0)),
+        )
+
 
 @dataclass(frozen=True)
 class Citation:
@@ -67,6 +84,21 @@ class Citation:
 
     def to_json(self) -> dict:
         return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict):
+        """The inverse of `to_json`."""
+        return cls(
+            n=int(data["n"]),
+            doc_id=str(data["doc_id"]),
+            chunk_id=str(data.get("chunk_id", "")),
+            title=str(data.get("title", "")),
+            url=str(data.get("url", "")),
+            published=str(data.get("published", "")),
+            quote=str(data.get("quote", "")),
+            start=int(data.get("start", 0)),
+            end=int(data.get("end", 0)),
+        )
 
 
 @dataclass
@@ -95,6 +127,21 @@ class Answer:
             "notices": list(self.notices),
             "standalone_question": self.standalone_question,
         }
+
+    @classmethod
+    def from_json(cls, data: dict):
+        """The inverse of `to_json`."""
+        return cls(
+            question=str(data.get("question", "")),
+            answer=str(data.get("answer", "")),
+            refused=bool(data.get("refused", False)),
+            citations=[Citation.from_json(c) for c in data.get("citations") or ()],
+            passages=[Passage.from_json(p) for p in data.get("passages") or ()],
+            backend=str(data.get("backend", "")),
+            timings_ms={str(k): float(v) for k, v in (data.get("timings_ms") or {}).items()},
+            notices=[str(n) for n in data.get("notices") or ()],
+            standalone_question=str(data.get("standalone_question", "")),
+        )
 
 
 @dataclass(frozen=True)

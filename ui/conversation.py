@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Passage
 
 # Older turns are dropped from the stored conversation beyond this many.
 MAX_TURNS = 50
@@ -46,57 +46,12 @@ class Turn:
         answer = data.get("answer")
         return cls(
             question=str(data.get("question") or ""),
-            answer=answer_from_json(answer) if isinstance(answer, dict) else None,
+            answer=Answer.from_json(answer) if isinstance(answer, dict) else None,
             partial=str(data.get("partial") or ""),
-            passages=[passage_from_json(p) for p in data.get("passages") or ()],
+            passages=[Passage.from_json(p) for p in data.get("passages") or ()],
             error=str(data.get("error") or ""),
             stopped=bool(data.get("stopped")),
         )
-
-
-def passage_from_json(data: dict[str, Any]) -> Passage:
-    return Passage(
-        n=int(data["n"]),
-        doc_id=str(data["doc_id"]),
-        chunk_id=str(data.get("chunk_id", "")),
-        title=str(data.get("title", "")),
-        text=str(data.get("text", "")),
-        score=float(data.get("score", 0.0)),
-        start=int(data.get("start", 0)),
-        end=int(data.get("end", 0)),
-        url=str(data.get("url", "")),
-        published=str(data.get("published", "")),
-        relevance=float(data.get("relevance", 0.0)),
-    )
-
-
-def citation_from_json(data: dict[str, Any]) -> Citation:
-    return Citation(
-        n=int(data["n"]),
-        doc_id=str(data["doc_id"]),
-        chunk_id=str(data.get("chunk_id", "")),
-        title=str(data.get("title", "")),
-        url=str(data.get("url", "")),
-        published=str(data.get("published", "")),
-        quote=str(data.get("quote", "")),
-        start=int(data.get("start", 0)),
-        end=int(data.get("end", 0)),
-    )
-
-
-def answer_from_json(data: dict[str, Any]) -> Answer:
-    """The inverse of `Answer.to_json`."""
-    return Answer(
-        question=str(data.get("question", "")),
-        answer=str(data.get("answer", "")),
-        refused=bool(data.get("refused", False)),
-        citations=[citation_from_json(c) for c in data.get("citations") or ()],
-        passages=[passage_from_json(p) for p in data.get("passages") or ()],
-        backend=str(data.get("backend", "")),
-        timings_ms={str(k): float(v) for k, v in (data.get("timings_ms") or {}).items()},
-        notices=[str(n) for n in data.get("notices") or ()],
-        standalone_question=str(data.get("standalone_question", "")),
-    )
 
 
 def load_turns(stored: object) -> list[Turn]:

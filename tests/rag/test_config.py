@@ -18,7 +18,7 @@ def test_precedence_is_defaults_then_file_then_env_then_cli(tmp_path):
 
 
 def test_defaults_are_project_local_and_embedded(tmp_path):
-    config = load_config({}, environ={}, config_file=None) if False else load_config({}, environ={"RAG_CONFIG": str(tmp_path / "none.toml")})
+    config = load_config({}, environ={"RAG_CONFIG": str(tmp_path / "none.toml")})
     assert config.index.data_dir == Path(".rag")
     assert config.backend == "embedded" and config.k >= 5
     assert config.host == "127.0.0.1"

@@ -139,3 +139,12 @@ def test_warm_up_primes_the_generator_with_the_fixed_instructions(config, librar
     generator = Warmable("1")
     Pipeline(config.with_overrides(backend="embedded"), library=library, generator=generator).warm_up()
     assert "Reply with the number" in generator.warmed[-1].content
+
+
+def test_answer_json_round_trips(config, library):
+    from rag.types import Answer
+
+    answer = Pipeline(config, library=library).ask("How much did the harbor bridge cost?")
+    again = Answer.from_json(answer.to_json())
+    assert again.to_json() == answer.to_json()
+    assert again.citations == answer.citations

@@ -9,7 +9,8 @@ import pytest
 from rag.errors import StoreUnavailable
 from rag.types import Retrieved
 from ui.chat import EMPTY_HINT, ChatHandlers
-from ui.conversation import Turn, answer_from_json, dump_turns, load_turns
+from rag.types import Answer
+from ui.conversation import Turn, dump_turns, load_turns
 
 NO_SETTINGS = ("extractive", 4, [], None, None)
 
@@ -58,7 +59,7 @@ def test_follow_up_question_sends_the_answered_turns_as_history(small_config, tm
             seen.update(question=question, history=list(history), k=k, backend=backend)
             yield Retrieved([])
 
-    answered = Turn("Who is the mayor?", answer=answer_from_json({"question": "Who is the mayor?", "answer": "Lena Holm [1]."}))
+    answered = Turn("Who is the mayor?", answer=Answer.from_json({"question": "Who is the mayor?", "answer": "Lena Holm [1]."}))
     failed = Turn("Broken?", error="the server was down")
     chat = ChatHandlers(Recorder(), small_config, tmp_path)
     ask(chat, "What did she say?", stored=dump_turns([answered, failed]), settings=("extractive", 3, [], None, None))
