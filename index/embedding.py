@@ -84,7 +84,10 @@ class SentenceTransformerEmbedder:
         model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
         model.max_seq_length = MAX_WORD_PIECES
         if self._quantize:
-            model = torch.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+            # Per-channel weight scales: per-tensor ones lose too much on MiniLM (cosine to fp32 0.92 vs 0.98).
+            from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+            model = quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
         log.info("loaded %s (%s)", self.name, self.variant)
         return model
 

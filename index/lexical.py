@@ -11,14 +11,29 @@ from pathlib import Path
 
 from index.errors import StoreUnavailable
 
+# `rows` holds each chunk's metadata, indexed by document; `text` is the FTS5 index of title and body,
+# sharing the rowid. Deleting a document is then an index lookup, not a scan of every chunk.
+SCHEMA_VERSION = "2"
 _SCHEMA = """
-CREATE VIRTUAL TABLE IF NOT EXISTS chunks USING fts5(
-    title, body,
-    chunk_id UNINDEXED, doc_id UNINDEXED, version UNINDEXED, published_key UNINDEXED,
-    tokenize = 'porter unicode61 remove_diacritics 2'
+CREATE TABLE IF NOT EXISTS rows (
+    id INTEGER PRIMARY KEY,
+    chunk_id TEXT NOT NULL UNIQUE,
+    doc_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    published_key INTEGER NOT NULL,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    url TEXT NOT NULL,
+    published TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS rows_by_doc ON rows(doc_id, version);
+CREATE VIRTUAL TABLE IF NOT EXISTS text USING fts5(
+    title, body, tokenize = 'porter unicode61 remove_diacritics 2'
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
+# Tables of earlier layouts: dropped on open, then refilled from Chroma by `Library.sync`.
+_OLD_TABLES = ("chunks",)
 
 # Words too common to help ranking; FTS5 has no stop list of its own.
 STOPWORDS = frozenset(
@@ -35,12 +50,18 @@ _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 @dataclass(frozen=True)
 class LexicalRow:
+    """One chunk as the BM25 side keeps it: enough to serve a hit without asking Chroma."""
+
     chunk_id: str
     doc_id: str
     version: str
     published_key: int
     title: str
     body: str
+    start: int
+    end: int
+    url: str
+    published: str
 
 
 def query_terms(text: str, limit: int = 32) -> list[str]:
@@ -62,6 +83,7 @@ class LexicalIndex:
             self._db = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
+            self._migrate()
             self._db.executescript(_SCHEMA)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the BM25 index {path}: {exc}") from exc
@@ -70,38 +92,61 @@ class LexicalIndex:
     def close(self) -> None:
         self._db.close()
 
+    def _migrate(self) -> None:
+        tables = {r[0] for r in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "meta" in tables:
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row and row[0] == SCHEMA_VERSION:
+                return
+        with self._db:
+            for table in (*_OLD_TABLES, "text", "rows", "meta"):
+                self._db.execute(f"DROP TABLE IF EXISTS {table}")
+            self._db.executescript(_SCHEMA)
+            self._db.execute("INSERT INTO meta(key, value) VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
     # ---- writes (each call is one transaction) --------------------------------------------
+    def _insert(self, rows: Iterable[LexicalRow]) -> None:
+        for r in rows:
+            cursor = self._db.execute(
+                'INSERT INTO rows(chunk_id, doc_id, version, published_key, start, "end", url, published) '
+                "VALUES (?,?,?,?,?,?,?,?)",
+                (r.chunk_id, r.doc_id, r.version, r.published_key, r.start, r.end, r.url, r.published),
+            )
+            self._db.execute("INSERT INTO text(rowid, title, body) VALUES (?,?,?)", (cursor.lastrowid, r.title, r.body))
+
+    def _delete(self, where: str, params: Sequence[object]) -> None:
+        ids = [(row[0],) for row in self._db.execute(f"SELECT id FROM rows WHERE {where}", params)]
+        self._db.executemany("DELETE FROM text WHERE rowid = ?", ids)
+        self._db.executemany("DELETE FROM rows WHERE id = ?", ids)
+
     def add(self, rows: Iterable[LexicalRow]) -> None:
         with self._lock, self._db:
-            self._db.executemany(
-                "INSERT INTO chunks(title, body, chunk_id, doc_id, version, published_key) VALUES (?,?,?,?,?,?)",
-                [(r.title, r.body, r.chunk_id, r.doc_id, r.version, r.published_key) for r in rows],
-            )
+            self._insert(rows)
 
     def put_version(self, doc_id: str, version: str, rows: Sequence[LexicalRow]) -> None:
         """Write the rows of one version of a document (replacing that version only)."""
         with self._lock, self._db:
-            self._db.execute("DELETE FROM chunks WHERE doc_id = ? AND version = ?", (doc_id, version))
-            self._db.executemany(
-                "INSERT INTO chunks(title, body, chunk_id, doc_id, version, published_key) VALUES (?,?,?,?,?,?)",
-                [(r.title, r.body, r.chunk_id, r.doc_id, r.version, r.published_key) for r in rows],
-            )
+            self._delete("doc_id = ? AND version = ?", (doc_id, version))
+            self._insert(rows)
 
     def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
         with self._lock, self._db:
             if keep_version:
-                self._db.execute("DELETE FROM chunks WHERE doc_id = ? AND version != ?", (doc_id, keep_version))
+                self._delete("doc_id = ? AND version != ?", (doc_id, keep_version))
             else:
-                self._db.execute("DELETE FROM chunks WHERE doc_id = ?", (doc_id,))
+                self._delete("doc_id = ?", (doc_id,))
 
     def delete_ids(self, chunk_ids: Sequence[str]) -> None:
         with self._lock, self._db:
-            self._db.executemany("DELETE FROM chunks WHERE chunk_id = ?", [(c,) for c in chunk_ids])
+            for lo in range(0, len(chunk_ids), 500):
+                part = list(chunk_ids[lo : lo + 500])
+                self._delete(f"chunk_id IN ({','.join('?' * len(part))})", part)
 
     def reset(self) -> None:
         with self._lock, self._db:
-            self._db.execute("DELETE FROM chunks")
-            self._db.execute("DELETE FROM meta")
+            self._db.execute("DELETE FROM text")
+            self._db.execute("DELETE FROM rows")
+            self._db.execute("DELETE FROM meta WHERE key != 'schema'")
 
     def set_generation(self, generation: int) -> None:
         with self._lock, self._db:
@@ -117,10 +162,10 @@ class LexicalIndex:
         return int(row[0]) if row else -1
 
     def count(self) -> int:
-        return int(self._db.execute("SELECT count(*) FROM chunks").fetchone()[0])
+        return int(self._db.execute("SELECT count(*) FROM rows").fetchone()[0])
 
     def chunk_ids(self) -> set[str]:
-        return {row[0] for row in self._db.execute("SELECT chunk_id FROM chunks")}
+        return {row[0] for row in self._db.execute("SELECT chunk_id FROM rows")}
 
     def search(
         self,
@@ -130,28 +175,28 @@ class LexicalIndex:
         doc_ids: Sequence[str] = (),
         min_key: int = 0,
         max_key: int = 0,
-    ) -> list[tuple[str, str, str, float]]:
-        """Top `n` (chunk_id, doc_id, version, bm25 score; higher is better) for the query's words."""
+    ) -> list[tuple[LexicalRow, float]]:
+        """Top `n` chunks with their BM25 score (higher is better) for the query's words."""
         terms = query_terms(query)
         if not terms or n <= 0:
             return []
-        match = " OR ".join(f'"{t}"' for t in terms)
         sql = (
-            "SELECT chunk_id, doc_id, version, -bm25(chunks, 0.6, 1.0) AS score FROM chunks "
-            "WHERE chunks MATCH ?"
+            'SELECT r.chunk_id, r.doc_id, r.version, r.published_key, text.title, text.body, r.start, r."end", '
+            "r.url, r.published, -bm25(text, 0.6, 1.0) FROM text JOIN rows r ON r.id = text.rowid "
+            "WHERE text MATCH ?"
         )
-        params: list[object] = [match]
+        params: list[object] = [" OR ".join(f'"{t}"' for t in terms)]
         if doc_ids:
-            sql += f" AND doc_id IN ({','.join('?' * len(doc_ids))})"
+            sql += f" AND r.doc_id IN ({','.join('?' * len(doc_ids))})"
             params.extend(doc_ids)
         if min_key:
-            sql += " AND published_key >= ?"
+            sql += " AND r.published_key >= ?"
             params.append(min_key)
         if max_key:
-            sql += " AND published_key > 0 AND published_key <= ?"
+            sql += " AND r.published_key > 0 AND r.published_key <= ?"
             params.append(max_key)
-        sql += " ORDER BY bm25(chunks, 0.6, 1.0) LIMIT ?"
+        sql += " ORDER BY bm25(text, 0.6, 1.0) LIMIT ?"
         params.append(n)
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
-        return [(r[0], r[1], r[2], float(r[3])) for r in rows]
+        return [(LexicalRow(*r[:10]), float(r[10])) for r in rows]

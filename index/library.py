@@ -14,14 +14,14 @@ from typing import Any
 import numpy as np
 
 from index.chunking import CHUNKER_VERSION, Chunk, Chunker
-from index.documents import Document
+from index.documents import Document, date_key
 from index.embedding import MAX_WORD_PIECES, Embedder, make_embedder
-from index.errors import IndexBusy, StoreUnavailable
+from index.errors import ConfigError, IndexBusy, StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
 from index.locking import writer_lock
-from index.settings import IndexSettings
-from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk
+from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings
+from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk, recorded_spec
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +76,16 @@ def embedding_text(title: str, text: str) -> str:
     return f"{title}\n{text}" if title else text
 
 
+def _variant(settings: IndexSettings, rebuild: bool) -> str:
+    """The embedding variant to use: the configured one, or for "auto" the one the index was built with."""
+    if settings.embed_variant not in EMBED_VARIANTS:
+        raise ConfigError(f"unknown embed_variant '{settings.embed_variant}'; use one of {', '.join(EMBED_VARIANTS)}")
+    if settings.embed_variant != "auto":
+        return settings.embed_variant
+    recorded = None if rebuild else (recorded_spec(settings) or {}).get("embed_variant")
+    return recorded if recorded in EMBED_VARIANTS[1:] else DEFAULT_VARIANT
+
+
 class Library:
     """Opens (or creates) the index described by `settings`; the one entry point of `index/`."""
 
@@ -84,7 +94,7 @@ class Library:
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(
-            settings.embed_model, settings.embed_batch_size, settings.embed_quantize
+            settings.embed_model, settings.embed_batch_size, _variant(settings, rebuild) == "int8"
         )
         self.spec = IndexSpec(
             embed_model=self.embedder.name,
@@ -227,9 +237,14 @@ class Library:
     def _write_batch(self, batch: list[tuple[Document, list[Chunk]]], known: dict[str, str], report: IngestReport) -> None:
         if not batch:
             return
-        docs = [d for d, _ in batch]
         texts = [embedding_text(self._title_line(d.title), c.text) for d, chunks in batch for c in chunks]
-        vectors = self.embedder.encode_documents(texts)
+        self.store_batch(batch, self.embedder.encode_documents(texts), known, report)
+
+    def store_batch(
+        self, batch: list[tuple[Document, list[Chunk]]], vectors: np.ndarray, known: dict[str, str], report: IngestReport
+    ) -> None:
+        """Write embedded chunks of whole documents: journal, chunks, BM25 rows, then the commit point."""
+        docs = [d for d, _ in batch]
         self.store.begin([d.doc_id for d in docs])
         offset = 0
         for doc, chunks in batch:
@@ -238,12 +253,14 @@ class Library:
             self.lexical.put_version(doc.doc_id, doc.content_hash[:12], [_row(doc, c) for c in chunks])
         self.store.put_records(docs, [len(c) for _, c in batch])  # the commit point of each document
         for doc in docs:
-            self.store.delete_chunks(self.store.stale_chunk_ids(doc.doc_id, doc.content_hash[:12]))
-            self.lexical.delete_document(doc.doc_id, keep_version=doc.content_hash[:12])
+            version = doc.content_hash[:12]
+            if doc.doc_id in known:  # a new document has no older chunks: `repair` removed any leftovers
+                self.store.delete_chunks(self.store.stale_chunk_ids(doc.doc_id, version))
+                self.lexical.delete_document(doc.doc_id, keep_version=version)
             (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
             known[doc.doc_id] = doc.content_hash
         self.lexical.set_generation(self.store.commit())
-        report.chunks_written += len(texts)
+        report.chunks_written += offset
 
     def _title_line(self, title: str) -> str:
         """The title, cut so that title, chunk, [CLS] and [SEP] fit in the embedder's window."""
@@ -301,30 +318,31 @@ class Library:
     def lexical_search(
         self, query: str, n: int, *, doc_ids: Sequence[str] = (), min_key: int = 0, max_key: int = 0
     ) -> list[StoredChunk]:
-        """Top BM25 chunks of committed documents, read back from Chroma."""
+        """Top BM25 chunks of committed documents (the BM25 side holds all a hit needs)."""
         versions = self.committed_versions()
-        rows = self.lexical.search(query, n, doc_ids=doc_ids, min_key=min_key, max_key=max_key)
-        rows = [r for r in rows if versions.get(r[1]) == r[2]]
-        scores = {r[0]: r[3] for r in rows}
-        with self.store.guarded():
-            chunks = {c.chunk_id: c for c in self.store.get_chunks([r[0] for r in rows])}
-        return [_with_score(chunks[cid], scores[cid]) for cid in scores if cid in chunks]
+        hits = self.lexical.search(query, n, doc_ids=doc_ids, min_key=min_key, max_key=max_key)
+        return [_from_lexical(row, score) for row, score in hits if versions.get(row.doc_id) == row.version]
 
 
 def _row(doc: Document, chunk: Chunk) -> LexicalRow:
-    return LexicalRow(chunk.chunk_id, doc.doc_id, doc.content_hash[:12], doc.published_key, doc.title, chunk.text)
+    return LexicalRow(
+        chunk.chunk_id, doc.doc_id, doc.content_hash[:12], doc.published_key, doc.title, chunk.text,
+        chunk.start, chunk.end, doc.url, doc.published,
+    )
 
 
 def _lexical_row(chunk: StoredChunk) -> LexicalRow:
-    from index.documents import date_key
+    return LexicalRow(
+        chunk.chunk_id, chunk.doc_id, chunk.version, date_key(chunk.published), chunk.title, chunk.text,
+        chunk.start, chunk.end, chunk.url, chunk.published,
+    )
 
-    return LexicalRow(chunk.chunk_id, chunk.doc_id, chunk.version, date_key(chunk.published), chunk.title, chunk.text)
 
-
-def _with_score(chunk: StoredChunk, score: float) -> StoredChunk:
-    from dataclasses import replace
-
-    return replace(chunk, score=score)
+def _from_lexical(row: LexicalRow, score: float) -> StoredChunk:
+    return StoredChunk(
+        chunk_id=row.chunk_id, doc_id=row.doc_id, version=row.version, text=row.body, start=row.start,
+        end=row.end, title=row.title, url=row.url, published=row.published, score=score,
+    )
 
 
 def open_library(settings: IndexSettings, embedder: Embedder | None = None, *, rebuild: bool = False) -> Library:

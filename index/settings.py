@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+# "auto": what an existing collection was built with, else DEFAULT_VARIANT for a new one.
+EMBED_VARIANTS = ("auto", "fp32", "int8")
+DEFAULT_VARIANT = "fp32"
 
 
 @dataclass(frozen=True)
@@ -17,7 +20,7 @@ class IndexSettings:
     collection: str = "news"
     embed_model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
-    embed_quantize: bool = False
+    embed_variant: str = "auto"
     chunk_size: int = 192
     chunk_overlap: int = 32
     max_file_mb: float = 50.0

@@ -131,6 +131,19 @@ def connect(settings: IndexSettings):
         raise StoreUnavailable(_unavailable_message(settings, exc)) from exc
 
 
+def recorded_spec(settings: IndexSettings) -> dict[str, Any] | None:
+    """The spec an existing chunks collection was built with, or None when there is none yet."""
+    if not settings.chroma_url and not settings.chroma_dir.exists():
+        return None
+    client = connect(settings)
+    try:
+        return dict(client.get_collection(settings.collection, embedding_function=None).metadata or {})
+    except Exception as exc:
+        if _is_connection_error(exc):
+            raise StoreUnavailable(_unavailable_message(settings, exc)) from exc
+        return None  # no such collection
+
+
 def _unavailable_message(settings: IndexSettings, exc: Exception) -> str:
     if settings.chroma_url:
         return f"the Chroma server at {settings.chroma_url} is not reachable ({type(exc).__name__}); start it or fix chroma_url"

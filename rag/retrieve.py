@@ -51,21 +51,27 @@ class Retriever:
         """The top `k` passages in rank order, numbered from 1."""
         filters = filters or Filters()
         vector = self.library.embedder.encode_query(query)
-        ranked = self._fuse(query, vector, filters)
+        ranked, cosines = self._fuse(query, vector, filters)
         ranked = self._prefer_recent(query, ranked, filters)
         passages = self._select(ranked, k)
-        relevance = similarities(self.library, vector, [cid for p in passages for cid in p.chunk_id.split("+")])
+        # Dense hits come with their cosine; only BM25-only hits need their vectors read back.
+        chosen = [cid for p in passages for cid in p.chunk_id.split("+")]
+        relevance = cosines | similarities(self.library, vector, [c for c in chosen if c not in cosines])
         return [
             replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_id.split("+")))
             for i, p in enumerate(passages, start=1)
         ]
 
     # ---- stages -----------------------------------------------------------------------------
-    def _fuse(self, query: str, vector, filters: Filters) -> list[tuple[StoredChunk, float]]:
+    def _fuse(self, query: str, vector, filters: Filters) -> tuple[list[tuple[StoredChunk, float]], dict[str, float]]:
+        """Chunks by fused score, and the cosine similarity of each dense hit."""
         s = self.settings
         lists: list[tuple[list[StoredChunk], float]] = []
+        cosines: dict[str, float] = {}
         if self.mode in ("hybrid", "dense"):
-            lists.append((self.library.dense_search(vector, s.candidates, _where(filters)), s.dense_weight))
+            dense = self.library.dense_search(vector, s.candidates, _where(filters))
+            cosines = {hit.chunk_id: hit.score for hit in dense}
+            lists.append((dense, s.dense_weight))
         if self.mode in ("hybrid", "bm25"):
             lo, hi = _key_range(filters)
             hits = self.library.lexical_search(query, s.candidates, doc_ids=filters.doc_ids, min_key=lo, max_key=hi)
@@ -76,7 +82,7 @@ class Retriever:
             for rank, hit in enumerate(hits):
                 scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (s.rrf_k + rank + 1)
                 chunks.setdefault(hit.chunk_id, hit)
-        return sorted(((chunks[c], v) for c, v in scores.items()), key=lambda cv: -cv[1])
+        return sorted(((chunks[c], v) for c, v in scores.items()), key=lambda cv: -cv[1]), cosines
 
     def _prefer_recent(self, query: str, ranked, filters: Filters):
         """Questions about 'this week' or 'the latest' favour articles close to the reference date."""
