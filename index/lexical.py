@@ -123,11 +123,12 @@ class LexicalIndex:
         with self._lock, self._db:
             self._insert(rows)
 
-    def put_version(self, doc_id: str, version: str, rows: Sequence[LexicalRow]) -> None:
-        """Write the rows of one version of a document (replacing that version only)."""
+    def put_versions(self, versions: Sequence[tuple[str, str, Sequence[LexicalRow]]]) -> None:
+        """Write (doc_id, version, rows) of documents in one transaction, replacing those versions only."""
         with self._lock, self._db:
-            self._delete("doc_id = ? AND version = ?", (doc_id, version))
-            self._insert(rows)
+            for doc_id, version, rows in versions:
+                self._delete("doc_id = ? AND version = ?", (doc_id, version))
+                self._insert(rows)
 
     def delete_document(self, doc_id: str, keep_version: str | None = None) -> None:
         with self._lock, self._db:

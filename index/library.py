@@ -246,11 +246,8 @@ class Library:
         """Write embedded chunks of whole documents: journal, chunks, BM25 rows, then the commit point."""
         docs = [d for d, _ in batch]
         self.store.begin([d.doc_id for d in docs])
-        offset = 0
-        for doc, chunks in batch:
-            self.store.add_chunks(doc, chunks, vectors[offset : offset + len(chunks)])
-            offset += len(chunks)
-            self.lexical.put_version(doc.doc_id, doc.content_hash[:12], [_row(doc, c) for c in chunks])
+        self.store.add_chunks(batch, vectors)
+        self.lexical.put_versions([(d.doc_id, d.content_hash[:12], [_row(d, c) for c in chunks]) for d, chunks in batch])
         self.store.put_records(docs, [len(c) for _, c in batch])  # the commit point of each document
         for doc in docs:
             version = doc.content_hash[:12]
@@ -260,7 +257,7 @@ class Library:
             (report.updated if doc.doc_id in known else report.added).append(doc.doc_id)
             known[doc.doc_id] = doc.content_hash
         self.lexical.set_generation(self.store.commit())
-        report.chunks_written += offset
+        report.chunks_written += len(vectors)
 
     def _title_line(self, title: str) -> str:
         """The title, cut so that title, chunk, [CLS] and [SEP] fit in the embedder's window."""

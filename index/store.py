@@ -240,14 +240,16 @@ class ChromaStore:
         return state["generation"]
 
     # ---- chunks ---------------------------------------------------------------------------
-    def add_chunks(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> None:
-        for lo in range(0, len(chunks), _WRITE_BATCH):
-            part = chunks[lo : lo + _WRITE_BATCH]
+    def add_chunks(self, batch: Sequence[tuple[Document, Sequence[Chunk]]], vectors: np.ndarray) -> None:
+        """Write the chunks of several documents; few large requests, as each one costs a transaction."""
+        rows = [(doc, chunk) for doc, chunks in batch for chunk in chunks]
+        for lo in range(0, len(rows), _WRITE_BATCH):
+            part = rows[lo : lo + _WRITE_BATCH]
             self.chunks.upsert(
-                ids=[c.chunk_id for c in part],
+                ids=[c.chunk_id for _, c in part],
                 embeddings=vectors[lo : lo + _WRITE_BATCH],
-                documents=[c.text for c in part],
-                metadatas=[chunk_metadata(doc, c) for c in part],
+                documents=[c.text for _, c in part],
+                metadatas=[chunk_metadata(d, c) for d, c in part],
             )
 
     def chunk_ids(self, where: dict[str, Any] | None = None) -> list[str]:
