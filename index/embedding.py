@@ -108,7 +108,19 @@ class SentenceTransformerEmbedder:
         return out.astype(np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode_documents([text])[0]
+        """One text straight through the transformer: `encode` costs more than the model on short queries."""
+        import torch
+
+        ids = self._tokenizer.encode(text).ids
+        if len(ids) > MAX_WORD_PIECES:  # keep [SEP], as sentence-transformers' truncation does
+            ids = ids[: MAX_WORD_PIECES - 1] + ids[-1:]
+        transformer = self.model[0].auto_model
+        with torch.inference_mode():
+            tokens = torch.tensor([ids])
+            hidden = transformer(input_ids=tokens, attention_mask=torch.ones_like(tokens)).last_hidden_state[0]
+            vector = hidden.mean(dim=0)
+            vector = vector / vector.norm().clamp(min=1e-12)
+        return vector.numpy().astype(np.float32)
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

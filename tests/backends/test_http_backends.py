@@ -1,17 +1,12 @@
 """The Ollama and OpenAI-compatible clients against a small real HTTP stand-in server on 127.0.0.1.
 
-The stand-in speaks both protocols; the model name in the request picks its behaviour
-("ok", "gated", "stall", "boom", "garbage", "cut", "missing").
+The stand-in (`tests/support/llm_standin.py`) speaks both protocols; the model name in the request
+picks its behaviour ("ok", "gated", "stall", "boom", "garbage", "cut", "missing", "reader").
 """
 
 from __future__ import annotations
 
-import json
-import socket
-import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -19,117 +14,16 @@ from rag.backends import OllamaGenerator, OpenAICompatGenerator, make_generator
 from rag.backends.base import ChatMessage, Generator
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
+from tests.support.llm_standin import TOKENS, StandIn, running_stand_in
+from tests.support.servers import free_port
 
-TOKENS = ["The ", "bridge ", "cost ", "240 million", " euros [1]."]
 MESSAGES = [ChatMessage("system", "Answer from the passages."), ChatMessage("user", "What did it cost?")]
-GATE_WAIT_S = 5.0
-
-
-@dataclass(frozen=True)
-class Seen:
-    """One request the stand-in received."""
-
-    path: str
-    headers: dict[str, str]
-    body: dict
-
-
-class StandIn(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.seen: list[Seen] = []
-        self.gate = threading.Event()
-        self.stop = threading.Event()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}"
-
-
-def ollama_line(text: str, done: bool = False) -> bytes:
-    event = {"model": "m", "message": {"role": "assistant", "content": text}, "done": done}
-    return (json.dumps(event) + "\n").encode()
-
-
-def openai_event(text: str | None, finish: str | None = None) -> bytes:
-    delta = {} if text is None else {"content": text}
-    event = {"id": "c1", "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
-    return f"data: {json.dumps(event)}\n\n".encode()
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: StandIn
-
-    def log_message(self, format: str, *args: object) -> None:  # keep pytest output clean
-        pass
-
-    def do_POST(self) -> None:
-        length = int(self.headers.get("Content-Length", "0"))
-        body = json.loads(self.rfile.read(length))
-        self.server.seen.append(Seen(self.path, {k.lower(): v for k, v in self.headers.items()}, body))
-        is_ollama = self.path == "/api/chat"
-        if self.path not in ("/api/chat", "/v1/chat/completions"):
-            return self._plain(404, b"no such path")
-        try:
-            self._behave(body["model"], is_ollama)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (timeout tests)
-
-    def _behave(self, model: str, is_ollama: bool) -> None:
-        if model == "boom":
-            return self._plain(500, b'{"error": "out of memory"}')
-        if model == "missing" and is_ollama:
-            return self._plain(404, b'{"error": "model \\"missing\\" not found, try pulling it first"}')
-        self._start(is_ollama)
-        if model == "garbage":
-            return self._send(b"<html>this is not a stream</html>\n" if is_ollama else b"data: {not json\n\n")
-        self._send(self._piece(TOKENS[0], is_ollama))
-        if model == "stall":
-            self.server.stop.wait(GATE_WAIT_S)
-            return
-        if model == "gated" and not self.server.gate.wait(GATE_WAIT_S):
-            return self._send(self._piece("LATE", is_ollama))
-        for text in TOKENS[1:]:
-            self._send(self._piece(text, is_ollama))
-        if model != "cut":
-            self._finish(is_ollama)
-
-    def _start(self, is_ollama: bool) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/x-ndjson" if is_ollama else "text/event-stream")
-        self.end_headers()
-
-    def _piece(self, text: str, is_ollama: bool) -> bytes:
-        return ollama_line(text) if is_ollama else openai_event(text)
-
-    def _finish(self, is_ollama: bool) -> None:
-        if is_ollama:
-            return self._send(ollama_line("", done=True))
-        self._send(b": keep-alive comment\n\n" + openai_event(None, finish="stop") + b"data: [DONE]\n\n")
-
-    def _send(self, data: bytes) -> None:
-        self.wfile.write(data)
-        self.wfile.flush()
-
-    def _plain(self, status: int, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self._send(data)
 
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[StandIn]:
-    stand_in = StandIn()
-    thread = threading.Thread(target=stand_in.serve_forever, daemon=True)
-    thread.start()
-    yield stand_in
-    stand_in.stop.set()
-    stand_in.shutdown()
-    stand_in.server_close()
+    with running_stand_in() as stand_in:
+        yield stand_in
 
 
 @pytest.fixture()
@@ -151,12 +45,6 @@ def openai_at(base: str, model: str, timeout_s: float = 5.0) -> Generator:
 
 
 BOTH = pytest.mark.parametrize("client", [ollama_at, openai_at], ids=["ollama", "openai"])
-
-
-def unused_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @BOTH
@@ -202,7 +90,7 @@ def test_openai_sends_no_authorization_header_without_a_key(fresh: StandIn) -> N
 
 @BOTH
 def test_unreachable_port_raises_backend_unavailable(client: MakeClient) -> None:
-    generator = client(f"http://127.0.0.1:{unused_port()}", "ok")
+    generator = client(f"http://127.0.0.1:{free_port()}", "ok")
     with pytest.raises(BackendUnavailable, match="cannot reach"):
         list(generator.stream(MESSAGES))
 
