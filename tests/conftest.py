@@ -1,15 +1,17 @@
-"""Shared fixtures: offline defaults, a hash-embedded index, the real MiniLM, a real Chroma server."""
+"""Shared fixtures: offline defaults, a hash-embedded index, the real MiniLM, a free port, a real Chroma server.
+
+Plain helpers that benchmarks use as well live in `tests/support/`.
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,7 @@ for _key, _value in {
     os.environ.setdefault(_key, _value)
 
 from index.settings import IndexSettings  # noqa: E402
+from tests.support.servers import free_port as _free_port  # noqa: E402
 
 CHROMA_START_TIMEOUT_S = 60.0
 CHROMA_STOP_TIMEOUT_S = 10.0
@@ -46,10 +49,10 @@ def minilm():
     return SentenceTransformerEmbedder()
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+@pytest.fixture(scope="session")
+def free_port() -> Callable[[], int]:
+    """`free_port()`: a TCP port on 127.0.0.1 that nothing listens on."""
+    return _free_port
 
 
 @dataclass
@@ -98,7 +101,7 @@ def _wait_for_heartbeat(server: ChromaServer) -> None:
 @pytest.fixture()
 def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
     """A real Chroma server on a free local port, with its data under `tmp_path`."""
-    port = free_port()
+    port = _free_port()
     log_path = tmp_path / "chroma-server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(

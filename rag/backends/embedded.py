@@ -1,8 +1,8 @@
 """The embedded default generator: a GGUF model run in-process on the CPU by llama-cpp-python.
 
 The model is loaded lazily on first use and then reused. One model instance serves one request
-at a time: concurrent requests queue on a lock (`queue_depth` says how many are running or
-waiting). The prompt is ChatML (the default model is Qwen2.5), tokenized by us so that text
+at a time: concurrent requests queue on a first-come-first-served lock (`queue_depth` says how
+many are running or waiting). The prompt is ChatML (the default model is Qwen2.5), tokenized by us so that text
 inside messages can never turn into control tokens.
 
 Time to first token is dominated by prompt processing. llama-cpp-python keeps the previous
@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from rag.backends.base import ChatMessage
+from rag.backends.fifo_lock import FifoLock
 from rag.backends.model_files import resolve_model_path
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
@@ -103,7 +104,7 @@ class EmbeddedGenerator:
         self._config = config
         self._loader = loader
         self._llm: Any = None
-        self._lock = threading.Lock()
+        self._lock = FifoLock()  # answers come in the order the questions arrived
         self._counter = threading.Lock()
         self._pending = 0
 

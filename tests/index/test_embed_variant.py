@@ -61,4 +61,5 @@ def test_int8_minilm_stays_close_to_fp32(minilm) -> None:
     assert cosines.min() > 0.95, cosines
     # Each text is still nearest to its own fp32 vector.
     assert list(np.argmax(b @ a.T, axis=1)) == [0, 1, 2]
-    assert np.allclose(int8.encode_query(texts[0]), b[0], atol=1e-4)  # queries use the same int8 model
+    # Queries use the same int8 model. (Activation scales are per batch, so compare with a batch of one.)
+    assert np.allclose(int8.encode_query(texts[0]), int8.encode_documents(texts[:1])[0], atol=1e-5)

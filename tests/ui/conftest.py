@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import threading
-import time
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import dataclass
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -20,10 +16,10 @@ from index.library import Library  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
+from tests.support.servers import RunningApp, free_port, serve_in_thread  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
-SERVER_START_TIMEOUT_S = 60.0
 
 BRIDGE = {
     "id": "harbor-2024",
@@ -68,50 +64,13 @@ def small_pipeline(small_config: Config, small_library: Library) -> Pipeline:
     return Pipeline(small_config, library=small_library)
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class RunningApp:
-    """The real app (FastAPI + Gradio) served by uvicorn in a thread."""
-
-    url: str
-    config: Config
-    pipeline: Pipeline
-
-
-@contextmanager
-def serve_in_thread(pipeline: Pipeline, config: Config) -> Iterator[RunningApp]:
-    """Build the app with `ui.app.build_app` and serve it on `config.port` until the block ends."""
-    import uvicorn
-
-    from ui.app import build_app
-
-    server = uvicorn.Server(uvicorn.Config(build_app(pipeline, config), host=config.host, port=config.port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="ui-test-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while not server.started:
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the app server did not start")
-        time.sleep(0.05)
-    try:
-        yield RunningApp(f"http://{config.host}:{config.port}/", config, pipeline)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-
-
 def _seeded_minilm_app(tmp_path: Path, minilm, auth: str | None = None) -> AbstractContextManager[RunningApp]:
     """The app over an index of `seeds/` embedded with the real MiniLM, extractive back end."""
     settings = IndexSettings(data_dir=tmp_path / "data")
     library = Library(settings, embedder=minilm)
     report = library.ingest([SEEDS])
     assert report.ok and report.added
-    config = Config(index=settings, backend="extractive", host="127.0.0.1", port=_free_port(), auth=auth)
+    config = Config(index=settings, backend="extractive", host="127.0.0.1", port=free_port(), auth=auth)
     return serve_in_thread(Pipeline(config, library=library), config)
 
 
@@ -119,12 +78,6 @@ def _seeded_minilm_app(tmp_path: Path, minilm, auth: str | None = None) -> Abstr
 def seeded_app(minilm) -> Callable[..., AbstractContextManager[RunningApp]]:
     """`seeded_app(folder, auth=None)`: serve the real app over `seeds/` (MiniLM, extractive)."""
     return lambda folder, auth=None: _seeded_minilm_app(folder, minilm, auth)
-
-
-@pytest.fixture(scope="session")
-def free_port() -> Callable[[], int]:
-    """`free_port()`: a TCP port on 127.0.0.1 that nothing listens on."""
-    return _free_port
 
 
 @pytest.fixture(scope="session")
