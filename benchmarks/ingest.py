@@ -1,8 +1,9 @@
 """Ingest throughput: the full pipeline (`Library.ingest`) against plain `SentenceTransformer.encode`.
 
-Both run in this process over the same chunk texts, with the same model files, fp32 and batch 32;
-the ratio pipeline / plain is the figure to watch (goal: at least 0.9). The plain run is timed
-before and after the pipeline and averaged; CPU seconds are reported too, as they suffer less
+All run in this process over the same chunk texts, with the same model files and batch 32: the
+pipeline with fp32 vectors (goal: at least 0.9x plain) and with int8 (per-channel dynamic
+quantisation; goal: 2x plain fp32). The plain run is timed before and after the pipelines and
+averaged; CPU seconds are reported too, as they suffer less
 than wall time when other processes share the cores. The corpus is read from
 ../shared/benchmarks/realtimeqa-dev/corpus.jsonl.gz (never copied into the repository) and the
 index is built in a temporary directory that is deleted afterwards.
@@ -32,7 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
 OUT = ROOT / "benchmarks" / "results" / "ingest.json"
 BATCH_SIZE = 32
-GOAL = 0.9
+# fp32 pipeline vs plain fp32 encode (the index issue); fastest variant vs plain fp32 (the performance issue).
+GOALS = {"fp32": 0.9, "int8": 2.0}
 # Full-length batches: both models meet their largest shapes before the clock starts.
 WARM_UP = ["warm up the model with a long enough passage " * 24] * BATCH_SIZE
 
@@ -121,15 +123,15 @@ def rate_series(events: list) -> list[dict]:
     return series
 
 
-def run_pipeline(source: Path, data_dir: Path) -> tuple[dict, RecordingEmbedder, list]:
+def run_pipeline(source: Path, data_dir: Path, variant: str = "fp32") -> tuple[dict, RecordingEmbedder, list]:
     from tqdm import tqdm
 
     from index.embedding import SentenceTransformerEmbedder
     from index.library import Library
     from index.settings import IndexSettings
 
-    settings = IndexSettings(data_dir=data_dir, embed_batch_size=BATCH_SIZE)
-    embedder = RecordingEmbedder(SentenceTransformerEmbedder(batch_size=BATCH_SIZE))
+    settings = IndexSettings(data_dir=data_dir, embed_batch_size=BATCH_SIZE, embed_variant=variant)
+    embedder = RecordingEmbedder(SentenceTransformerEmbedder(batch_size=BATCH_SIZE, quantize=variant == "int8"))
     started = time.perf_counter()
     embedder.inner.encode_documents(WARM_UP)  # loads the model: not part of the timing
     load_seconds = time.perf_counter() - started
@@ -155,6 +157,9 @@ def run_pipeline(source: Path, data_dir: Path) -> tuple[dict, RecordingEmbedder,
         "chunks_per_s": round(report.chunks_written / report.seconds, 2),
         "embedding_seconds": round(embedder.seconds, 2),
         "model_load_seconds": round(load_seconds, 2),  # with the warm-up batch
+        # What `rag ingest` costs from a cold start: loading the model, then the ingest.
+        "seconds_with_startup": round(load_seconds + report.seconds, 2),
+        "chunks_per_s_with_startup": round(report.chunks_written / (load_seconds + report.seconds), 2),
         "stored_chunks": library.store.count(),
         "cpu_seconds": round(cpu_seconds, 2),
         "load_average_1min": [load_before, load_after],
@@ -236,6 +241,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=None, help="only the first N articles (default: all)")
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--variants", nargs="+", default=["fp32", "int8"], choices=["fp32", "int8"])
     args = parser.parse_args()
     if not args.corpus.is_file():
         print(f"corpus not found: {args.corpus}", file=sys.stderr)
@@ -247,42 +253,47 @@ def main() -> int:
 
     from index.settings import IndexSettings
 
-    # Baseline before and after the pipeline (A-B-A), so drift in the load of a shared machine cancels.
+    # Baseline before and after the pipelines (A-B-...-A), so drift in the load of a shared machine cancels.
+    runs: dict[str, tuple[dict, RecordingEmbedder, list]] = {}
     with tempfile.TemporaryDirectory(prefix="rag-bench-ingest-") as tmp:
         source, n_docs = write_sample(args.corpus, args.limit, Path(tmp))
         texts = chunk_texts(source, Path(tmp) / "dry")
         baseline = PlainEncoder()
         before, _ = baseline.timed(texts)
-        pipeline, recorder, events = run_pipeline(source, Path(tmp) / "data")
+        for variant in args.variants:
+            runs[variant] = run_pipeline(source, Path(tmp) / f"data-{variant}", variant)
         after, plain_vectors = baseline.timed(texts)
         plain = mean_of_runs([before, after])
-    if recorder.texts != texts:
-        print("warning: the dry run and the pipeline embedded different texts", file=sys.stderr)
 
-    pipeline_vectors = np.concatenate(recorder.vectors) if recorder.vectors else np.zeros((0, 384), np.float32)
-    agreement = float(np.min(np.sum(pipeline_vectors * plain_vectors, axis=1))) if len(plain_vectors) else 1.0
-    ratio = pipeline["chunks_per_s"] / plain["chunks_per_s"]
-    # CPU time is less disturbed than wall time when other processes share the cores.
-    cpu_ratio = plain["cpu_seconds"] / pipeline["cpu_seconds"]
     defaults = IndexSettings()
+    pipelines = {}
+    for variant, (pipeline, recorder, events) in runs.items():
+        if recorder.texts != texts:
+            print(f"warning: the dry run and the {variant} pipeline embedded different texts", file=sys.stderr)
+        vectors = np.concatenate(recorder.vectors) if recorder.vectors else np.zeros((0, 384), np.float32)
+        cosines = np.sum(vectors * plain_vectors, axis=1) if len(plain_vectors) else np.ones(1)
+        pipelines[variant] = pipeline | {
+            "ratio": round(pipeline["chunks_per_s"] / plain["chunks_per_s"], 3),
+            "ratio_with_startup": round(pipeline["chunks_per_s_with_startup"] / plain["chunks_per_s"], 3),
+            # CPU time is less disturbed than wall time when other processes share the cores.
+            "cpu_time_ratio": round(plain["cpu_seconds"] / pipeline["cpu_seconds"], 3),
+            "min_cosine_vs_plain": round(float(cosines.min()), 6),
+            "mean_cosine_vs_plain": round(float(cosines.mean()), 6),
+            "series": rate_series(events),
+        }
     result = {
         "benchmark": "ingest",
         "corpus": {"path": str(args.corpus.resolve()), "articles": n_docs, "limit": args.limit},
         "settings": {
             "model": "all-MiniLM-L6-v2",
-            "variant": "fp32",
             "batch_size": BATCH_SIZE,
             "chunk_size": defaults.chunk_size,
             "chunk_overlap": defaults.chunk_overlap,
             "torch_threads": torch.get_num_threads(),
         },
-        "pipeline": pipeline,
+        "pipelines": pipelines,
         "plain_encode": plain,
-        "ratio": round(ratio, 3),
-        "cpu_time_ratio": round(cpu_ratio, 3),
-        "goal": GOAL,
-        "min_cosine_pipeline_vs_plain": round(agreement, 6),
-        "series": rate_series(events),
+        "goals": GOALS,
         "machine": machine(),
         "versions": versions(),
         "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
@@ -290,17 +301,16 @@ def main() -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
-    print(f"articles {n_docs}, chunks {pipeline['chunks']} (model load and warm-up {pipeline['model_load_seconds']}s, not timed)")
-    print(f"{'':16}{'chunks':>8}{'seconds':>10}{'chunks/s':>10}{'cpu s':>10}{'load 1m':>14}")
-    for name, row in (("pipeline", pipeline), ("plain encode", plain)):
-        load = "{:.2f}->{:.2f}".format(*row["load_average_1min"])
-        print(f"{name:16}{row['chunks']:>8}{row['seconds']:>10.2f}{row['chunks_per_s']:>10.2f}{row['cpu_seconds']:>10.2f}{load:>14}")
+    print(f"articles {n_docs}, chunks {len(texts)}; pipelines include their model load (start-up) in 'with start-up'")
+    print(f"{'':16}{'seconds':>10}{'chunks/s':>10}{'with start-up':>15}{'cpu s':>10}{'ratio':>8}{'cpu ratio':>11}{'min cos':>9}")
+    print(f"{'plain fp32':16}{plain['seconds']:>10.2f}{plain['chunks_per_s']:>10.2f}{'':>15}{plain['cpu_seconds']:>10.2f}")
+    for variant, row in pipelines.items():
+        print(
+            f"{'pipeline ' + variant:16}{row['seconds']:>10.2f}{row['chunks_per_s']:>10.2f}{row['chunks_per_s_with_startup']:>15.2f}"
+            f"{row['cpu_seconds']:>10.2f}{row['ratio_with_startup']:>8.3f}{row['cpu_time_ratio']:>11.3f}{row['min_cosine_vs_plain']:>9.4f}"
+        )
     print("plain encode runs (before, after): " + ", ".join(f"{r['chunks_per_s']} chunks/s" for r in plain["runs"]))
-    print(f"ratio pipeline/plain: {ratio:.3f} (goal >= {GOAL}); by CPU time {cpu_ratio:.3f}")
-    print(f"embedding took {pipeline['embedding_seconds']}s of the pipeline's {pipeline['seconds']}s")
-    print(f"same vectors: min cosine {agreement:.6f}")
-    print("chunks/s over time: " + ", ".join(f"{p['seconds']}s: {p['chunks_per_s']}" for p in result["series"]))
-    print(f"written to {args.out}")
+    print(f"goals: {GOALS}")
     return 0
 
 

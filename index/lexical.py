@@ -46,6 +46,11 @@ STOPWORDS = frozenset(
     whom why will with would you your yours yourself yourselves""".split()
 )
 _TOKEN = re.compile(r"\w+", re.UNICODE)
+# Query words found in more than this share of chunks (and in at least COMMON_TERM_MIN chunks) are
+# left out of the match when rarer ones remain: their IDF is small, yet every chunk holding them
+# must be scored, which is most of the cost of a query on a large index (docs/benchmarks.md).
+COMMON_TERM_SHARE = 0.15
+COMMON_TERM_MIN = 5000
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,9 @@ class LexicalIndex:
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailable(f"cannot open the BM25 index {path}: {exc}") from exc
         self._lock = threading.Lock()
+        self._df: dict[str, int] = {}  # chunks holding each query term, at `_df_generation`
+        self._df_generation: int | None = None
+        self._total = 0
 
     def close(self) -> None:
         self._db.close()
@@ -106,6 +114,7 @@ class LexicalIndex:
 
     # ---- writes (each call is one transaction) --------------------------------------------
     def _insert(self, rows: Iterable[LexicalRow]) -> None:
+        self._df_generation = None
         for r in rows:
             cursor = self._db.execute(
                 'INSERT INTO rows(chunk_id, doc_id, version, published_key, start, "end", url, published) '
@@ -115,6 +124,7 @@ class LexicalIndex:
             self._db.execute("INSERT INTO text(rowid, title, body) VALUES (?,?,?)", (cursor.lastrowid, r.title, r.body))
 
     def _delete(self, where: str, params: Sequence[object]) -> None:
+        self._df_generation = None
         ids = [(row[0],) for row in self._db.execute(f"SELECT id FROM rows WHERE {where}", params)]
         self._db.executemany("DELETE FROM text WHERE rowid = ?", ids)
         self._db.executemany("DELETE FROM rows WHERE id = ?", ids)
@@ -181,12 +191,14 @@ class LexicalIndex:
         terms = query_terms(query)
         if not terms or n <= 0:
             return []
+        with self._lock:
+            terms = self._informative(terms)
         sql = (
             'SELECT r.chunk_id, r.doc_id, r.version, r.published_key, text.title, text.body, r.start, r."end", '
             "r.url, r.published, -bm25(text, 0.6, 1.0) FROM text JOIN rows r ON r.id = text.rowid "
             "WHERE text MATCH ?"
         )
-        params: list[object] = [" OR ".join(f'"{t}"' for t in terms)]
+        params: list[object] = [_match(terms)]
         if doc_ids:
             sql += f" AND r.doc_id IN ({','.join('?' * len(doc_ids))})"
             params.extend(doc_ids)
@@ -201,3 +213,19 @@ class LexicalIndex:
         with self._lock:
             rows = self._db.execute(sql, params).fetchall()
         return [(LexicalRow(*r[:10]), float(r[10])) for r in rows]
+
+    def _informative(self, terms: list[str]) -> list[str]:
+        """The query terms worth matching: all but the very common ones (at least the two rarest)."""
+        generation = self.generation()
+        if self._df_generation != generation:  # any commit, of this process or another, changes counts
+            self._df, self._df_generation, self._total = {}, generation, self.count()
+        for term in terms:
+            if term not in self._df:
+                self._df[term] = self._db.execute("SELECT count(*) FROM text WHERE text MATCH ?", (_match([term]),)).fetchone()[0]
+        limit = max(COMMON_TERM_SHARE * self._total, COMMON_TERM_MIN)
+        kept = [t for t in terms if self._df[t] <= limit]
+        return kept if len(kept) >= 2 else sorted(terms, key=self._df.__getitem__)[:2]
+
+
+def _match(terms: Sequence[str]) -> str:
+    return " OR ".join(f'"{t}"' for t in terms)

@@ -58,3 +58,21 @@ def test_an_index_of_the_old_layout_is_dropped_and_refilled_from_chroma(hash_set
     assert sqlite3.connect(path).execute("SELECT value FROM meta WHERE key='schema'").fetchone()[0] == SCHEMA_VERSION
     word = max(next(iter(reopened.store.get_chunks(sorted(expected)[:1]))).text.split(), key=len)
     assert reopened.lexical_search(word, 3)  # served from the refilled side
+
+
+def test_very_common_query_words_are_left_out_of_the_match_on_a_large_index(tmp_path, monkeypatch) -> None:
+    import index.lexical as lexical
+
+    monkeypatch.setattr(lexical, "COMMON_TERM_MIN", 4)
+    index = LexicalIndex(tmp_path / "bm25.sqlite")
+    # "market" is in every chunk, "copper" in one, "tin" in another.
+    index.add([_row(f"d{i}:0", f"d{i}", f"market report number {i}") for i in range(10)])
+    index.add([_row("c:0", "c", "market price of copper"), _row("t:0", "t", "market price of tin")])
+    assert index._informative(["market", "copper", "tin"]) == ["copper", "tin"]
+    assert {r.chunk_id for r, _ in index.search("market copper tin", 20)} == {"c:0", "t:0"}
+    # With only one rare word left, the two rarest are kept: a lone common word still matches.
+    assert index._informative(["market", "copper"]) == ["copper", "market"]
+    # Counts follow writes: once "copper" is common too, only "tin" is rare and the two rarest remain.
+    index.add([_row(f"k{i}:0", f"k{i}", f"copper mine {i}") for i in range(10)])
+    assert index._informative(["market", "copper", "tin"]) == ["tin", "copper"]
+    assert index._df["copper"] == 11
