@@ -7,12 +7,15 @@ from __future__ import annotations
 
 import math
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
+from rag.citations import defuse_markers
 from rag.sentences import content_words, split_sentences
 from rag.types import Passage
 
@@ -22,6 +25,32 @@ SEMANTIC_WEIGHT = 0.8
 
 class SentenceEmbedder(Protocol):
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+class CachedSentences:
+    """Sentence vectors kept between questions (least recently used dropped first).
+
+    The same passages come back for related questions, and embedding their sentences is most of
+    the extractive back end's time.
+    """
+
+    def __init__(self, embedder: SentenceEmbedder, capacity: int = 50_000) -> None:
+        self._embedder = embedder
+        self._capacity = capacity
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        fresh = self._embedder.encode_documents(missing) if missing else []
+        with self._lock:
+            self._vectors.update(zip(missing, fresh))
+            for text in texts:
+                self._vectors.move_to_end(text)
+            while len(self._vectors) > self._capacity:
+                self._vectors.popitem(last=False)
+            return np.stack([self._vectors[t] for t in texts])
 
 
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
@@ -146,7 +175,7 @@ def _different(candidate: Evidence, chosen: Sequence[Evidence]) -> bool:
 
 
 def _cite(e: Evidence) -> str:
-    text = " ".join(e.text.split())
+    text = defuse_markers(" ".join(e.text.split()))  # a "[7]" in the article must not read as a citation
     if text and text[-1] in ".!?":
         return f"{text[:-1]} [{e.passage.n}]{text[-1]}"
     return f"{text} [{e.passage.n}]"

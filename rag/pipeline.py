@@ -14,7 +14,7 @@ from rag.citations import answer_sentences, is_refusal, verify_sentence
 from rag.condense import condense
 from rag.config import BACKENDS, Config
 from rag.errors import BackendUnavailable, ConfigError
-from rag.extractive import Evidence, compact_context, extractive_answer, rank_sentences
+from rag.extractive import CachedSentences, Evidence, compact_context, extractive_answer, rank_sentences
 from rag.prompts import ANSWER, REFUSAL, SELECT, format_passages, format_sentences
 from rag.retrieve import Retriever
 from rag.sentences import content_words
@@ -48,6 +48,7 @@ class Pipeline:
         self.library = library or open_library(config.index)
         self.retriever = retriever or Retriever(self.library)
         self._generators: dict[str, Generator] = {}
+        self._sentences = CachedSentences(self.library.embedder)
         if generator is not None:
             self._generators[config.backend] = generator
         self._lock = threading.Lock()
@@ -105,7 +106,7 @@ class Pipeline:
 
         # After condensing, the user's own words lead and the rewrite's extra words help.
         evidence = rank_sentences(
-            cleaned, passages, context=standalone if standalone != cleaned else "", embedder=self.library.embedder
+            cleaned, passages, context=standalone if standalone != cleaned else "", embedder=self._sentences
         )
         if not passages or max(p.relevance for p in passages) < self.config.refusal_threshold:
             timings.update(first_token=_ms(started), total=_ms(started))

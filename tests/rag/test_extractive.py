@@ -1,3 +1,5 @@
+import numpy as np
+
 from rag.extractive import compact_context, extractive_answer, rank_sentences
 from rag.types import Passage
 
@@ -33,3 +35,29 @@ def test_compact_context_keeps_passage_numbers_and_stays_short():
     assert {n for n, *_ in rows} <= {1, 2}
     assert sum(len(text) for *_, text in rows) < 200
     assert any("240 million" in text for *_, text in rows)
+
+
+def test_sentence_vectors_are_embedded_once_and_kept_in_order() -> None:
+    from index.embedding import HashEmbedder
+    from rag.extractive import CachedSentences
+
+    class Counting(HashEmbedder):
+        def __init__(self) -> None:
+            super().__init__(16)
+            self.seen: list[str] = []
+
+        def encode_documents(self, texts):
+            self.seen.extend(texts)
+            return super().encode_documents(texts)
+
+    inner = Counting()
+    cache = CachedSentences(inner, capacity=3)
+    first = cache.encode_documents(["a b", "c d", "a b"])
+    assert inner.seen == ["a b", "c d"]
+    assert np.allclose(first, inner.encode_documents(["a b", "c d", "a b"]))
+    inner.seen.clear()
+    cache.encode_documents(["c d", "e f", "g h"])  # "a b" is now the least recently used: dropped
+    assert inner.seen == ["e f", "g h"]
+    inner.seen.clear()
+    cache.encode_documents(["a b"])
+    assert inner.seen == ["a b"]
