@@ -8,9 +8,12 @@ import re
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from index.remote_embedding import EmbeddingServer
 
 log = logging.getLogger(__name__)
 
@@ -157,10 +160,16 @@ class HashEmbedder:
         return self._vector(text)
 
 
-def make_embedder(name: str, batch_size: int = 32, quantize: bool = False) -> Embedder:
-    """The embedder a configuration names: `all-MiniLM-L6-v2` or `hash-<dim>`."""
+def make_embedder(
+    name: str, batch_size: int = 32, quantize: bool = False, *, server: EmbeddingServer | None = None
+) -> Embedder:
+    """The embedder a configuration names: `all-MiniLM-L6-v2` or `hash-<dim>`; with `server`, that model served there."""
     from index.errors import ConfigError
 
+    if server is not None:
+        from index.remote_embedding import RemoteEmbedder
+
+        return RemoteEmbedder(server, name, batch_size=batch_size, variant="int8" if quantize else "fp32")
     if name in (MINILM, f"sentence-transformers/{MINILM}"):
         return SentenceTransformerEmbedder(batch_size=batch_size, quantize=quantize)
     if match := re.fullmatch(r"hash-(\d+)", name):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+from collections.abc import Iterator
+
 
 class RagError(Exception):
     """Base class of every error this project raises on purpose."""
@@ -28,5 +31,52 @@ class StoreUnavailable(RagError):
     """The vector store (Chroma server or data directory) cannot be reached or written."""
 
 
+class StorageError(StoreUnavailable):
+    """The data directory cannot be written: the disk is full, read-only or not ours to write."""
+
+
+# Errors of the disk seen through SQLite (Chroma's and ours) and through the OS, in their own words.
+_WRITE_FAILURES = (
+    ("database or disk is full", "the disk is full"),
+    ("no space left", "the disk is full"),
+    ("readonly database", "it is read-only"),
+    ("read-only file system", "it is read-only"),
+    ("disk i/o error", "writing to the disk failed"),
+)
+_ERRNO_REASONS = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EROFS: "it is read-only",
+    errno.EACCES: "it may not be written (permission denied)",
+    errno.EPERM: "it may not be written (permission denied)",
+    errno.EFBIG: "a file reached the size limit",
+    errno.EIO: "writing to the disk failed",
+}
+
+
+def write_failure(exc: BaseException) -> str | None:
+    """Why a write failed when it failed for lack of space or permission (else None), as a few words."""
+    for cause in _causes(exc):
+        if isinstance(cause, OSError) and cause.errno in _ERRNO_REASONS:
+            return _ERRNO_REASONS[cause.errno]
+        text = str(cause).lower()
+        for needle, reason in _WRITE_FAILURES:
+            if needle in text:
+                return reason
+    return None
+
+
+def _causes(exc: BaseException | None) -> Iterator[BaseException]:
+    for _ in range(10):
+        if exc is None:
+            return
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
 class IndexBusy(RagError):
     """Another process is writing to the same index."""
+
+
+class EmbedderUnavailable(RagError):
+    """The embedding server cannot be reached, keeps failing, or answers with something other than embeddings."""

@@ -20,6 +20,7 @@ from index.errors import ConfigError, IndexBusy, StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
 from index.locking import writer_lock
+from index.remote_embedding import EmbeddingServer
 from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings
 from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk, recorded_spec
 
@@ -82,6 +83,8 @@ def _variant(settings: IndexSettings, rebuild: bool) -> str:
         raise ConfigError(f"unknown embed_variant '{settings.embed_variant}'; use one of {', '.join(EMBED_VARIANTS)}")
     if settings.embed_variant != "auto":
         return settings.embed_variant
+    if settings.embed_url:  # a server's precision is its own, whatever an existing index records
+        return DEFAULT_VARIANT
     recorded = None if rebuild else (recorded_spec(settings) or {}).get("embed_variant")
     return recorded if recorded in EMBED_VARIANTS[1:] else DEFAULT_VARIANT
 
@@ -94,7 +97,10 @@ class Library:
     ) -> None:
         self.settings = settings
         self.embedder = embedder or make_embedder(
-            settings.embed_model, settings.embed_batch_size, _variant(settings, rebuild) == "int8"
+            settings.embed_model,
+            settings.embed_batch_size,
+            _variant(settings, rebuild) == "int8",
+            server=EmbeddingServer.from_settings(settings),
         )
         self.spec = IndexSpec(
             embed_model=self.embedder.name,
@@ -138,7 +144,7 @@ class Library:
         Skipped while another process writes: that writer leaves both sides in step.
         """
         try:
-            with self._write_lock():
+            with self._write_lock(), self.store.guarded():
                 self._sync_locked()
         except IndexBusy:
             log.debug("an ingest is running; BM25 sync left to it")
@@ -298,6 +304,7 @@ class Library:
             "chunks": self.store.count(),
             "model": self.spec.embed_model,
             "embedding_variant": self.spec.embed_variant,
+            "embedded_by": self.settings.embed_url or "this process",
             "dimension": self.spec.embed_dim,
             "chunk_size": self.spec.chunk_size,
             "chunk_overlap": self.spec.chunk_overlap,

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -233,8 +234,10 @@ def _jsonl_documents(path: Path, doc_id: str, raw: bytes, *, gz: bool) -> Iterat
     if gz:
         try:
             raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
+        except (OSError, EOFError, zlib.error) as exc:
             raise _BadInput(f"corrupt gzip data ({exc})") from None
+        if not raw.strip():  # the plain-file check saw only the compressed bytes
+            raise _BadInput("empty file (after decompressing)")
     for lineno, line in enumerate(raw.splitlines(), start=1):
         if not line.strip():
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -21,6 +21,11 @@ class IndexSettings:
     embed_model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
     embed_variant: str = "auto"
+    # An OpenAI-compatible embedding server (".../v1") instead of the local model; see docs/scale.md.
+    embed_url: str | None = None
+    embed_api_model: str | None = None  # the name the server knows the model by; default: embed_model
+    embed_api_key: str = field(default="", repr=False)  # sent as a Bearer token; RAG_EMBED_API_KEY
+    embed_timeout_s: float = 60.0
     chunk_size: int = 192
     chunk_overlap: int = 32
     max_file_mb: float = 50.0

@@ -14,7 +14,7 @@ import numpy as np
 
 from index.chunking import Chunk
 from index.documents import Document
-from index.errors import IndexMismatchError, StoreUnavailable
+from index.errors import IndexMismatchError, RagError, StorageError, StoreUnavailable, write_failure
 from index.settings import IndexSettings
 
 log = logging.getLogger(__name__)
@@ -125,9 +125,15 @@ def connect(settings: IndexSettings):
             return client
         settings.chroma_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.chroma_dir), settings=chroma_settings)
-    except OSError as exc:
-        raise StoreUnavailable(f"cannot use the data directory {settings.data_dir}: {exc.strerror or exc}") from exc
     except Exception as exc:
+        reason = write_failure(exc)
+        if reason and not settings.chroma_url:  # Chroma writes to its files even to open them for reading
+            raise StorageError(
+                f"cannot open the index in {settings.data_dir}: {reason}; Chroma needs to write there even to "
+                "search, so make the directory writable (or free some space) and try again"
+            ) from exc
+        if isinstance(exc, OSError):
+            raise StoreUnavailable(f"cannot use the data directory {settings.data_dir}: {exc.strerror or exc}") from exc
         raise StoreUnavailable(_unavailable_message(settings, exc)) from exc
 
 
@@ -165,14 +171,23 @@ class ChromaStore:
 
     @contextmanager
     def guarded(self) -> Iterator[None]:
-        """Turn a lost connection to the Chroma server, at any step inside, into StoreUnavailable."""
+        """Turn a lost Chroma server, or a full or read-only disk, at any step inside, into one sentence.
+
+        The steps may be Chroma's or the BM25 side's; a write that fails leaves the last commit intact.
+        """
         try:
             yield
-        except (IndexMismatchError, StoreUnavailable):
+        except RagError:  # already one sentence: an embedding server's failure is not the store's
             raise
         except Exception as exc:
             if _is_connection_error(exc):
                 raise StoreUnavailable(_unavailable_message(self.settings, exc)) from exc
+            reason = write_failure(exc)
+            if reason:
+                raise StorageError(
+                    f"cannot write to the index in {self.settings.data_dir}: {reason}; free some space or make it "
+                    "writable and run the command again (what was indexed before is unchanged and still answers)"
+                ) from exc
             raise
 
     def _open(self, create: bool, reset: bool = False) -> None:

@@ -11,6 +11,9 @@ from rag.sentences import Sentence, content_words, numbers_in, split_sentences
 from rag.types import Citation, Passage
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
+# Placeholders a model copies from a template or an article ("[n]", "[x]", "[?]"): never a citation.
+PLACEHOLDER = re.compile(r"\s*\[[A-Za-z?]\]")
+_BRACKETED = re.compile(r"\[(\d+(?:\s*,\s*\d+)*|[A-Za-z?])\]")
 # Share of a claim's content words that the supporting span must contain.
 MIN_SUPPORT = 0.6
 # Claims without any [n] are attached to a passage only on stronger evidence.
@@ -34,7 +37,13 @@ class VerifiedSentence:
 
 
 def strip_markers(text: str) -> str:
-    return MARKER.sub("", text).strip()
+    """The text without citation markers and placeholders like "[n]"."""
+    return PLACEHOLDER.sub("", MARKER.sub("", text)).strip()
+
+
+def defuse_markers(text: str) -> str:
+    """Quoted document text with "[7]" and "[n]" as "(7)" and "(n)": only the system's own [n] name passages."""
+    return _BRACKETED.sub(r"(\1)", text)
 
 
 def markers_in(text: str) -> list[int]:
@@ -162,6 +171,6 @@ def is_refusal(text: str) -> bool:
 
 
 __all__ = [
-    "Sentence", "Support", "VerifiedSentence", "answer_sentences", "best_support", "citation_for",
+    "Sentence", "Support", "VerifiedSentence", "answer_sentences", "best_support", "citation_for", "defuse_markers",
     "is_refusal", "markers_in", "strip_markers", "verify_sentence",
 ]

@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, status, search, remove, ask, chat, serve, eval, model.
+"""The `rag` command: ingest, status, search, remove, ask, chat, serve, embed-serve, eval, model.
 
 Exit codes: 0 all fine; 1 some input failed (ingest) or a quality gate failed (eval);
 2 usage or configuration error; 3 the index, store or back end cannot be used.
@@ -14,7 +14,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rag.config import BACKENDS, Config, load_config
-from rag.errors import BackendUnavailable, ConfigError, IndexBusy, IndexMismatchError, RagError, StoreUnavailable
+from rag.errors import (
+    BackendUnavailable,
+    ConfigError,
+    EmbedderUnavailable,
+    IndexBusy,
+    IndexMismatchError,
+    RagError,
+    StoreUnavailable,
+)
 
 log = logging.getLogger("rag")
 
@@ -26,6 +34,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--config", type=Path, help="TOML config file (default: ./rag.toml when present)")
     group.add_argument("--data-dir", type=Path, help="where the index lives (default ./.rag; env RAG_DATA_DIR)")
     group.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env RAG_CHROMA_URL)")
+    group.add_argument(
+        "--embed-url", help="use an OpenAI-compatible embedding server, e.g. http://127.0.0.1:8089/v1 (env RAG_EMBED_URL)"
+    )
     group.add_argument("--collection", help="collection name (default 'news')")
     group.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
@@ -98,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
     _answering(p)
     _common(p)
 
+    p = sub.add_parser("embed-serve", help="serve the local embedding model over the OpenAI-compatible /v1/embeddings API")
+    p.add_argument("--host", dest="embed_host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", dest="embed_port", type=int, default=8089, help="port (default 8089)")
+    p.add_argument("--config", type=Path, help="TOML config file (embed_model, embed_variant, embed_api_key)")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+
     p = sub.add_parser("model", help="manage the embedded generator's model file")
     p.add_argument("action", choices=("prepare", "path"))
     _common(p)
@@ -108,6 +125,7 @@ def config_from_args(args: argparse.Namespace) -> Config:
     cli = {
         "data_dir": getattr(args, "data_dir", None),
         "chroma_url": getattr(args, "chroma_url", None),
+        "embed_url": getattr(args, "embed_url", None),
         "collection": getattr(args, "collection", None),
         "backend": getattr(args, "backend", None),
         "k": getattr(args, "k", None),
@@ -132,14 +150,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
     from rag import commands
 
-    handler: Callable[[argparse.Namespace, Config], int] = getattr(commands, f"cmd_{args.command}")
+    handler: Callable[[argparse.Namespace, Config], int] = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         config = config_from_args(args)
         return handler(args, config)
     except (ConfigError, IndexMismatchError) as exc:
         _error(str(exc))
         return EXIT_USAGE
-    except (StoreUnavailable, BackendUnavailable, IndexBusy) as exc:
+    except (StoreUnavailable, BackendUnavailable, EmbedderUnavailable, IndexBusy) as exc:
         _error(str(exc))
         return EXIT_UNAVAILABLE
     except RagError as exc:

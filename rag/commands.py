@@ -181,6 +181,21 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
+    from index.embedding import make_embedder
+    from index.settings import EMBED_VARIANTS
+    from rag.embed_server import serve
+    from rag.errors import ConfigError
+
+    # Always this machine's model: a server that forwarded to another server would hide where vectors come from.
+    index = config.index
+    if index.embed_variant not in EMBED_VARIANTS:
+        raise ConfigError(f"unknown embed_variant '{index.embed_variant}'; use one of {', '.join(EMBED_VARIANTS)}")
+    embedder = make_embedder(index.embed_model, index.embed_batch_size, index.embed_variant == "int8")
+    serve(embedder, args.embed_host, args.embed_port, api_key=index.embed_api_key, verbose=args.verbose)
+    return EXIT_OK
+
+
 def cmd_model(args: argparse.Namespace, config: Config) -> int:
     from rag.backends.model_files import prepare_model_command, resolve_model_path
 

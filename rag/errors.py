@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from index.errors import (
     ConfigError,
+    EmbedderUnavailable,
     IndexBusy,
     IndexMismatchError,
     IngestError,
     RagError,
+    StorageError,
     StoreUnavailable,
 )
 
@@ -19,9 +21,11 @@ class BackendUnavailable(RagError):
 __all__ = [
     "BackendUnavailable",
     "ConfigError",
+    "EmbedderUnavailable",
     "IndexBusy",
     "IndexMismatchError",
     "IngestError",
     "RagError",
+    "StorageError",
     "StoreUnavailable",
 ]

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rag.backends.base import ChatMessage
+from rag.citations import defuse_markers
 
 REFUSAL = "The articles I have do not answer this question."
+# Turn delimiters of common chat templates: ChatML and Llama 3 (`<|im_start|>`, `<|eot_id|>`), Mistral
+# (`[INST]`), Gemma (`<start_of_turn>`), `<s>`/`</s>`. A server that applies its template to the
+# messages and tokenizes the result would read them inside quoted text as the end of the user's turn.
+_CONTROL = re.compile(r"<\|[^<>|\s]{1,40}\|>|\[/?INST\]|</?s>|<(?:start|end)_of_turn>", re.IGNORECASE)
+
+
+def defuse_controls(text: str) -> str:
+    """Text with chat-template control sequences made plain: `<|im_start|>` becomes `(im_start)`."""
+    return _CONTROL.sub(lambda m: "(" + m.group(0).strip("<>|[]") + ")", text)
 
 
 @dataclass(frozen=True)
@@ -19,7 +30,9 @@ class PromptTemplate:
     user: str
 
     def render(self, **slots: str) -> list[ChatMessage]:
-        return [ChatMessage("system", self.system), ChatMessage("user", self.user.format(**slots))]
+        """The system and user messages; no slot can carry a chat-template control sequence."""
+        filled = {name: defuse_controls(value) for name, value in slots.items()}
+        return [ChatMessage("system", self.system), ChatMessage("user", self.user.format(**filled))]
 
 
 ANSWER = PromptTemplate(
@@ -56,7 +69,8 @@ gold set, selecting beat generating (docs/evals.md)."""
 
 
 def format_sentences(texts: Sequence[str]) -> str:
-    return "\n".join(f"{i}. {' '.join(t.split())}" for i, t in enumerate(texts, start=1))
+    """Lines for SELECT's `sentences` slot; numbers in brackets inside them become "(7)"."""
+    return "\n".join(f"{i}. {defuse_markers(' '.join(t.split()))}" for i, t in enumerate(texts, start=1))
 
 
 CONDENSE = PromptTemplate(
@@ -71,11 +85,11 @@ CONDENSE = PromptTemplate(
 
 
 def format_passages(items: Sequence[tuple[int, str, str, str]]) -> str:
-    """Lines for ANSWER's `passages` slot from (n, title, published, text)."""
+    """Lines for ANSWER's `passages` slot from (n, title, published, text); only the line heads carry [n]."""
     lines = []
     for n, title, published, text in items:
-        head = ", ".join(x for x in (title.strip(), published) if x)
-        body = " ".join(text.split())
+        head = defuse_markers(", ".join(x for x in (" ".join(title.split()), published) if x))
+        body = defuse_markers(" ".join(text.split()))
         lines.append(f"[{n}] ({head}) {body}" if head else f"[{n}] {body}")
     return "\n".join(lines)
 

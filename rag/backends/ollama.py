@@ -11,7 +11,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.config import Config
-from rag.backends.http_stream import post_stream
+from rag.backends.http_stream import http_client, post_stream
 from rag.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
@@ -30,6 +30,7 @@ class OllamaGenerator:
         self.url = url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
+        self._http = http_client(timeout_s)
 
     @classmethod
     def from_config(cls, config: Config) -> OllamaGenerator:
@@ -48,6 +49,7 @@ class OllamaGenerator:
 
     def _stream(self, body: dict[str, Any]) -> Iterator[str]:
         return post_stream(
+            self._http,
             f"{self.url}/api/chat",
             body,
             timeout_s=self.timeout_s,

@@ -15,7 +15,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.config import Config
-from rag.backends.http_stream import post_stream
+from rag.backends.http_stream import http_client, post_stream
 from rag.errors import BackendUnavailable, ConfigError
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class OpenAICompatGenerator:
         self.base_url = base_url.rstrip("/")
         self.model = model
         self.timeout_s = timeout_s
+        self._http = http_client(timeout_s)
         self._api_key = api_key
 
     @classmethod
@@ -69,6 +70,7 @@ class OpenAICompatGenerator:
 
     def _stream(self, body: dict[str, Any]) -> Iterator[str]:
         return post_stream(
+            self._http,
             f"{self.base_url}/chat/completions",
             body,
             timeout_s=self.timeout_s,

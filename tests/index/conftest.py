@@ -90,14 +90,26 @@ def rag_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cwd")
 
 
+# `rag` in a process whose files may not grow past a size: writes beyond it fail with EFBIG, like a full disk.
+_SIZE_LIMITED_RAG = (
+    "import resource, sys; limit = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)); "
+    "from rag.cli import main; sys.exit(main(sys.argv[2:]))"
+)
+
+
 @pytest.fixture(scope="session")
 def run_rag(rag_workdir: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run `python -m rag ARGS...` to its end; `env` adds to `cli_env()`."""
+    """Run `python -m rag ARGS...` to its end; `env` adds to `cli_env()`; `file_size_limit` caps file sizes (bytes)."""
     workdir = rag_workdir
 
-    def run(*args: str | Path, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT_S):
+    def run(
+        *args: str | Path, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT_S, file_size_limit: int | None = None
+    ):
+        command = [sys.executable, "-m", "rag"]
+        if file_size_limit is not None:
+            command = [sys.executable, "-c", _SIZE_LIMITED_RAG, str(file_size_limit)]
         return subprocess.run(
-            [sys.executable, "-m", "rag", *map(str, args)],
+            [*command, *map(str, args)],
             cwd=workdir,
             env=cli_env(**(env or {})),
             capture_output=True,

@@ -10,11 +10,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from index.chunking import Chunk, Chunker, align_spans
+from index.chunking import Chunker, align_spans
 from index.documents import Document
 from index.embedding import MAX_WORD_PIECES, HashEmbedder
 from index.library import TITLE_CHARS, Library, embedding_text
 from index.settings import IndexSettings
+from tests.support.chunks import uncovered
 
 SEED = Path(__file__).resolve().parents[2] / "seeds" / "000_8e37ae472674b90e.txt"
 DEFAULTS = IndexSettings()
@@ -58,14 +59,6 @@ def model_input_pieces(embedder, text: str) -> int:
 
 def hash_chunker(chunk_size: int = DEFAULTS.chunk_size, overlap: int = DEFAULTS.chunk_overlap) -> Chunker:
     return Chunker(HashEmbedder(64).tokenize, chunk_size, overlap)
-
-
-def uncovered(doc: Document, chunks: list[Chunk]) -> list[int]:
-    """Positions of non-whitespace characters that no chunk contains."""
-    covered = bytearray(len(doc.text))
-    for c in chunks:
-        covered[c.start : c.end] = b"\x01" * (c.end - c.start)
-    return [i for i, ch in enumerate(doc.text) if not covered[i] and not ch.isspace()]
 
 
 @pytest.mark.parametrize("make_doc", [seed_document, long_article], ids=["seed", "long-synthetic"])

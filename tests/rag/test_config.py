@@ -35,3 +35,18 @@ def test_broken_toml_is_reported_with_its_path(tmp_path):
     bad.write_text("k = = 3")
     with pytest.raises(ConfigError, match="rag.toml"):
         load_config({}, environ={}, config_file=bad)
+
+
+def test_embedding_server_settings_come_from_file_env_and_the_embed_url_flag_and_the_key_stays_hidden(tmp_path):
+    from rag.cli import build_parser, config_from_args
+
+    toml = tmp_path / "rag.toml"
+    toml.write_text('[index]\nembed_url = "http://file-host:8089/v1"\nembed_api_model = "all-minilm"\n')
+    env = {"RAG_EMBED_API_KEY": "k3y-from-env", "RAG_EMBED_TIMEOUT_S": "5", "RAG_CONFIG": str(toml)}
+    config = load_config({}, environ=env)
+    assert (config.index.embed_url, config.index.embed_api_model) == ("http://file-host:8089/v1", "all-minilm")
+    assert (config.index.embed_api_key, config.index.embed_timeout_s) == ("k3y-from-env", 5.0)
+    assert "k3y-from-env" not in repr(config)
+
+    args = build_parser().parse_args(["search", "q", "--embed-url", "http://cli-host:8089/v1", "--config", str(toml)])
+    assert config_from_args(args).index.embed_url == "http://cli-host:8089/v1"

@@ -1,0 +1,57 @@
+"""Servers for tests and benchmarks: a free local port, and the real app served by uvicorn in a thread.
+
+Plain functions, imported by the conftest files and by the scripts in `benchmarks/`.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rag.config import Config
+
+SERVER_START_TIMEOUT_S = 60.0
+SERVER_STOP_TIMEOUT_S = 15.0
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RunningApp:
+    """The real app (FastAPI + Gradio) served by uvicorn in a thread."""
+
+    url: str
+    config: Config
+    pipeline: Any
+
+
+@contextmanager
+def serve_in_thread(pipeline: Any, config: Config) -> Iterator[RunningApp]:
+    """Build the app with `ui.app.build_app` and serve it on `config.port` until the block ends."""
+    import uvicorn
+
+    from ui.app import build_app
+
+    server = uvicorn.Server(uvicorn.Config(build_app(pipeline, config), host=config.host, port=config.port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="ui-test-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the app server did not start")
+        time.sleep(0.05)
+    try:
+        yield RunningApp(f"http://{config.host}:{config.port}/", config, pipeline)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=SERVER_STOP_TIMEOUT_S)
