@@ -34,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.ingest import machine  # noqa: E402
 from tests.support.llm_standin import StandIn, running_stand_in  # noqa: E402
 from tests.support.load import LoadResult, Session, article_texts, run_load, sessions  # noqa: E402
-from tests.support.servers import free_port  # noqa: E402
+from tests.support.servers import free_port, stop_process  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "load.json"
 START_TIMEOUT_S = 180.0
@@ -72,12 +72,7 @@ def rag_server(backend: str, env: dict[str, str], workdir: Path) -> Iterator[str
         wait_until_up(url, process)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
         log.close()
 
 

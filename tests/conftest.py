@@ -30,6 +30,7 @@ for _key, _value in {
 
 from index.settings import IndexSettings  # noqa: E402
 from tests.support.servers import free_port as _free_port  # noqa: E402
+from tests.support.servers import stop_process  # noqa: E402
 
 CHROMA_START_TIMEOUT_S = 60.0
 CHROMA_STOP_TIMEOUT_S = 10.0
@@ -64,14 +65,7 @@ class ChromaServer:
     log_path: Path
 
     def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=CHROMA_STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(timeout=CHROMA_STOP_TIMEOUT_S)
+        stop_process(self.process, CHROMA_STOP_TIMEOUT_S)
 
 
 def _chroma_executable() -> str:

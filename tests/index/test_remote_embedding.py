@@ -23,6 +23,7 @@ from index.library import Library
 from index.remote_embedding import EmbeddingServer, RemoteEmbedder, approximate_word_pieces
 from index.settings import IndexSettings
 from tests.support.embed_standin import Behaviour, EmbedStandIn, running_embed_stand_in
+from tests.support.servers import stop_process
 
 SERVER_START_TIMEOUT_S = 180.0
 MINILM_ENV = {"RAG_EMBED_MODEL": MINILM}
@@ -234,12 +235,7 @@ def embed_serve(start_rag, free_port) -> Iterator[str]:
         _wait_until_serving(process, url)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
+        stop_process(process)
 
 
 def _wait_until_serving(process: subprocess.Popen, url: str) -> None:

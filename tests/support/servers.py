@@ -6,6 +6,7 @@ Plain functions, imported by the conftest files and by the scripts in `benchmark
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +18,18 @@ from rag.config import Config
 
 SERVER_START_TIMEOUT_S = 60.0
 SERVER_STOP_TIMEOUT_S = 15.0
+
+
+def stop_process(process: subprocess.Popen, timeout_s: float = SERVER_STOP_TIMEOUT_S) -> None:
+    """End a child server: SIGTERM, then SIGKILL when it does not stop in time."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=timeout_s)
 
 
 def free_port() -> int:
