@@ -6,7 +6,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from llama_index.core.node_parser import SentenceSplitter
 
 from index.documents import Document
 
@@ -32,16 +31,24 @@ class Chunker:
     def __init__(self, tokenize: Callable[[str], list], chunk_size: int, chunk_overlap: int) -> None:
         if chunk_overlap >= chunk_size:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
-        self._splitter = SentenceSplitter(
-            chunk_size=chunk_size,
-            chunk_overlap=chunk_overlap,
-            tokenizer=tokenize,
-            paragraph_separator="\n\n",
-        )
+        self._settings = (tokenize, chunk_size, chunk_overlap)
+        self._splitter = None
+
+    @property
+    def splitter(self):
+        """llama-index's SentenceSplitter, imported on first use: a server that only answers never needs it."""
+        if self._splitter is None:
+            from llama_index.core.node_parser import SentenceSplitter
+
+            tokenize, size, overlap = self._settings
+            self._splitter = SentenceSplitter(
+                chunk_size=size, chunk_overlap=overlap, tokenizer=tokenize, paragraph_separator="\n\n"
+            )
+        return self._splitter
 
     def chunk(self, doc: Document) -> list[Chunk]:
         version = doc.content_hash[:12]
-        spans = align_spans(doc.text, self._splitter.split_text(doc.text))
+        spans = align_spans(doc.text, self.splitter.split_text(doc.text))
         return [
             Chunk(
                 chunk_id=f"{doc.doc_id}::{version}::{i:04d}",

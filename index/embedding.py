@@ -73,8 +73,10 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def _load(self):
+        """The BERT encoder alone, through transformers: sentence-transformers adds seconds of imports
+        for the same mean pooling and normalisation done here (a test pins equal vectors)."""
         import torch
-        from sentence_transformers import SentenceTransformer
+        from transformers import AutoModel
 
         if self._threads:
             torch.set_num_threads(self._threads)
@@ -84,8 +86,7 @@ class SentenceTransformerEmbedder:
             hf_logging.disable_progress_bar()
         except ImportError:  # the bar is cosmetic
             pass
-        model = SentenceTransformer(str(self._path), device="cpu", local_files_only=True)
-        model.max_seq_length = MAX_WORD_PIECES
+        model = AutoModel.from_pretrained(str(self._path), local_files_only=True).eval()
         if self._quantize:
             # Per-channel weight scales: per-tensor ones lose too much on MiniLM (cosine to fp32 0.92 vs 0.98).
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -94,36 +95,43 @@ class SentenceTransformerEmbedder:
         log.info("loaded %s (%s)", self.name, self.variant)
         return model
 
-    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dim), dtype=np.float32)
-        # Sorting by length keeps padding waste low inside each batch.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        vectors = self.model.encode(
-            [texts[i] for i in order],
-            batch_size=self._batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=False,
-        )
-        out = np.empty_like(vectors)
-        out[order] = vectors
-        return out.astype(np.float32)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        """One text straight through the transformer: `encode` costs more than the model on short queries."""
-        import torch
-
+    def _ids(self, text: str) -> list[int]:
         ids = self._tokenizer.encode(text).ids
         if len(ids) > MAX_WORD_PIECES:  # keep [SEP], as sentence-transformers' truncation does
             ids = ids[: MAX_WORD_PIECES - 1] + ids[-1:]
-        transformer = self.model[0].auto_model
+        return ids
+
+    def _forward(self, batch: Sequence[list[int]]) -> np.ndarray:
+        """Mean of the token states under the attention mask, scaled to unit length."""
+        import torch
+
+        width = max(len(ids) for ids in batch)
+        tokens = torch.zeros((len(batch), width), dtype=torch.long)  # 0 is [PAD]
+        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        for row, ids in enumerate(batch):
+            tokens[row, : len(ids)] = torch.tensor(ids)
+            mask[row, : len(ids)] = 1
         with torch.inference_mode():
-            tokens = torch.tensor([ids])
-            hidden = transformer(input_ids=tokens, attention_mask=torch.ones_like(tokens)).last_hidden_state[0]
-            vector = hidden.mean(dim=0)
-            vector = vector / vector.norm().clamp(min=1e-12)
-        return vector.numpy().astype(np.float32)
+            hidden = self.model(input_ids=tokens, attention_mask=mask).last_hidden_state
+            weights = mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
+            pooled = torch.nn.functional.normalize(pooled, dim=1)
+        return pooled.numpy().astype(np.float32)
+
+    def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        ids = [self._ids(t) for t in texts]
+        # Sorting by length keeps padding waste low inside each batch.
+        order = sorted(range(len(texts)), key=lambda i: len(ids[i]))
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for lo in range(0, len(order), self._batch_size):
+            part = order[lo : lo + self._batch_size]
+            out[part] = self._forward([ids[i] for i in part])
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._forward([self._ids(text)])[0]
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)

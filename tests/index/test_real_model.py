@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.embedding import minilm_path
+
 pytestmark = pytest.mark.slow
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
@@ -25,7 +27,16 @@ def test_minilm_gives_unit_vectors_that_put_paraphrases_close(minilm) -> None:
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
-    # The query path skips sentence-transformers' batching but gives the same vectors, long texts included.
+    # The same vectors as sentence-transformers' own encode, which this embedder does without.
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(minilm_path()), device="cpu", local_files_only=True)
+    reference.max_seq_length = 256
+    texts = ["The White House spokeswoman spoke to reporters on Tuesday.", "Apple growers picked a record harvest. " * 80]
+    ours = minilm.encode_documents(texts)
+    theirs = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.allclose(ours, theirs, atol=1e-5)
+    # One query alone gives the vector it gets in a batch, long texts included.
     long_text = "Apple growers picked a record harvest in the valley this autumn. " * 60
     for text in ("apple harvest", long_text):
         assert np.allclose(minilm.encode_query(text), minilm.encode_documents([text])[0], atol=1e-5)
