@@ -29,10 +29,14 @@ eval: install llm
 
 # Benchmarks read ../shared/benchmarks/realtimeqa-dev; BENCH_DIR keeps the realtimeqa index between runs.
 BENCH_DIR ?= $(CACHE)/bench-rtqa
-bench: install
+bench: install llm
 	$(BIN)/python benchmarks/ingest.py --limit 150
 	@test -d $(BENCH_DIR)/chroma || $(BIN)/rag ingest ../shared/benchmarks/realtimeqa-dev/corpus.jsonl.gz --data-dir $(BENCH_DIR) --collection rtqa
 	$(BIN)/python benchmarks/retrieval_quality.py --data-dir $(BENCH_DIR) --collection rtqa
+	$(BIN)/python benchmarks/scale.py --base-dir $(BENCH_DIR) --collection rtqa --sizes 10000 100000
+	$(BIN)/python benchmarks/answer_latency.py
+	$(BIN)/python benchmarks/startup.py
+	$(BIN)/python benchmarks/load.py
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
