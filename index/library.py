@@ -27,7 +27,6 @@ from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk, rec
 log = logging.getLogger(__name__)
 
 # Embedding is batched across documents; a batch is committed as a unit.
-BATCH_CHUNKS = 256
 TITLE_CHARS = 120
 
 
@@ -212,7 +211,7 @@ class Library:
                     entry = self._classify(item, known, seen, report)
                     if entry is not None:
                         batch.append(entry)
-                    if sum(len(c) for _, c in batch) >= BATCH_CHUNKS:
+                    if sum(len(c) for _, c in batch) >= self.settings.ingest_batch_chunks:
                         self._write_batch(batch, known, report)
                         batch = []
                         tell(done - 1, str(path))  # a big .jsonl file shows progress inside it

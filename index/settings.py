@@ -26,6 +26,7 @@ class IndexSettings:
     embed_api_model: str | None = None  # the name the server knows the model by; default: embed_model
     embed_api_key: str = field(default="", repr=False)  # sent as a Bearer token; RAG_EMBED_API_KEY
     embed_timeout_s: float = 60.0
+    ingest_batch_chunks: int = 256  # chunks embedded and committed together: memory bound and crash granularity
     chunk_size: int = 192
     chunk_overlap: int = 32
     max_file_mb: float = 50.0

@@ -16,7 +16,10 @@ from index.library import Library, embedding_text
 from index.loaders import discover, load_file
 
 ARTICLES = 60
-PARAGRAPHS = 30  # about 12 chunks each: several embedding batches per run
+PARAGRAPHS = 30  # about 12 chunks each
+# Small batches give about 30 commit points per run, so random kills land between commits.
+SMALL_BATCHES = {"RAG_INGEST_BATCH_CHUNKS": "24"}
+KILLS = 10
 LOCK_TIMEOUT_S = 120.0
 RNG_SEED = 1906
 
@@ -69,7 +72,7 @@ def wait_for_lock(process, data_dir: Path) -> None:
 
 def kill_ingest(start_rag, folder: Path, data_dir: Path, *, after_lock: float | None, after_start: float = 0.0):
     """Start `rag ingest` and SIGKILL it; returns whether it was inside ingest when killed."""
-    process = start_rag("ingest", folder, "--data-dir", data_dir)
+    process = start_rag("ingest", folder, "--data-dir", data_dir, env=SMALL_BATCHES)
     try:
         if after_lock is None:
             time.sleep(after_start)
@@ -145,7 +148,7 @@ def test_ingest_killed_at_random_points_recovers_exactly(
 
     # A clean run, timed from taking the lock to exiting, to aim the kills inside ingest.
     reference = hash_settings.data_dir.parent / "reference"
-    process = start_rag("ingest", folder, "--data-dir", reference)
+    process = start_rag("ingest", folder, "--data-dir", reference, env=SMALL_BATCHES)
     wait_for_lock(process, reference)
     began = time.monotonic()
     assert process.wait(timeout=600) == 0
@@ -153,7 +156,7 @@ def test_ingest_killed_at_random_points_recovers_exactly(
     assert_final_state(reopen(replace(hash_settings, data_dir=reference)), expected, assert_consistent)
 
     rng = random.Random(RNG_SEED)
-    plans = [(None, 0.2)] + [(duration * f, 0.0) for f in sorted(rng.uniform(0.05, 0.85) for _ in range(3))]
+    plans = [(None, 0.2)] + [(duration * f, 0.0) for f in sorted(rng.uniform(0.05, 0.9) for _ in range(KILLS - 1))]
     kills: list[Kill] = []
     for n, (after_lock, after_start) in enumerate(plans):
         settings = replace(hash_settings, data_dir=tmp_path / f"killed-{n}")

@@ -7,6 +7,8 @@ write error (its files may not grow: RLIMIT_FSIZE), and one, as a non-root user,
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import errno
 import json
 import os
@@ -72,7 +74,7 @@ def test_ingest_that_cannot_write_stops_with_one_sentence_and_the_index_still_an
     fault, tmp_path: Path, hash_settings: IndexSettings, write_articles, article_marker, assert_consistent, monkeypatch
 ) -> None:
     owner, name, error, reason = FAULTS[fault]
-    monkeypatch.setattr(index.library, "BATCH_CHUNKS", SMALL_BATCH)
+    hash_settings = replace(hash_settings, ingest_batch_chunks=SMALL_BATCH)
     write_articles(tmp_path / "old", OLD)
     library = Library(hash_settings)
     assert library.ingest([tmp_path / "old"]).ok
