@@ -15,7 +15,7 @@ from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
 from index.settings import IndexSettings
 
 BACKENDS = ("embedded", "ollama", "openai", "extractive")
-ANSWER_MODES = ("auto", "generate", "select")
+ANSWER_MODES = ("auto", "generate", "select", "verify")
 
 def default_cache_dir() -> Path:
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
@@ -34,7 +34,10 @@ class Config:
     llm_context: int = 2048
     llm_timeout_s: float = 60.0
     max_answer_tokens: int = 160
-    answer_mode: str = "auto"  # generate | select | auto (select for the embedded model, generate for servers)
+    answer_mode: str = "auto"  # generate | select | verify | auto (verify for the embedded model, generate for servers)
+    # verify mode: the model's probability that the best evidence sentence answers the question must
+    # reach this, else the answer is a refusal (calibrated on the seed gold set, docs/evals.md).
+    verify_threshold: float = 0.385
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -50,10 +53,10 @@ class Config:
         return self.index.cache_dir or default_cache_dir()
 
     def answer_mode_for(self, backend: str) -> str:
-        """How an LLM back end answers: writes the answer, or selects the evidence sentence."""
+        """How an LLM back end answers: writes the answer, selects or verifies the evidence sentence."""
         if self.answer_mode != "auto":
             return self.answer_mode
-        return "select" if backend == "embedded" else "generate"
+        return "verify" if backend == "embedded" else "generate"
 
     def with_overrides(self, **values: Any) -> Config:
         """Return a copy with some top-level or index settings replaced (None values ignored)."""
@@ -104,6 +107,8 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError(f"unknown answer_mode '{top['answer_mode']}'; choose one of {', '.join(ANSWER_MODES)}")
     if "k" in top and not 1 <= top["k"] <= 50:
         raise ConfigError("k must be between 1 and 50")
+    if "verify_threshold" in top and not 0.0 <= top["verify_threshold"] <= 1.0:
+        raise ConfigError("verify_threshold must be between 0 and 1")
     index = dataclasses.replace(config.index, **idx) if idx else config.index
     return dataclasses.replace(config, index=index, **top)
 

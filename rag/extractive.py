@@ -151,6 +151,35 @@ def _type_bonus(wants: str, sentence: str, q_words: set[str]) -> float:
     return 0.0
 
 
+_COUNT_QUESTION = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
+_DATE_QUESTION = re.compile(r"\bwhat (exact )?(year|date|day|month)\b|\b(on|in) which (year|date|day|month)\b", re.IGNORECASE)
+_NUMBER = re.compile(r"\d[\d,.]*")
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+_NUMBER_WORDS = re.compile(
+    r"\b(two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundreds?|"
+    r"thousands?|millions?|billions?|dozens?|half|double|twice)\b",
+    re.IGNORECASE,
+)
+_DATE_WORDS = re.compile(
+    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b",
+    re.IGNORECASE,
+)
+
+
+def fits_answer_type(question: str, sentence: str) -> bool:
+    """False when the question asks for a count or a date and the sentence holds none.
+
+    "How many" and "how much" need a number that is not a year; "what date / which year / on
+    which day" need a digit, a month or a weekday. Other questions always fit.
+    """
+    if _COUNT_QUESTION.search(question):
+        return any(not _YEAR.fullmatch(n) for n in _NUMBER.findall(sentence)) or bool(_NUMBER_WORDS.search(sentence))
+    if _DATE_QUESTION.search(question):
+        return bool(_DIGITS.search(sentence) or _DATE_WORDS.search(sentence))
+    return True
+
+
 def extractive_answer(evidence: Sequence[Evidence], *, max_sentences: int = 2) -> str:
     """The best sentence (and a close second from elsewhere), each ending with its [n]."""
     if not evidence:

@@ -9,13 +9,29 @@ import time
 from collections.abc import Iterator, Sequence
 
 from index.library import Library, open_library
-from rag.backends.base import Generator
+from rag.backends.base import ChoiceScorer, Generator
 from rag.citations import answer_sentences, is_refusal, verify_sentence
 from rag.condense import condense
 from rag.config import BACKENDS, Config
 from rag.errors import BackendUnavailable, ConfigError
-from rag.extractive import CachedSentences, Evidence, compact_context, extractive_answer, rank_sentences
-from rag.prompts import ANSWER, REFUSAL, SELECT, format_passages, format_sentences
+from rag.extractive import (
+    CachedSentences,
+    Evidence,
+    compact_context,
+    extractive_answer,
+    fits_answer_type,
+    rank_sentences,
+)
+from rag.prompts import (
+    ANSWER,
+    REFUSAL,
+    SELECT,
+    VERIFY,
+    VERIFY_OPTIONS,
+    format_passages,
+    format_sentence,
+    format_sentences,
+)
 from rag.retrieve import Retriever
 from rag.sentences import content_words
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
@@ -24,6 +40,9 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 SELECT_CANDIDATES = 4
+# verify mode asks the model about this many of the best evidence sentences, one at a time. The
+# second one rescued 4 seed questions; more found none and cost about a second each.
+VERIFY_CANDIDATES = 2
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
 # refusal needs a near-paraphrase of the question (no unanswerable seed question reaches it).
@@ -146,10 +165,15 @@ class Pipeline:
             return self._generators[backend]
 
     def _generate(self, generator: Generator, backend: str, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        """Stream the answer text: written by the model, or the evidence sentence it selects."""
-        if self.config.answer_mode_for(backend) == "generate":
+        """Stream the answer text: written by the model, or the evidence sentence it selects or verifies."""
+        mode = self.config.answer_mode_for(backend)
+        if mode == "generate":
             messages = ANSWER.render(passages=format_passages(compact_context(evidence)), question=question)
             yield from generator.stream(messages, max_tokens=self.config.max_answer_tokens)
+            return
+        if mode == "verify" and isinstance(generator, ChoiceScorer):
+            best = self._verified_evidence(generator, question, evidence)
+            yield extractive_answer([best]) if best is not None else REFUSAL
             return
         candidates = evidence[:SELECT_CANDIDATES]
         messages = SELECT.render(sentences=format_sentences([e.text for e in candidates]), question=question)
@@ -157,6 +181,25 @@ class Pipeline:
         choice = re.search(r"\d+", reply)
         picked = int(choice.group()) if choice else 0
         yield extractive_answer([candidates[picked - 1]]) if 1 <= picked <= len(candidates) else REFUSAL
+
+    def _verified_evidence(self, scorer: ChoiceScorer, question: str, evidence: list[Evidence]) -> Evidence | None:
+        """The candidate sentence the model most believes answers the question, if belief reaches the threshold."""
+        best: tuple[float, Evidence] | None = None
+        for candidate in evidence[:VERIFY_CANDIDATES]:
+            if not fits_answer_type(question, candidate.text):
+                continue
+            messages = VERIFY.render(sentence=format_sentence(candidate.text), question=question)
+            options = [o for group in VERIFY_OPTIONS.values() for o in group]
+            probabilities = scorer.choice_probabilities(messages, options)
+            yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
+            no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
+            belief = yes / (yes + no) if yes + no > 0 else 0.0
+            log.debug("verify %.3f for %r", belief, candidate.text[:80])
+            if best is None or belief > best[0]:
+                best = (belief, candidate)
+        if best is None or best[0] < self.config.verify_threshold:
+            return None
+        return best[1]
 
     def warm_up(self) -> None:
         """Load the embedding model and the default generator now, so the first question is not slow."""
@@ -166,8 +209,11 @@ class Pipeline:
             log.warning("%s", notice)
         warm = getattr(generator, "warm_up", None)
         if warm is not None:
-            template = ANSWER if self.config.answer_mode_for(self.config.backend) == "generate" else SELECT
-            prefix = template.render(sentences="", passages="", question="")
+            mode = self.config.answer_mode_for(self.config.backend)
+            if mode == "verify" and not isinstance(generator, ChoiceScorer):
+                mode = "select"  # what `_generate` falls back to
+            template = {"generate": ANSWER, "verify": VERIFY}.get(mode, SELECT)
+            prefix = template.render(sentence="", sentences="", passages="", question="")
             try:
                 warm(prefix)
             except BackendUnavailable as exc:

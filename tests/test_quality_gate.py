@@ -22,9 +22,9 @@ GATES = {
         "evidence_hit@5": 0.95,
     },
     "embedded": {
-        "answered_with_verified_citation": 0.70,
+        "answered_with_verified_citation": 0.72,
         "citation_precision": 0.95,
-        "refusal_recall": 0.4,
+        "refusal_recall": 0.85,
         "evidence_hit@5": 0.95,
     },
 }

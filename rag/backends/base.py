@@ -22,3 +22,12 @@ class Generator(Protocol):
     def stream(self, messages: Sequence[ChatMessage], *, max_tokens: int = 256) -> Iterator[str]:
         """Yield text pieces of the reply as they are produced."""
         ...
+
+
+@runtime_checkable
+class ChoiceScorer(Protocol):
+    """A generator that can also score how likely its reply starts with each of a few options."""
+
+    def choice_probabilities(self, messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
+        """Probability of each option as the start of the reply (by its first token)."""
+        ...

@@ -93,6 +93,26 @@ def load_llama(config: Config) -> Any:
     return llm
 
 
+def _last_logits(llm: Any, tokens: Sequence[int]) -> Any:
+    """Logits after `tokens`, evaluating only what follows the prefix already in the KV cache."""
+    import numpy as np
+
+    cached = list(llm.input_ids[: llm.n_tokens])
+    prefix = 0
+    for a, b in zip(cached, tokens):
+        if a != b:
+            break
+        prefix += 1
+    prefix = min(prefix, len(tokens) - 1)  # at least one token is evaluated, so the logits are fresh
+    if prefix <= 0 or not llm._ctx.kv_cache_seq_rm(-1, prefix, -1):
+        llm.reset()
+        prefix = 0
+    llm.n_tokens = prefix
+    llm.eval(list(tokens[prefix:]))
+    pointer = llm._ctx.get_logits_ith(-1)
+    return np.ctypeslib.as_array(pointer, shape=(llm.n_vocab(),)).copy()
+
+
 class EmbeddedGenerator:
     """Generates with a local GGUF model in this process; requests share one model, one at a time."""
 
@@ -154,6 +174,39 @@ class EmbeddedGenerator:
                 raise BackendUnavailable("the local model is busy with other questions; try again in a moment.")
             try:
                 yield from self._generate(self._model(), segments, max_tokens)
+            finally:
+                self._lock.release()
+        finally:
+            self._change_pending(-1)
+
+    def choice_probabilities(self, messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
+        """The model's probability that its reply starts with each option (by the option's first token).
+
+        One forward pass over the prompt, no sampling: the cached prefix is reused as in `stream`.
+        The values are shares of the whole vocabulary, so they need not sum to 1.
+        """
+        import numpy as np
+
+        self._change_pending(+1)
+        try:
+            if not self._lock.acquire(timeout=self._config.llm_timeout_s):
+                raise BackendUnavailable("the local model is busy with other questions; try again in a moment.")
+            try:
+                llm = self._model()
+                tokens = encode_segments(llm, chatml_segments(messages))
+                if len(tokens) >= llm.n_ctx():
+                    raise BackendUnavailable(
+                        f"the prompt ({len(tokens)} tokens) does not fit the model context ({llm.n_ctx()})."
+                    )
+                try:
+                    logits = _last_logits(llm, tokens)
+                except (RuntimeError, ValueError) as exc:
+                    llm.reset()
+                    raise BackendUnavailable(f"the local model failed while reading the prompt ({exc}).") from exc
+                shifted = np.exp(logits - logits.max())
+                total = float(shifted.sum())
+                firsts = {o: llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[:1] for o in options}
+                return {o: float(shifted[t[0]]) / total if t else 0.0 for o, t in firsts.items()}
             finally:
                 self._lock.release()
         finally:

@@ -199,3 +199,24 @@ def test_default_model_streams_a_short_answer_in_several_pieces(real_generator: 
     assert all(pieces)
     assert "Paris" in "".join(pieces)
     assert "<|im_end|>" not in "".join(pieces)
+
+
+@pytest.mark.slow
+def test_default_model_believes_an_answering_sentence_and_doubts_an_unrelated_one(real_generator: EmbeddedGenerator) -> None:
+    from rag.prompts import VERIFY
+
+    question = "What is the capital of France?"
+    options = ["yes", "no", "Yes", "No"]
+
+    def belief(sentence: str) -> float:
+        p = real_generator.choice_probabilities(VERIFY.render(sentence=sentence, question=question), options)
+        return (p["yes"] + p["Yes"]) / sum(p.values())
+
+    answering = belief("Paris is the capital of France and its largest city.")
+    unrelated = belief("Berlin hosts a film festival every February.")
+    assert answering > 0.5 > unrelated
+    # Reusing the cached prompt prefix gives nearly the same figure (llama.cpp's sums differ slightly
+    # when the prompt is evaluated in different pieces).
+    assert belief("Paris is the capital of France and its largest city.") == pytest.approx(answering, abs=0.02)
+    # Generation still works after scoring left its tokens in the cache.
+    assert "Paris" in "".join(real_generator.stream([ChatMessage("system", "Answer in one word."), *QUESTION], max_tokens=8))

@@ -1,6 +1,6 @@
 import numpy as np
 
-from rag.extractive import compact_context, extractive_answer, rank_sentences
+from rag.extractive import compact_context, extractive_answer, fits_answer_type, rank_sentences
 from rag.types import Passage
 
 
@@ -61,3 +61,22 @@ def test_sentence_vectors_are_embedded_once_and_kept_in_order() -> None:
     inner.seen.clear()
     cache.encode_documents(["a b"])
     assert inner.seen == ["a b"]
+
+
+def test_count_questions_need_a_number_that_is_not_a_year():
+    question = "How many nuclear warheads did Ukraine hand over?"
+    assert not fits_answer_type(question, "The 1994 Budapest Memorandum saw Ukraine give up its nuclear weapons.")
+    assert fits_answer_type(question, "Ukraine handed over 1,900 warheads.")
+    assert fits_answer_type(question, "It handed over several thousand warheads.")
+    assert not fits_answer_type("How much money was set aside?", "The EU set money aside for defence.")
+
+
+def test_date_questions_need_a_digit_month_or_weekday():
+    assert not fits_answer_type("On what date will the groups meet?", "The groups meet in the coming days.")
+    assert fits_answer_type("On which day of the week did they meet?", "They met on Monday in Washington.")
+    assert fits_answer_type("In which year was the memorandum signed?", "It was signed in 1994.")
+
+
+def test_other_questions_always_fit():
+    assert fits_answer_type("Who leads the committee?", "Nothing here names anyone.")
+    assert fits_answer_type("Why does Moscow object?", "It says so.")

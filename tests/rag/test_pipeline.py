@@ -112,7 +112,7 @@ def test_answer_json_has_the_documented_shape(config, library):
 
 def test_select_mode_answers_with_the_chosen_evidence_sentence(config, library, scripted):
     generator = scripted("1")
-    pipeline = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=generator)
+    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode="select"), library=library, generator=generator)
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert "Number:" in generator.prompts[0][-1].content
     assert not answer.refused and "240 million euros" in answer.answer
@@ -120,13 +120,13 @@ def test_select_mode_answers_with_the_chosen_evidence_sentence(config, library, 
 
 
 def test_select_mode_zero_means_refusal(config, library, scripted):
-    pipeline = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=scripted("0"))
+    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode="select"), library=library, generator=scripted("0"))
     answer = pipeline.ask("Which football club won the cup final in Madrid?")
     assert answer.refused and answer.citations == []
 
 
-def test_answer_mode_auto_selects_for_the_embedded_model_and_generates_for_servers(config):
-    assert config.answer_mode_for("embedded") == "select"
+def test_answer_mode_auto_verifies_for_the_embedded_model_and_generates_for_servers(config):
+    assert config.answer_mode_for("embedded") == "verify"
     assert config.answer_mode_for("ollama") == "generate"
     assert config.with_overrides(answer_mode="generate").answer_mode_for("embedded") == "generate"
 
@@ -148,3 +148,57 @@ def test_answer_json_round_trips(config, library):
     again = Answer.from_json(answer.to_json())
     assert again.to_json() == answer.to_json()
     assert again.citations == answer.citations
+
+
+class Believer:
+    """A fake model for verify mode: believes sentences holding `trusted` words, records what it was asked."""
+
+    name = "believer"
+
+    def __init__(self, trusted: str = "", belief: float = 0.9) -> None:
+        self.trusted, self.belief = trusted, belief
+        self.asked: list[str] = []
+
+    def stream(self, messages, *, max_tokens=256):
+        raise AssertionError("verify mode must not generate")
+
+    def choice_probabilities(self, messages, options):
+        sentence = messages[-1].content.split("Sentence: ", 1)[1].split("\n\nQuestion:", 1)[0]
+        self.asked.append(sentence)
+        yes = self.belief if self.trusted and self.trusted in sentence else 0.05
+        return {"yes": yes * 0.9, "Yes": yes * 0.1, "no": (1 - yes) * 0.9, "No": (1 - yes) * 0.1, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
+
+
+def test_verify_mode_answers_with_the_sentence_the_model_believes(config, library):
+    model = Believer(trusted="240 million")
+    answer = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=model).ask(
+        "How much did the harbor bridge cost?"
+    )
+    assert not answer.refused and "240 million euros" in answer.answer
+    assert answer.citations and library.document(answer.citations[0].doc_id).text[
+        answer.citations[0].start : answer.citations[0].end
+    ] == answer.citations[0].quote
+    assert 1 <= len(model.asked) <= 2
+
+
+def test_verify_mode_refuses_when_belief_stays_below_the_threshold(config, library):
+    model = Believer(trusted="240 million", belief=0.3)
+    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385), library=library, generator=model)
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert answer.refused and answer.citations == [] and model.asked
+
+
+def test_verify_mode_never_asks_about_a_sentence_without_the_count_a_question_wants(config, library):
+    model = Believer(trusted=" ")  # would believe anything it is asked about
+    pipeline = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=model)
+    answer = pipeline.ask("How many bridges did the harbor city close?")
+    assert all(any(ch.isdigit() for ch in s) or "million" in s for s in model.asked)
+    assert answer.refused or any(ch.isdigit() for ch in answer.answer)
+
+
+def test_verify_mode_falls_back_to_select_for_a_model_that_cannot_score(config, library, scripted):
+    generator = scripted("1")
+    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode="verify"), library=library, generator=generator)
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert "Number:" in generator.prompts[0][-1].content
+    assert not answer.refused and "240 million euros" in answer.answer
