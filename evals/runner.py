@@ -24,8 +24,15 @@ log = logging.getLogger(__name__)
 
 # Returns the Answer JSON (a dict, or an object with `to_json()`) for one gold question.
 AskFn = Callable[[GoldItem], Any]
+# Picks one of the item's `choices` (exactly as given) from the Answer JSON, or None.
+PickFn = Callable[[GoldItem, Mapping[str, Any]], "str | None"]
 
-__all__ = ["AskFn", "check_thresholds", "compare_runs", "parse_thresholds", "run_eval"]
+
+def pick_by_words(item: GoldItem, answer: Mapping[str, Any]) -> str | None:
+    """The default pick: the option best supported by the answer's words and passages."""
+    return pick_choice(item.question, item.choices, answer)
+
+__all__ = ["AskFn", "PickFn", "check_thresholds", "pick_by_words", "compare_runs", "parse_thresholds", "run_eval"]
 
 
 def run_eval(
@@ -35,11 +42,13 @@ def run_eval(
     *,
     progress: bool = True,
     settings: Mapping[str, Any] | None = None,
+    pick: PickFn = pick_by_words,
 ) -> Metrics:
     """Ask every question, then write results.jsonl, metrics.json, run.json and the reports.
 
     A question whose `ask` raises is written as an error line and counted in `n_errors`.
     `settings` (backend, k, corpus, ...) is recorded in run.json and shown in the report.
+    `pick` chooses the option of items with `choices` (word overlap unless told otherwise).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -50,7 +59,7 @@ def run_eval(
     records: list[EvalRecord] = []
     bar = tqdm(items, desc="eval", unit="q", file=sys.stderr, disable=not progress)
     for item in bar:
-        record = _ask_one(item, ask)
+        record = _ask_one(item, ask, pick)
         append_record(results_path, record)
         records.append(record)
         if record.error:
@@ -70,7 +79,7 @@ def run_eval(
     return metrics
 
 
-def _ask_one(item: GoldItem, ask: AskFn) -> EvalRecord:
+def _ask_one(item: GoldItem, ask: AskFn, pick: PickFn) -> EvalRecord:
     try:
         raw = ask(item)
     except Exception as exc:  # one failing question must not end a long run
@@ -81,7 +90,11 @@ def _ask_one(item: GoldItem, ask: AskFn) -> EvalRecord:
         message = f"ask returned {type(raw).__name__}, not an Answer JSON"
         log.warning("question %s failed: %s", item.id, message)
         return EvalRecord(item, error=message)
-    choice = pick_choice(item.question, item.choices, answer) if item.choices else None
+    try:
+        choice = pick(item, answer) if item.choices else None
+    except Exception as exc:  # a failing pick is that question's error, not the run's end
+        log.warning("question %s: picking a choice failed: %s: %s", item.id, type(exc).__name__, exc)
+        return EvalRecord(item, dict(answer), error=f"{type(exc).__name__}: {exc}")
     return EvalRecord(item, dict(answer), choice=choice)
 
 

@@ -104,6 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", type=Path, default=None, help="output directory (default runs/<gold name>)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.add_argument("--retrieval", choices=("hybrid", "dense", "bm25"), default="hybrid")
+    p.add_argument(
+        "--choose", choices=("auto", "model", "words"), default="auto",
+        help="how multiple-choice options are picked: the local model reading the passages, or word overlap "
+        "(auto: the model when the back end is the embedded one)",
+    )
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail below this value")
     p.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two runs")
     _answering(p)

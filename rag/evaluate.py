@@ -11,6 +11,7 @@ from pathlib import Path
 from index.library import Library
 from rag.cli import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE
 from rag.config import Config
+from rag.errors import BackendUnavailable, ConfigError
 from rag.types import Filters
 
 GATED = ("hit@5", "mrr@10", "evidence_hit@5", "answer_contained", "answer_f1", "mc_accuracy",
@@ -86,17 +87,50 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
     def ask(item):
         return pipeline.ask(item.question, filters=Filters(as_of=item.date) if item.date else None)
 
+    pick, choose = _picker(args.choose, pipeline, items)
+
     settings = {
         "gold": str(args.gold), "corpus": str(args.corpus or ""), "backend": config.backend, "k": config.k,
-        "retrieval": args.retrieval, "collection": config.index.collection,
+        "retrieval": args.retrieval, "collection": config.index.collection, "choose": choose,
         "config": {k: str(v) for k, v in dataclasses.asdict(config).items() if k not in ("auth", "openai_api_key")},
     }
-    metrics = run_eval(items, ask, out, settings=settings)
+    metrics = run_eval(items, ask, out, settings=settings, pick=pick)
     _print_summary(metrics, out)
     failures = check_thresholds(metrics, thresholds)
     for failure in failures:
         print(f"quality gate failed: {failure}", file=sys.stderr)
     return EXIT_FAILED_INPUT if failures else EXIT_OK
+
+
+def _picker(choose: str, pipeline, items) -> tuple:
+    """How options are picked ("model" or "words") and the function that does it."""
+    from evals.runner import pick_by_words
+    from rag.backends.base import ChoiceScorer
+    from rag.choose import choose_option
+    from rag.types import Passage
+
+    if choose == "words" or not any(item.choices for item in items):
+        return pick_by_words, "words"
+    backend = pipeline.config.backend if choose == "auto" else (
+        pipeline.config.backend if pipeline.config.backend != "extractive" else "embedded"
+    )
+    try:
+        scorer = None if backend == "extractive" else pipeline.generator(backend)
+    except BackendUnavailable:
+        if choose == "model":
+            raise
+        scorer = None
+    if not isinstance(scorer, ChoiceScorer):
+        if choose == "model":
+            raise ConfigError(f"the {backend} back end cannot score options; use --choose words")
+        return pick_by_words, "words"
+
+    def pick(item, answer):
+        passages = [Passage.from_json(p) for p in answer.get("passages") or ()]
+        picked = choose_option(scorer, item.question, item.choices, passages)
+        return item.choices[picked[0]] if picked else pick_by_words(item, answer)
+
+    return pick, "model"
 
 
 def _print_summary(metrics, out: Path) -> None:

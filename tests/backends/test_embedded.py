@@ -220,3 +220,16 @@ def test_default_model_believes_an_answering_sentence_and_doubts_an_unrelated_on
     assert belief("Paris is the capital of France and its largest city.") == pytest.approx(answering, abs=0.02)
     # Generation still works after scoring left its tokens in the cache.
     assert "Paris" in "".join(real_generator.stream([ChatMessage("system", "Answer in one word."), *QUESTION], max_tokens=8))
+
+
+@pytest.mark.slow
+def test_default_model_picks_the_option_a_passage_states(real_generator: EmbeddedGenerator) -> None:
+    from rag.choose import choose_option
+    from rag.types import Passage
+
+    text = "The harbor bridge opened on Monday. Mayor Ann Lee cut the ribbon in front of a large crowd."
+    passages = [Passage(n=1, doc_id="d1", chunk_id="d1:0", title="Bridge opens", text=text, score=1.0, start=0, end=len(text))]
+    options = ["Governor Bob Smith", "Mayor Ann Lee", "Police chief Carl Berg", "Nobody"]
+    index, shares = choose_option(real_generator, "Who cut the ribbon when the harbor bridge opened?", options, passages)
+    assert options[index] == "Mayor Ann Lee"
+    assert shares[index] > 0.5

@@ -134,3 +134,27 @@ def test_progress_bar_goes_to_stderr_only_when_asked(tmp_path: Path, items, ask,
     hidden = capsys.readouterr()
     assert "4/4" in shown.err and shown.out == ""
     assert "4/4" not in hidden.err
+
+
+def test_a_given_pick_function_chooses_the_option(tmp_path: Path, items, ask) -> None:
+    asked = []
+
+    def pick_last(item, answer):
+        asked.append((item.id, answer["answer"]))
+        return item.choices[-1]
+
+    run_eval(items, ask, tmp_path, progress=False, pick=pick_last)
+    lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert asked == [("q3", "Germany, I think.")]
+    assert next(r for r in lines if r["id"] == "q3")["choice"] == "Poland"
+
+
+def test_a_failing_pick_is_that_questions_error_only(tmp_path: Path, items, ask) -> None:
+    def broken(item, answer):
+        raise RuntimeError("model crashed")
+
+    metrics = run_eval(items, ask, tmp_path, progress=False, pick=broken)
+    lines = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
+    assert "model crashed" in next(r for r in lines if r["id"] == "q3")["error"]
+    assert metrics["n_errors"] == 2  # q3's pick and q4's ask
+    assert len(lines) == len(items)
