@@ -71,6 +71,7 @@ class Pipeline:
         if generator is not None:
             self._generators[config.backend] = generator
         self._lock = threading.Lock()
+        self._warming = threading.Event()  # set while `warm_up` loads the default back end
 
     # ---- public ------------------------------------------------------------------------------
     def ask(
@@ -118,6 +119,10 @@ class Pipeline:
         generator, notice = self._generator_or_none(backend)
         if notice:
             notices.append(notice)
+        if generator is not None and self._warming.is_set() and not getattr(generator, "loaded", True):
+            # Answer now from the evidence rather than wait for the model to finish loading.
+            notices.append("The local model is still loading; this answer was chosen extractively.")
+            generator = None
         standalone = self._condense(cleaned, history, generator, notices)
         passages = self.retriever.retrieve(standalone, k, filters)
         timings = {"retrieve": _ms(started)}
@@ -202,7 +207,18 @@ class Pipeline:
         return best[1]
 
     def warm_up(self) -> None:
-        """Load the embedding model and the default generator now, so the first question is not slow."""
+        """Load the embedding model and the default generator now, so the first question is not slow.
+
+        While this runs (e.g. in a thread at server start), questions for a model that has not
+        loaded yet are answered extractively, with a notice.
+        """
+        self._warming.set()
+        try:
+            self._warm_up()
+        finally:
+            self._warming.clear()
+
+    def _warm_up(self) -> None:
         self.library.embedder.encode_query("warm up")
         generator, notice = self._generator_or_none(self.config.backend)
         if notice:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 import math
 import re
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -46,12 +48,17 @@ class Retriever:
         self.library = library
         self.mode = mode
         self.settings = settings or RetrievalSettings()
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
 
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """The top `k` passages in rank order, numbered from 1."""
         filters = filters or Filters()
-        vector = self.library.embedder.encode_query(query)
-        ranked, cosines = self._fuse(query, vector, filters)
+        # BM25 (SQLite) runs while the query is embedded and searched densely (torch, HNSW): all
+        # three release the GIL, so on two cores the slower side sets the time, not the sum.
+        lexical = self._lexical_in_background(query, filters) if self.mode in ("hybrid", "bm25") else None
+        vector = self.library.embedder.encode_query(query)  # also needed in BM25 mode, for relevance
+        ranked, cosines = self._fuse(query, vector, filters, lexical)
         ranked = self._prefer_recent(query, ranked, filters)
         passages = self._select(ranked, k)
         # Dense hits come with their cosine; only BM25-only hits need their vectors read back.
@@ -62,8 +69,27 @@ class Retriever:
             for i, p in enumerate(passages, start=1)
         ]
 
+    def close(self) -> None:
+        """Stop the background thread of the BM25 side (it also ends with the process)."""
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+                self._pool = None
+
     # ---- stages -----------------------------------------------------------------------------
-    def _fuse(self, query: str, vector, filters: Filters) -> tuple[list[tuple[StoredChunk, float]], dict[str, float]]:
+    def _lexical_in_background(self, query: str, filters: Filters) -> Future:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
+            pool = self._pool
+        lo, hi = _key_range(filters)
+        return pool.submit(
+            self.library.lexical_search, query, self.settings.candidates, doc_ids=filters.doc_ids, min_key=lo, max_key=hi
+        )
+
+    def _fuse(
+        self, query: str, vector, filters: Filters, lexical: Future | None = None
+    ) -> tuple[list[tuple[StoredChunk, float]], dict[str, float]]:
         """Chunks by fused score, and the cosine similarity of each dense hit."""
         s = self.settings
         lists: list[tuple[list[StoredChunk], float]] = []
@@ -73,9 +99,9 @@ class Retriever:
             cosines = {hit.chunk_id: hit.score for hit in dense}
             lists.append((dense, s.dense_weight))
         if self.mode in ("hybrid", "bm25"):
-            lo, hi = _key_range(filters)
-            hits = self.library.lexical_search(query, s.candidates, doc_ids=filters.doc_ids, min_key=lo, max_key=hi)
-            lists.append((hits, s.bm25_weight))
+            if lexical is None:
+                lexical = self._lexical_in_background(query, filters)
+            lists.append((lexical.result(), s.bm25_weight))
         scores: dict[str, float] = {}
         chunks: dict[str, StoredChunk] = {}
         for hits, weight in lists:

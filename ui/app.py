@@ -382,8 +382,11 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
     if share:
         _serve_shared(pipeline, config)
         return
-    app = build_app(pipeline, config)
+    # Load the models while the web app is built: the GGUF load and the prefix run in C and
+    # overlap with Gradio's imports; questions that come before the model is ready are answered
+    # extractively, with a notice.
     threading.Thread(target=pipeline.warm_up, name="warm-up", daemon=True).start()
+    app = build_app(pipeline, config)
     shown = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     print(f"newsrag chat running at http://{shown}:{config.port}/  (JSON API: POST /api/ask; Ctrl+C stops)", flush=True)
     uvicorn.run(app, host=config.host, port=config.port, log_level="warning")

@@ -202,3 +202,31 @@ def test_verify_mode_falls_back_to_select_for_a_model_that_cannot_score(config, 
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert "Number:" in generator.prompts[0][-1].content
     assert not answer.refused and "240 million euros" in answer.answer
+
+
+def test_questions_asked_while_the_model_loads_are_answered_extractively(config, library, scripted):
+    import threading
+
+    release = threading.Event()
+
+    class Loading(scripted):
+        loaded = False
+
+        def warm_up(self, messages):
+            release.wait(5)
+            self.loaded = True
+
+    generator = Loading("The bridge cost 240 million euros [1].")
+    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode="generate"), library=library, generator=generator)
+    warming = threading.Thread(target=pipeline.warm_up)
+    warming.start()
+    try:
+        early = pipeline.ask("How much did the harbor bridge cost?")
+    finally:
+        release.set()
+        warming.join(5)
+    assert early.backend == "extractive" and not early.refused and early.citations
+    assert any("still loading" in n for n in early.notices)
+    assert generator.prompts == []
+    later = pipeline.ask("How much did the harbor bridge cost?")
+    assert later.backend == "embedded" and generator.prompts
