@@ -3,10 +3,10 @@
 Every back end runs in this process over the same index of `seeds/` and the same questions, one
 after the other (never at the same time: two model runs on 2 cores slow each other tenfold). The
 extractive back end is the floor (no model); `after_retrieval` is what answering adds to
-retrieval. The embedded default runs in its default mode (select) and, for comparison, in
-generate mode, whose longer prompt is what the compact evidence prompt saves.
+retrieval. The embedded default runs in its default mode (verify) and, for comparison, in
+select and generate mode (generate's longer prompt is what the compact evidence prompt saves).
 
-    python benchmarks/answer_latency.py                      # extractive, embedded (select, generate)
+    python benchmarks/answer_latency.py                      # extractive, embedded (verify, select, generate)
     python benchmarks/answer_latency.py --backends extractive
 """
 
@@ -34,7 +34,12 @@ from rag.pipeline import Pipeline  # noqa: E402
 GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 OUT = ROOT / "benchmarks" / "results" / "answer_latency.json"
 GOALS = {"embedded first_token p50 ms": 4000, "embedded total p50 ms": 12000, "extractive after_retrieval p50 ms": 50}
-RUNS = {"extractive": ("extractive", "auto"), "embedded": ("embedded", "auto"), "embedded-generate": ("embedded", "generate")}
+RUNS = {
+    "extractive": ("extractive", "auto"),
+    "embedded": ("embedded", "auto"),
+    "embedded-select": ("embedded", "select"),
+    "embedded-generate": ("embedded", "generate"),
+}
 
 
 def stats(values: list[float]) -> dict[str, float]:
