@@ -73,20 +73,15 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def _load(self):
-        """The BERT encoder alone, through transformers: sentence-transformers adds seconds of imports
-        for the same mean pooling and normalisation done here (a test pins equal vectors)."""
+        """The BERT encoder in plain torch (`index/bert.py`): transformers would add about 3 s of
+        imports at every start for the same network (a test pins equal vectors)."""
         import torch
-        from transformers import AutoModel
+
+        from index.bert import load_bert
 
         if self._threads:
             torch.set_num_threads(self._threads)
-        try:
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()
-        except ImportError:  # the bar is cosmetic
-            pass
-        model = AutoModel.from_pretrained(str(self._path), local_files_only=True).eval()
+        model = load_bert(self._path)
         if self._quantize:
             # Per-channel weight scales: per-tensor ones lose too much on MiniLM (cosine to fp32 0.92 vs 0.98).
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -112,7 +107,7 @@ class SentenceTransformerEmbedder:
             tokens[row, : len(ids)] = torch.tensor(ids)
             mask[row, : len(ids)] = 1
         with torch.inference_mode():
-            hidden = self.model(input_ids=tokens, attention_mask=mask).last_hidden_state
+            hidden = self.model(tokens, mask)
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=1)

@@ -27,7 +27,8 @@ def test_minilm_gives_unit_vectors_that_put_paraphrases_close(minilm) -> None:
     assert vectors.shape == (3, 384) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2] + 0.2
-    # The same vectors as sentence-transformers' own encode, which this embedder does without.
+    # The same vectors as sentence-transformers' own encode, which this embedder does without
+    # (its BERT is index/bert.py, plain torch, not transformers).
     from sentence_transformers import SentenceTransformer
 
     reference = SentenceTransformer(str(minilm_path()), device="cpu", local_files_only=True)
