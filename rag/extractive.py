@@ -10,7 +10,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 import numpy as np
@@ -180,6 +180,34 @@ def fits_answer_type(question: str, sentence: str) -> bool:
     return True
 
 
+_OPENS_QUOTE = re.compile(r"^\s*[\"“‘'«]")
+_ATTRIBUTION = re.compile(
+    r"\b(said|says|say|told|tells|added|adds|warned|warns|stressed|stresses|noted|notes|observed|argued|argues|"
+    r"explained|insisted|wrote|according to|asked|replied|announced|declared|declares|stated|states|commented|"
+    r"claimed|claims|admitted|recalled|emphasi[sz]ed|underlined|concluded|pointed out)\b",
+    re.IGNORECASE,
+)
+
+
+def with_attribution(e: Evidence) -> Evidence:
+    """A quoted sentence that names no speaker, joined with the next or previous sentence that does.
+
+    News splits quotes across sentences ("'...,' said the diplomat. 'It is not an easy time.'"), so
+    the sentence that matches a question can hold the words but not who said them.
+    """
+    if not _OPENS_QUOTE.match(e.text) or _ATTRIBUTION.search(e.text):
+        return e
+    sentences = split_sentences(e.passage.text)
+    index = next((i for i, s in enumerate(sentences) if s.start <= e.start < s.end), None)
+    if index is None:
+        return e
+    for j in (index + 1, index - 1):
+        if 0 <= j < len(sentences) and _ATTRIBUTION.search(sentences[j].text):
+            start, end = min(e.start, sentences[j].start), max(e.end, sentences[j].end)
+            return replace(e, text=e.passage.text[start:end], start=start, end=end)
+    return e
+
+
 def extractive_answer(evidence: Sequence[Evidence], *, max_sentences: int = 2) -> str:
     """The best sentence (and a close second from elsewhere), each ending with its [n]."""
     if not evidence:
@@ -191,7 +219,7 @@ def extractive_answer(evidence: Sequence[Evidence], *, max_sentences: int = 2) -
             break
         if other.score >= 0.85 * best.score and other.coverage >= 0.5 and _different(other, chosen):
             chosen.append(other)
-    return " ".join(_cite(e) for e in chosen)
+    return " ".join(_cite(with_attribution(e)) for e in chosen)
 
 
 def _different(candidate: Evidence, chosen: Sequence[Evidence]) -> bool:

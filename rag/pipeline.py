@@ -21,6 +21,7 @@ from rag.extractive import (
     extractive_answer,
     fits_answer_type,
     rank_sentences,
+    with_attribution,
 )
 from rag.prompts import (
     ANSWER,
@@ -190,7 +191,7 @@ class Pipeline:
     def _verified_evidence(self, scorer: ChoiceScorer, question: str, evidence: list[Evidence]) -> Evidence | None:
         """The candidate sentence the model most believes answers the question, if belief reaches the threshold."""
         best: tuple[float, Evidence] | None = None
-        for candidate in evidence[:VERIFY_CANDIDATES]:
+        for candidate in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]):
             if not fits_answer_type(question, candidate.text):
                 continue
             messages = VERIFY.render(sentence=format_sentence(candidate.text), question=question)

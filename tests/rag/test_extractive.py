@@ -1,6 +1,6 @@
 import numpy as np
 
-from rag.extractive import compact_context, extractive_answer, fits_answer_type, rank_sentences
+from rag.extractive import Evidence, compact_context, extractive_answer, fits_answer_type, rank_sentences, with_attribution
 from rag.types import Passage
 
 
@@ -80,3 +80,32 @@ def test_date_questions_need_a_digit_month_or_weekday():
 def test_other_questions_always_fit():
     assert fits_answer_type("Who leads the committee?", "Nothing here names anyone.")
     assert fits_answer_type("Why does Moscow object?", "It says so.")
+
+
+QUOTES = (
+    "Budgets are tight. “If one looks at how weak the leaders are, it is not easy to see how this plan will evolve,” "
+    "said one EU diplomat. “It’s not an easy financial time.” Rain fell in Brussels."
+)
+
+
+def _evidence_of(sentence: str, text: str = QUOTES) -> Evidence:
+    passage = Passage(n=1, doc_id="d", chunk_id="d:0", title="t", text=text, score=1.0, start=0, end=len(text))
+    start = text.index(sentence)
+    return Evidence(passage, sentence, start, start + len(sentence), 1.0, 1.0)
+
+
+def test_a_bare_quote_is_joined_with_the_sentence_that_names_its_speaker():
+    joined = with_attribution(_evidence_of("“It’s not an easy financial time.”"))
+    assert "said one EU diplomat" in joined.text and joined.text.endswith("financial time.”")
+    assert QUOTES[joined.start : joined.end] == joined.text
+    answer = extractive_answer([_evidence_of("“It’s not an easy financial time.”")])
+    assert "EU diplomat" in answer and "[1]" in answer
+
+
+def test_sentences_that_name_a_speaker_or_are_not_quotes_stay_as_they_are():
+    for sentence in ("Budgets are tight.", "Rain fell in Brussels."):
+        assert with_attribution(_evidence_of(sentence)).text == sentence
+    attributed = "“If one looks at how weak the leaders are, it is not easy to see how this plan will evolve,” said one EU diplomat."
+    assert with_attribution(_evidence_of(attributed)).text == attributed
+    lonely = "Budgets are tight. “Nobody knows.” Rain fell."
+    assert with_attribution(_evidence_of("“Nobody knows.”", lonely)).text == "“Nobody knows.”"
