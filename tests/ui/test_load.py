@@ -118,7 +118,12 @@ class SlowLlama:
 
 def test_in_process_model_answers_api_requests_one_at_a_time_in_arrival_order(chats, town_library, serve_app, free_port):
     llama = SlowLlama()
-    config = Config(index=town_library.settings, backend="embedded", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
+    # Select mode streams one short reply per question, which this stand-in model can give;
+    # verify mode's scoring takes the same first-come-first-served lock.
+    config = Config(
+        index=town_library.settings, backend="embedded", answer_mode="select", refusal_threshold=0.0,
+        host="127.0.0.1", port=free_port(),
+    )
     generator = EmbeddedGenerator(config, loader=lambda _: llama)
     asked = [c.turns[0].question for c in chats[:QUEUED]]
     replies: dict[int, httpx.Response] = {}
