@@ -110,9 +110,10 @@ def test_answer_json_has_the_documented_shape(config, library):
     assert {"n", "doc_id", "chunk_id", "title", "text", "score"} <= set(data["passages"][0])
 
 
-def test_select_mode_answers_with_the_chosen_evidence_sentence(config, library, scripted):
+@pytest.mark.parametrize("mode", ["select", "verify"])  # verify falls back to select for a model that cannot score
+def test_select_mode_answers_with_the_chosen_evidence_sentence(config, library, scripted, mode):
     generator = scripted("1")
-    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode="select"), library=library, generator=generator)
+    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode=mode), library=library, generator=generator)
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert "Number:" in generator.prompts[0][-1].content
     assert not answer.refused and "240 million euros" in answer.answer
@@ -195,13 +196,6 @@ def test_verify_mode_never_asks_about_a_sentence_without_the_count_a_question_wa
     assert all(any(ch.isdigit() for ch in s) or "million" in s for s in model.asked)
     assert answer.refused or any(ch.isdigit() for ch in answer.answer)
 
-
-def test_verify_mode_falls_back_to_select_for_a_model_that_cannot_score(config, library, scripted):
-    generator = scripted("1")
-    pipeline = Pipeline(config.with_overrides(backend="embedded", answer_mode="verify"), library=library, generator=generator)
-    answer = pipeline.ask("How much did the harbor bridge cost?")
-    assert "Number:" in generator.prompts[0][-1].content
-    assert not answer.refused and "240 million euros" in answer.answer
 
 
 def test_questions_asked_while_the_model_loads_are_answered_extractively(config, library, scripted):
