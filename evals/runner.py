@@ -32,6 +32,7 @@ def pick_by_words(item: GoldItem, answer: Mapping[str, Any]) -> str | None:
     """The default pick: the option best supported by the answer's words and passages."""
     return pick_choice(item.question, item.choices, answer)
 
+
 __all__ = ["AskFn", "PickFn", "check_thresholds", "pick_by_words", "compare_runs", "parse_thresholds", "run_eval"]
 
 

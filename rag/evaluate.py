@@ -111,9 +111,9 @@ def _picker(choose: str, pipeline, items) -> tuple:
 
     if choose == "words" or not any(item.choices for item in items):
         return pick_by_words, "words"
-    backend = pipeline.config.backend if choose == "auto" else (
-        pipeline.config.backend if pipeline.config.backend != "extractive" else "embedded"
-    )
+    backend = pipeline.config.backend
+    if choose == "model" and backend == "extractive":
+        backend = "embedded"  # extractive answers, options picked by the local model
     try:
         scorer = None if backend == "extractive" else pipeline.generator(backend)
     except BackendUnavailable:

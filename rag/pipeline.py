@@ -44,6 +44,7 @@ SELECT_CANDIDATES = 4
 # verify mode asks the model about this many of the best evidence sentences, one at a time. The
 # second one rescued 4 seed questions; more found none and cost about a second each.
 VERIFY_CANDIDATES = 2
+_VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
 # refusal needs a near-paraphrase of the question (no unanswerable seed question reaches it).
@@ -195,8 +196,7 @@ class Pipeline:
             if not fits_answer_type(question, candidate.text):
                 continue
             messages = VERIFY.render(sentence=format_sentence(candidate.text), question=question)
-            options = [o for group in VERIFY_OPTIONS.values() for o in group]
-            probabilities = scorer.choice_probabilities(messages, options)
+            probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
             yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
             no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
             belief = yes / (yes + no) if yes + no > 0 else 0.0

@@ -58,7 +58,7 @@ class Retriever:
         # three release the GIL, so on two cores the slower side sets the time, not the sum.
         lexical = self._lexical_in_background(query, filters) if self.mode in ("hybrid", "bm25") else None
         vector = self.library.embedder.encode_query(query)  # also needed in BM25 mode, for relevance
-        ranked, cosines = self._fuse(query, vector, filters, lexical)
+        ranked, cosines = self._fuse(vector, filters, lexical)
         ranked = self._prefer_recent(query, ranked, filters)
         passages = self._select(ranked, k)
         # Dense hits come with their cosine; only BM25-only hits need their vectors read back.
@@ -68,13 +68,6 @@ class Retriever:
             replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_id.split("+")))
             for i, p in enumerate(passages, start=1)
         ]
-
-    def close(self) -> None:
-        """Stop the background thread of the BM25 side (it also ends with the process)."""
-        with self._pool_lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False)
-                self._pool = None
 
     # ---- stages -----------------------------------------------------------------------------
     def _lexical_in_background(self, query: str, filters: Filters) -> Future:
@@ -88,9 +81,9 @@ class Retriever:
         )
 
     def _fuse(
-        self, query: str, vector, filters: Filters, lexical: Future | None = None
+        self, vector, filters: Filters, lexical: Future | None
     ) -> tuple[list[tuple[StoredChunk, float]], dict[str, float]]:
-        """Chunks by fused score, and the cosine similarity of each dense hit."""
+        """Chunks by fused score, and the cosine similarity of each dense hit (`lexical`: the BM25 hits to come)."""
         s = self.settings
         lists: list[tuple[list[StoredChunk], float]] = []
         cosines: dict[str, float] = {}
@@ -98,9 +91,7 @@ class Retriever:
             dense = self.library.dense_search(vector, s.candidates, _where(filters))
             cosines = {hit.chunk_id: hit.score for hit in dense}
             lists.append((dense, s.dense_weight))
-        if self.mode in ("hybrid", "bm25"):
-            if lexical is None:
-                lexical = self._lexical_in_background(query, filters)
+        if lexical is not None:
             lists.append((lexical.result(), s.bm25_weight))
         scores: dict[str, float] = {}
         chunks: dict[str, StoredChunk] = {}

@@ -18,6 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from rag.backends.base import ChatMessage
@@ -91,6 +92,17 @@ def load_llama(config: Config) -> Any:
     if IM_START not in llm.metadata.get("tokenizer.chat_template", IM_START):
         log.warning("%s does not use ChatML; answers may be poor with the ChatML prompt used here", path.name)
     return llm
+
+
+def _prompt_tokens(llm: Any, segments: Sequence[Segment]) -> list[int]:
+    """The prompt's tokens, leaving room for at least one more in the model's context."""
+    tokens = encode_segments(llm, segments)
+    if len(tokens) >= llm.n_ctx():
+        raise BackendUnavailable(
+            f"the prompt ({len(tokens)} tokens) does not fit the model context ({llm.n_ctx()}); "
+            "send fewer or shorter passages or raise `llm_context`."
+        )
+    return tokens
 
 
 def _last_logits(llm: Any, tokens: Sequence[int]) -> Any:
@@ -168,16 +180,8 @@ class EmbeddedGenerator:
         return self._stream(segments, max_tokens)
 
     def _stream(self, segments: list[Segment], max_tokens: int) -> Iterator[str]:
-        self._change_pending(+1)
-        try:
-            if not self._lock.acquire(timeout=self._config.llm_timeout_s):
-                raise BackendUnavailable("the local model is busy with other questions; try again in a moment.")
-            try:
-                yield from self._generate(self._model(), segments, max_tokens)
-            finally:
-                self._lock.release()
-        finally:
-            self._change_pending(-1)
+        with self._turn() as llm:
+            yield from self._generate(llm, segments, max_tokens)
 
     def choice_probabilities(self, messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
         """The model's probability that its reply starts with each option (by the option's first token).
@@ -187,39 +191,35 @@ class EmbeddedGenerator:
         """
         import numpy as np
 
+        with self._turn() as llm:
+            tokens = _prompt_tokens(llm, chatml_segments(messages))
+            try:
+                logits = _last_logits(llm, tokens)
+            except (RuntimeError, ValueError) as exc:
+                llm.reset()
+                raise BackendUnavailable(f"the local model failed while reading the prompt ({exc}).") from exc
+            shifted = np.exp(logits - logits.max())
+            total = float(shifted.sum())
+            firsts = {o: llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[:1] for o in options}
+            return {o: float(shifted[t[0]]) / total if t else 0.0 for o, t in firsts.items()}
+
+    @contextmanager
+    def _turn(self) -> Iterator[Any]:
+        """Wait for the model (first come, first served; counted in `queue_depth`) and hold it."""
         self._change_pending(+1)
         try:
             if not self._lock.acquire(timeout=self._config.llm_timeout_s):
                 raise BackendUnavailable("the local model is busy with other questions; try again in a moment.")
             try:
-                llm = self._model()
-                tokens = encode_segments(llm, chatml_segments(messages))
-                if len(tokens) >= llm.n_ctx():
-                    raise BackendUnavailable(
-                        f"the prompt ({len(tokens)} tokens) does not fit the model context ({llm.n_ctx()})."
-                    )
-                try:
-                    logits = _last_logits(llm, tokens)
-                except (RuntimeError, ValueError) as exc:
-                    llm.reset()
-                    raise BackendUnavailable(f"the local model failed while reading the prompt ({exc}).") from exc
-                shifted = np.exp(logits - logits.max())
-                total = float(shifted.sum())
-                firsts = {o: llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[:1] for o in options}
-                return {o: float(shifted[t[0]]) / total if t else 0.0 for o, t in firsts.items()}
+                yield self._model()
             finally:
                 self._lock.release()
         finally:
             self._change_pending(-1)
 
     def _generate(self, llm: Any, segments: list[Segment], max_tokens: int) -> Iterator[str]:
-        tokens = encode_segments(llm, segments)
+        tokens = _prompt_tokens(llm, segments)
         room = llm.n_ctx() - len(tokens)
-        if room < 1:
-            raise BackendUnavailable(
-                f"the prompt ({len(tokens)} tokens) does not fit the model context ({llm.n_ctx()}); "
-                "send fewer or shorter passages or raise `llm_context`."
-            )
         chunks = llm.create_completion(
             tokens, stream=True, max_tokens=min(max_tokens, room), temperature=0.0, stop=list(STOP)
         )
