@@ -9,7 +9,7 @@ lists grow the way a bigger news archive would. Writes go through `Library.store
 same path as `rag ingest` after embedding.
 
 At each size the realtimeqa-dev questions run through the real retriever (MiniLM query
-embedding, Chroma HNSW, FTS5 BM25, fusion, merging), timed per stage; the baseline in the same
+embedding, Chroma HNSW, Tantivy BM25, fusion, merging), timed alone in a loop and then per stage; the baseline in the same
 process is an exact numpy search over the same vectors, which also gives the ANN recall@10.
 hit@5 on the questions with gold documents shows what the distractors cost in quality.
 
@@ -156,6 +156,11 @@ def measure(library: Library, questions, doc_questions, matrix: np.ndarray, ids:
     for q in questions[:20]:
         retriever.retrieve(q.question, K)
     stages: dict[str, list[float]] = defaultdict(list)
+    # What a user waits for: questions one after another, nothing else in between.
+    for q in questions:
+        t0 = time.perf_counter()
+        retriever.retrieve(q.question, K)
+        stages["retrieve_loop"].append((time.perf_counter() - t0) * 1000)
     recalls = []
     for q, vec in zip(questions, vectors):
         t0 = time.perf_counter()
@@ -165,15 +170,15 @@ def measure(library: Library, questions, doc_questions, matrix: np.ndarray, ids:
         embedder.encode_query(q.question)
         stages["embed_query"].append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
-        dense = library.store.query(vec, 40, None)
+        dense = library.store.nearest(vec, 40, None)
         stages["dense_chroma"].append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         library.lexical_search(q.question, 40)
-        stages["bm25_fts5"].append((time.perf_counter() - t0) * 1000)
+        stages["bm25"].append((time.perf_counter() - t0) * 1000)
         t0 = time.perf_counter()
         exact = np.argpartition(-(matrix @ vec), 10)[:10]
         stages["baseline_numpy_exact"].append((time.perf_counter() - t0) * 1000)
-        recalls.append((exact, {h.chunk_id for h in dense[:10]}))
+        recalls.append((exact, {cid for cid, _ in dense[:10]}))
     recall = statistics.mean(len({ids[i] for i in exact} & got) / 10 for exact, got in recalls)
     hits = 0
     for q in doc_questions:
@@ -220,13 +225,18 @@ def main() -> None:
         row = {"chunks": state["count"], "build_s": round(build_s, 1), "write_chunks_per_s": round(rate, 1)}
         row |= measure(library, questions, doc_questions, matrix, state["ids"])
         row["rss_mb"] = round(rss_mb(), 1)
-        row["bm25_file_mb"] = round(library.lexical.path.stat().st_size / 1e6, 1)
+        row["bm25_mb"] = round(sum(f.stat().st_size for f in _bm25_files(library)) / 1e6, 1)
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
         print(f"grew {before} -> {state['count']} chunks in {build_s:.0f} s", file=sys.stderr)
         _write(args, rows)
     _print(rows)
     _plot(rows, args.plot)
+
+
+def _bm25_files(library: Library) -> list[Path]:
+    ranking = library.lexical.ranking_path
+    return [library.lexical.path, *(f for f in ranking.rglob("*") if f.is_file())]
 
 
 def _write(args, rows) -> None:
@@ -236,8 +246,8 @@ def _write(args, rows) -> None:
 
 
 def _print(rows) -> None:
-    cols = ["chunks", "retrieve_total_p50_ms", "retrieve_total_p95_ms", "embed_query_p50_ms", "dense_chroma_p50_ms",
-            "bm25_fts5_p50_ms", "baseline_numpy_exact_p50_ms", "ann_recall@10", "hit@5", "rss_mb", "write_chunks_per_s"]
+    cols = ["chunks", "retrieve_loop_p50_ms", "retrieve_loop_p95_ms", "retrieve_total_p50_ms", "embed_query_p50_ms",
+            "dense_chroma_p50_ms", "bm25_p50_ms", "baseline_numpy_exact_p50_ms", "ann_recall@10", "hit@5", "rss_mb", "bm25_mb", "write_chunks_per_s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:
@@ -252,10 +262,10 @@ def _plot(rows, path: Path) -> None:
 
     sizes = [r["chunks"] for r in rows]
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    for key, label in [("retrieve_total", "hybrid retrieve"), ("dense_chroma", "Chroma HNSW"), ("bm25_fts5", "FTS5 BM25"),
+    for key, label in [("retrieve_loop", "hybrid retrieve"), ("dense_chroma", "Chroma HNSW"), ("bm25", "Tantivy BM25"),
                        ("embed_query", "query embedding"), ("baseline_numpy_exact", "numpy exact (baseline)")]:
         ax.plot(sizes, [r[f"{key}_p50_ms"] for r in rows], marker="o", label=f"{label} p50")
-    ax.plot(sizes, [r["retrieve_total_p95_ms"] for r in rows], "k--", marker="x", label="hybrid retrieve p95")
+    ax.plot(sizes, [r["retrieve_loop_p95_ms"] for r in rows], "k--", marker="x", label="hybrid retrieve p95")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("chunks in the index")

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -152,6 +152,8 @@ class Library:
 
     def _sync_locked(self) -> None:
         generation = self.store.generation()
+        if self.lexical.catch_up():
+            log.warning("the BM25 ranking index was behind its rows (an interrupted write); rebuilt it")
         if self.lexical.generation() == generation and self.lexical.count() == self.store.count():
             return
         chroma_ids = set(self.store.chunk_ids()) if self.store.chunks is not None else set()
@@ -315,7 +317,13 @@ class Library:
     def dense_search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[StoredChunk]:
         """Nearest chunks of committed documents by cosine similarity."""
         versions = self.committed_versions()
-        hits = self.store.query(vector, n, where)
+        nearest = self.store.nearest(vector, n, where)
+        # The BM25 side holds every chunk's text and metadata: one indexed read instead of Chroma's.
+        found = {row.chunk_id: _from_lexical(row, 0.0) for row in self.lexical.rows([cid for cid, _ in nearest])}
+        missing = [cid for cid, _ in nearest if cid not in found]
+        if missing:  # the BM25 side lags behind (another process is writing): ask Chroma
+            found.update((c.chunk_id, c) for c in self.store.get_chunks(missing))
+        hits = [replace(found[cid], score=score) for cid, score in nearest if cid in found]
         return [h for h in hits if versions.get(h.doc_id) == h.version]
 
     def lexical_search(

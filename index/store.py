@@ -6,7 +6,7 @@ import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
 
@@ -297,22 +297,22 @@ class ChromaStore:
         return self._guard(lambda: self.chunks.count() if self.chunks is not None else 0)
 
     def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[StoredChunk]:
+        """The `n` nearest chunks with their text and metadata, `score` their cosine similarity."""
+        nearest = self.nearest(vector, n, where)
+        found = self._guard(lambda: {c.chunk_id: c for c in self.get_chunks([cid for cid, _ in nearest])})
+        return [replace(found[cid], score=score) for cid, score in nearest if cid in found]
+
+    def nearest(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks; reading their text costs
+        twice the search itself, so callers that have it elsewhere skip it."""
         if self.chunks is None or n <= 0:
             return []
 
-        def run() -> list[StoredChunk]:
+        def run() -> list[tuple[str, float]]:
             got = self.chunks.query(
-                query_embeddings=[np.asarray(vector, dtype=np.float32)],
-                n_results=n,
-                where=where,
-                include=["documents", "metadatas", "distances"],
+                query_embeddings=[np.asarray(vector, dtype=np.float32)], n_results=n, where=where, include=["distances"]
             )
-            return [
-                _stored(cid, text, meta, 1.0 - float(dist))
-                for cid, text, meta, dist in zip(
-                    got["ids"][0], got["documents"][0], got["metadatas"][0], got["distances"][0]
-                )
-            ]
+            return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
         return self._guard(run)
 

@@ -60,19 +60,59 @@ def test_an_index_of_the_old_layout_is_dropped_and_refilled_from_chroma(hash_set
     assert reopened.lexical_search(word, 3)  # served from the refilled side
 
 
-def test_very_common_query_words_are_left_out_of_the_match_on_a_large_index(tmp_path, monkeypatch) -> None:
-    import index.lexical as lexical
-
-    monkeypatch.setattr(lexical, "COMMON_TERM_MIN", 4)
+def test_a_write_that_never_reached_the_ranking_side_is_rebuilt_from_the_rows(tmp_path, monkeypatch) -> None:
     index = LexicalIndex(tmp_path / "bm25.sqlite")
-    # "market" is in every chunk, "copper" in one, "tin" in another.
-    index.add([_row(f"d{i}:0", f"d{i}", f"market report number {i}") for i in range(10)])
-    index.add([_row("c:0", "c", "market price of copper"), _row("t:0", "t", "market price of tin")])
-    assert index._informative(["market", "copper", "tin"]) == ["copper", "tin"]
-    assert {r.chunk_id for r, _ in index.search("market copper tin", 20)} == {"c:0", "t:0"}
-    # With only one rare word left, the two rarest are kept: a lone common word still matches.
-    assert index._informative(["market", "copper"]) == ["copper", "market"]
-    # Counts follow writes: once "copper" is common too, only "tin" is rare and the two rarest remain.
-    index.add([_row(f"k{i}:0", f"k{i}", f"copper mine {i}") for i in range(10)])
-    assert index._informative(["market", "copper", "tin"]) == ["tin", "copper"]
-    assert index._df["copper"] == 11
+    index.add([_row("a:0", "a", "harbour bridge news")])
+    # The rows commit, then the process dies before the ranking side is written.
+    monkeypatch.setattr(type(index._ranking), "apply", lambda *args: None)
+    index.add([_row("b:0", "b", "lighthouse keeper retires")])
+    monkeypatch.undo()
+    assert not index.in_step()
+    assert index.search("lighthouse", 5) == []  # the last ranking commit still serves
+    assert [r.chunk_id for r, _ in index.search("harbour", 5)] == ["a:0"]
+    reopened = LexicalIndex(tmp_path / "bm25.sqlite")
+    assert reopened.catch_up() and reopened.in_step()
+    assert [r.chunk_id for r, _ in reopened.search("lighthouse", 5)] == ["b:0"]
+    assert not reopened.catch_up()  # in step: nothing to do
+
+
+def test_the_next_write_after_a_lost_one_rebuilds_instead_of_adding_on_top(tmp_path, monkeypatch) -> None:
+    index = LexicalIndex(tmp_path / "bm25.sqlite")
+    monkeypatch.setattr(type(index._ranking), "apply", lambda *args: None)
+    index.add([_row("a:0", "a", "harbour bridge news")])
+    monkeypatch.undo()
+    index.add([_row("b:0", "b", "harbour lighthouse news")])
+    assert index.in_step()
+    assert {r.chunk_id for r, _ in index.search("harbour", 5)} == {"a:0", "b:0"}
+
+
+def test_writes_of_another_process_are_seen_by_an_open_reader(tmp_path) -> None:
+    reader = LexicalIndex(tmp_path / "bm25.sqlite")
+    assert reader.search("harbour", 5) == []
+    writer = LexicalIndex(tmp_path / "bm25.sqlite")
+    writer.add([_row("a:0", "a", "harbour bridge news"), _row("b:0", "b", "harbour at dusk")])
+    assert {r.chunk_id for r, _ in reader.search("harbour", 5)} == {"a:0", "b:0"}
+    writer.delete_document("a")
+    assert [r.chunk_id for r, _ in reader.search("harbour", 5)] == ["b:0"]
+
+
+def test_words_match_across_inflections_and_accents_and_rarer_words_weigh_more(tmp_path) -> None:
+    index = LexicalIndex(tmp_path / "bm25.sqlite")
+    index.add([_row("a:0", "a", "The ministers resigned over the café closures"),
+               _row("b:0", "b", "a minister spoke about the weather and the weather again"),
+               _row("c:0", "c", "closures of roads and closures of schools")])
+    ranked = [r.chunk_id for r, _ in index.search("minister resigning cafe", 5)]
+    assert ranked[0] == "a:0" and set(ranked) == {"a:0", "b:0"}
+
+
+def test_filters_restrict_matches_without_changing_scores(tmp_path) -> None:
+    index = LexicalIndex(tmp_path / "bm25.sqlite")
+    rows = [LexicalRow(f"{d}:0", d, "v1", key, "", "harbour news", 0, 12, "", "") for d, key in
+            (("old", 20220101), ("new", 20220801), ("undated", 0))]
+    index.add(rows)
+    everything = dict((r.chunk_id, s) for r, s in index.search("harbour", 5))
+    assert set(everything) == {"old:0", "new:0", "undated:0"}
+    assert [r.chunk_id for r, _ in index.search("harbour", 5, max_key=20220601)] == ["old:0"]
+    assert [r.chunk_id for r, _ in index.search("harbour", 5, min_key=20220601)] == ["new:0"]
+    [(row, score)] = index.search("harbour", 5, doc_ids=["undated"])
+    assert row.chunk_id == "undated:0" and score == everything["undated:0"]
