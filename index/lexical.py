@@ -350,7 +350,7 @@ class _Ranking:
         self._mark(writes)
 
     def _document(self, rowid: int, row: LexicalRow) -> Any:
-        # Bodies only: adding the titles, as a field or as text, lost 2 to 9 points of hit@5 on
+        # Bodies only: adding the titles, as a field or as text, lost 5 to 17 points of hit@5 on
         # realtimeqa-dev (docs/benchmarks.md); the dense side embeds them.
         return self._tv.Document(body=row.body, rid=rowid, published_key=row.published_key, doc_id=row.doc_id)
 

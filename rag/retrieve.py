@@ -1,4 +1,4 @@
-"""Hybrid retrieval: dense (Chroma) + BM25 (FTS5), reciprocal rank fusion, news-aware ranking."""
+"""Hybrid retrieval: dense (Chroma) + BM25 (Tantivy), reciprocal rank fusion, news-aware ranking."""
 
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ class Retriever:
     def retrieve(self, query: str, k: int, filters: Filters | None = None) -> list[Passage]:
         """The top `k` passages in rank order, numbered from 1."""
         filters = filters or Filters()
-        # BM25 (SQLite) runs while the query is embedded and searched densely (torch, HNSW): all
+        # BM25 (Tantivy, then SQLite) runs while the query is embedded and searched densely (torch, HNSW): all
         # three release the GIL, so on two cores the slower side sets the time, not the sum.
         lexical = self._lexical_in_background(query, filters) if self.mode in ("hybrid", "bm25") else None
         vector = self.library.embedder.encode_query(query)  # also needed in BM25 mode, for relevance

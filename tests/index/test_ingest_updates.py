@@ -247,6 +247,22 @@ def test_dense_search_ranks_a_chunk_first_for_its_own_text(hash_settings, write_
     assert all(a.score >= b.score for a, b in zip(hits, hits[1:]))
 
 
+def test_dense_hits_read_from_the_bm25_rows_equal_those_read_from_chroma(hash_settings, write_articles, tmp_path) -> None:
+    folder = tmp_path / "articles"
+    write_articles(folder, range(6))
+    library = Library(hash_settings)
+    library.ingest([folder])
+    vector = library.embedder.encode_query("city council budget vote")
+    from_rows = library.dense_search(vector, 8)
+    from_chroma = library.store.query(vector, 8, None)
+    assert len(from_rows) == 8
+    assert from_rows == from_chroma
+    # Rows the BM25 side does not hold yet (another process is writing) are read from Chroma.
+    with library.lexical._db:
+        library.lexical._db.execute("DELETE FROM rows WHERE chunk_id IN (?, ?)", (from_rows[0].chunk_id, from_rows[3].chunk_id))
+    assert library.dense_search(vector, 8) == from_chroma
+
+
 def test_progress_is_reported_inside_a_large_file(hash_settings, tmp_path, make_article) -> None:
     path = tmp_path / "feed.jsonl"
     path.write_text("\n".join(json.dumps(make_article(i, paragraphs=30)) for i in range(60)), encoding="utf-8")
