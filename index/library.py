@@ -15,7 +15,7 @@ import numpy as np
 
 from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
-from index.embedding import MAX_WORD_PIECES, Embedder, make_embedder
+from index.embedding import MAX_WORD_PIECES, Embedder, default_variant, make_embedder
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
@@ -85,7 +85,9 @@ def _variant(settings: IndexSettings, rebuild: bool) -> str:
     if settings.embed_url:  # a server's precision is its own, whatever an existing index records
         return DEFAULT_VARIANT
     recorded = None if rebuild else (recorded_spec(settings) or {}).get("embed_variant")
-    return recorded if recorded in EMBED_VARIANTS[1:] else DEFAULT_VARIANT
+    if recorded in EMBED_VARIANTS[1:]:
+        return recorded
+    return default_variant()
 
 
 class Library:
@@ -98,7 +100,7 @@ class Library:
         self.embedder = embedder or make_embedder(
             settings.embed_model,
             settings.embed_batch_size,
-            _variant(settings, rebuild) == "int8",
+            _variant(settings, rebuild),
             server=EmbeddingServer.from_settings(settings),
         )
         self.spec = IndexSpec(

@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
-# "auto": what an existing collection was built with, else DEFAULT_VARIANT for a new one.
-EMBED_VARIANTS = ("auto", "fp32", "int8")
+# "auto": what an existing collection was built with; for a new one bf16 on CPUs with bf16
+# instructions, else DEFAULT_VARIANT (`index.embedding.default_variant`).
+EMBED_VARIANTS = ("auto", "fp32", "int8", "bf16")
 DEFAULT_VARIANT = "fp32"
 
 
