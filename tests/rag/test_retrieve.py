@@ -71,3 +71,38 @@ def test_llama_index_adapter_returns_nodes_with_document_offsets(library):
     assert nodes and nodes[0].node.metadata["doc_id"] == "harbor-2024"
     text = library.document("harbor-2024").text
     assert text[nodes[0].node.start_char_idx : nodes[0].node.end_char_idx] == nodes[0].node.text
+
+
+def _dense_calls(library, monkeypatch) -> list:
+    calls = []
+    original = library.dense_search
+
+    def recording(vector, n, where=None):
+        calls.append(where)
+        return original(vector, n, where)
+
+    monkeypatch.setattr(library, "dense_search", recording)
+    return calls
+
+
+def test_a_date_filter_that_keeps_enough_candidates_skips_chromas_filtered_search(library, monkeypatch):
+    from rag.retrieve import _where
+
+    retriever = Retriever(library, settings=RetrievalSettings(candidates=2))
+    filters = Filters(as_of=date(2024, 12, 31))
+    vector = library.embedder.encode_query("apple harvest tonnes")
+    expected = [h.chunk_id for h in library.dense_search(vector, 2, _where(filters))]
+    calls = _dense_calls(library, monkeypatch)
+    got = [h.chunk_id for h in retriever._dense(vector, filters)]
+    assert got == expected and len(got) == 2
+    assert calls == [None]  # one unfiltered read, filtered here
+
+
+def test_a_date_filter_that_keeps_too_few_candidates_falls_back_to_chroma(library, monkeypatch):
+    retriever = Retriever(library, settings=RetrievalSettings(candidates=2))
+    filters = Filters(as_of=date(2023, 12, 31))  # only the 2023 article passes
+    vector = library.embedder.encode_query("apple harvest tonnes")
+    calls = _dense_calls(library, monkeypatch)
+    hits = retriever._dense(vector, filters)
+    assert calls[0] is None and calls[-1] is not None  # the exact filtered search had the last word
+    assert hits and all(h.published <= "2023-12-31" for h in hits)
