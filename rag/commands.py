@@ -182,8 +182,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
-    from index.embedding import default_variant, make_embedder
-    from index.settings import EMBED_VARIANTS
+    from index.embedding import make_embedder
+    from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS
     from rag.embed_server import serve
     from rag.errors import ConfigError
 
@@ -191,7 +191,8 @@ def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
     index = config.index
     if index.embed_variant not in EMBED_VARIANTS:
         raise ConfigError(f"unknown embed_variant '{index.embed_variant}'; use one of {', '.join(EMBED_VARIANTS)}")
-    variant = default_variant() if index.embed_variant == "auto" else index.embed_variant
+    # "auto" serves fp32: clients record a server's vectors as fp32 unless told otherwise (docs/scale.md).
+    variant = DEFAULT_VARIANT if index.embed_variant == "auto" else index.embed_variant
     embedder = make_embedder(index.embed_model, index.embed_batch_size, variant)
     serve(embedder, args.embed_host, args.embed_port, api_key=index.embed_api_key, verbose=args.verbose)
     return EXIT_OK
