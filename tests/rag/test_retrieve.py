@@ -106,3 +106,16 @@ def test_a_date_filter_that_keeps_too_few_candidates_falls_back_to_chroma(librar
     hits = retriever._dense(vector, filters)
     assert calls[0] is None and calls[-1] is not None  # the exact filtered search had the last word
     assert hits and all(h.published <= "2023-12-31" for h in hits)
+
+
+@pytest.mark.parametrize("mode", ["bm25", "hybrid"])
+def test_every_passage_carries_the_cosine_of_its_stored_vector_as_relevance(library, mode):
+    import numpy as np
+
+    question = "How much did the harbor bridge cost?"
+    vector = library.embedder.encode_query(question)
+    passages = Retriever(library, mode=mode).retrieve(question, 3)
+    assert passages
+    for p in passages:
+        stored = library.store.chunks.get(ids=p.chunk_id.split("+"), include=["embeddings"])["embeddings"]
+        assert p.relevance == pytest.approx(float(np.max(np.asarray(stored) @ vector)), abs=1e-6)
