@@ -274,7 +274,12 @@ def main() -> int:
 
     import torch
 
+    from index.embedding import native_bf16
     from index.settings import IndexSettings
+
+    if "bf16" in args.variants and not native_bf16():
+        print("this CPU has no bf16 instructions: bf16 would compute in fp32, so it is left out", file=sys.stderr)
+        args.variants = [v for v in args.variants if v != "bf16"]
 
     # Baseline before and after the pipelines (A-B-...-A), so drift in the load of a shared machine cancels.
     runs: dict[str, tuple[dict, RecordingEmbedder, list]] = {}
