@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from index.settings import EMBED_VARIANTS
+
 if TYPE_CHECKING:
     from index.remote_embedding import EmbeddingServer
 
@@ -37,7 +39,7 @@ class Embedder(Protocol):
 
 # fp32: the reference. int8: dynamic quantisation (lossy, cosine to fp32 about 0.98). bf16: weights
 # and activations in bfloat16 (cosine to fp32 0.9999), fast only where the CPU has bf16 instructions.
-MODEL_VARIANTS = ("fp32", "int8", "bf16")
+MODEL_VARIANTS = tuple(v for v in EMBED_VARIANTS if v != "auto")
 
 
 def native_bf16() -> bool:

@@ -117,7 +117,8 @@ class Retriever:
         if where is None:
             return self.library.dense_search(vector, n)
         if not filters.doc_ids:
-            passing = [hit for hit in self.library.dense_search(vector, FILTER_OVERFETCH * n) if _passes(hit, filters)]
+            lo, hi = _key_range(filters)
+            passing = [hit for hit in self.library.dense_search(vector, FILTER_OVERFETCH * n) if _in_range(hit, lo, hi)]
             if len(passing) >= n:
                 return passing[:n]
         return self.library.dense_search(vector, n, where)
@@ -204,9 +205,8 @@ def _key_range(filters: Filters) -> tuple[int, int]:
     return lo, hi
 
 
-def _passes(chunk: StoredChunk, filters: Filters) -> bool:
-    """The date part of `_where`, applied to one chunk."""
-    lo, hi = _key_range(filters)
+def _in_range(chunk: StoredChunk, lo: int, hi: int) -> bool:
+    """The date part of `_where` (bounds from `_key_range`), applied to one chunk."""
     key = date_key(chunk.published)
     return (not lo or key >= lo) and (not hi or 0 < key <= hi)
 
