@@ -38,6 +38,8 @@ class Config:
     # verify mode: the model's probability that the best evidence sentence answers the question must
     # reach this, else the answer is a refusal (calibrated on the seed gold set, docs/evals.md).
     verify_threshold: float = 0.385
+    # ... or reach this floor and the model copy a short answer out of the sentence (EXTRACT prompt).
+    verify_floor: float = 0.25
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -107,8 +109,9 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError(f"unknown answer_mode '{top['answer_mode']}'; choose one of {', '.join(ANSWER_MODES)}")
     if "k" in top and not 1 <= top["k"] <= 50:
         raise ConfigError("k must be between 1 and 50")
-    if "verify_threshold" in top and not 0.0 <= top["verify_threshold"] <= 1.0:
-        raise ConfigError("verify_threshold must be between 0 and 1")
+    for name in ("verify_threshold", "verify_floor"):
+        if name in top and not 0.0 <= top[name] <= 1.0:
+            raise ConfigError(f"{name} must be between 0 and 1")
     index = dataclasses.replace(config.index, **idx) if idx else config.index
     return dataclasses.replace(config, index=index, **top)
 

@@ -16,7 +16,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.citations import defuse_markers
-from rag.sentences import content_words, split_sentences
+from rag.sentences import Sentence, content_words, split_sentences
 from rag.types import Passage
 
 # How much meaning (cosine, about 0.1-0.8 for MiniLM) counts next to word coverage (0-1).
@@ -85,7 +85,7 @@ def rank_sentences(
     """
     q_words = set(content_words(question, drop_question_words=True))
     c_words = set(content_words(context, drop_question_words=True)) - q_words
-    candidates = [(p, s, set(content_words(s.text))) for p in passages for s in split_sentences(p.text)]
+    candidates = [c for p in passages for c in _candidates(p, q_words)]
     if not candidates or not q_words:
         return []
     df: dict[str, int] = {}
@@ -112,6 +112,32 @@ def rank_sentences(
         ranked.append(Evidence(passage, sentence.text, sentence.start, sentence.end, score, coverage, similarity))
     ranked.sort(key=lambda e: -e.score)
     return ranked
+
+
+# A sentence that opens by pointing back ("This, the official said, ...", "But the United States have
+# ruled this possibility.") names what it is about in the sentence before; alone it answers nothing.
+_POINTS_BACK = re.compile(
+    r"^[\"“‘'«(\s]*(this|that|these|those|it|he|she|they|such|both|but|because|and|so|however)\b", re.IGNORECASE
+)
+
+
+def _candidates(passage: Passage, q_words: set[str]) -> list[tuple[Passage, Sentence, set[str]]]:
+    """The sentences of `passage` with their content words.
+
+    A sentence that points back is joined with the sentence before it when that one holds question
+    words it lacks: "But the United States have ruled this possibility." answers "who ruled out NATO
+    membership?" only together with the sentence about joining NATO.
+    """
+    sentences = split_sentences(passage.text)
+    words = [set(content_words(s.text)) for s in sentences]
+    out = []
+    for i, s in enumerate(sentences):
+        if i and _POINTS_BACK.match(s.text) and (words[i - 1] - words[i]) & q_words:
+            start = sentences[i - 1].start
+            out.append((passage, Sentence(passage.text[start : s.end], start, s.end), words[i - 1] | words[i]))
+        else:
+            out.append((passage, s, words[i]))
+    return out
 
 
 def _similarities(embedder, question: str, candidates, top_passages: int) -> list[float] | None:
@@ -153,6 +179,7 @@ def _type_bonus(wants: str, sentence: str, q_words: set[str]) -> float:
 
 _COUNT_QUESTION = re.compile(r"\bhow (many|much)\b", re.IGNORECASE)
 _DATE_QUESTION = re.compile(r"\bwhat (exact )?(year|date|day|month)\b|\b(on|in) which (year|date|day|month)\b", re.IGNORECASE)
+_CALENDAR_QUESTION = re.compile(r"\b(what|which) (exact )?(year|date|month)\b", re.IGNORECASE)
 _NUMBER = re.compile(r"\d[\d,.]*")
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 _NUMBER_WORDS = re.compile(
@@ -160,24 +187,45 @@ _NUMBER_WORDS = re.compile(
     r"thousands?|millions?|billions?|dozens?|half|double|twice)\b",
     re.IGNORECASE,
 )
-_DATE_WORDS = re.compile(
-    r"\b(january|february|march|april|may|june|july|august|september|october|november|december|"
-    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b",
-    re.IGNORECASE,
-)
+_MONTHS = re.compile(r"\b(january|february|march|april|may|june|july|august|september|october|november|december)\b", re.IGNORECASE)
+_DAY_WORDS = re.compile(r"\b(monday|tuesday|wednesday|thursday|friday|saturday|sunday|yesterday|today|tomorrow)\b", re.IGNORECASE)
 
 
 def fits_answer_type(question: str, sentence: str) -> bool:
     """False when the question asks for a count or a date and the sentence holds none.
 
-    "How many" and "how much" need a number that is not a year; "what date / which year / on
-    which day" need a digit, a month or a weekday. Other questions always fit.
+    "How many" and "how much" need a number that is not a year; "what date / which year / which
+    month" need a digit or a month name (a weekday is not a date); "on which day" also takes a
+    weekday. Other questions always fit.
     """
     if _COUNT_QUESTION.search(question):
         return any(not _YEAR.fullmatch(n) for n in _NUMBER.findall(sentence)) or bool(_NUMBER_WORDS.search(sentence))
+    if _CALENDAR_QUESTION.search(question):
+        return bool(_DIGITS.search(sentence) or _MONTHS.search(sentence))
     if _DATE_QUESTION.search(question):
-        return bool(_DIGITS.search(sentence) or _DATE_WORDS.search(sentence))
+        return bool(_DIGITS.search(sentence) or _MONTHS.search(sentence) or _DAY_WORDS.search(sentence))
     return True
+
+
+_SPAN_NOISE = re.compile(r"[^\w\s]+")
+# A model that copies a whole clause is quoting the topic, not pointing at an answer.
+MAX_COPIED_WORDS = 6
+
+
+def copied_answer(reply: str, sentence: str, question: str) -> bool:
+    """True when `reply` is words copied from `sentence` that the question does not already hold.
+
+    A model's short answer counts as evidence only when it can be found in the sentence as it is
+    (on word boundaries, ignoring case and punctuation), is at most `MAX_COPIED_WORDS` long and
+    adds at least one content word.
+    """
+    def words(text: str) -> str:
+        return " ".join(_SPAN_NOISE.sub(" ", text.replace("’", "'").lower()).split())
+
+    span = words(reply)
+    if not span or span == "none" or len(span.split()) > MAX_COPIED_WORDS or f" {span} " not in f" {words(sentence)} ":
+        return False
+    return bool(set(content_words(reply)) - set(content_words(question)))
 
 
 _OPENS_QUOTE = re.compile(r"^\s*[\"“‘'«]")

@@ -18,6 +18,7 @@ from rag.extractive import (
     CachedSentences,
     Evidence,
     compact_context,
+    copied_answer,
     extractive_answer,
     fits_answer_type,
     rank_sentences,
@@ -25,6 +26,7 @@ from rag.extractive import (
 )
 from rag.prompts import (
     ANSWER,
+    EXTRACT,
     REFUSAL,
     SELECT,
     VERIFY,
@@ -44,6 +46,7 @@ SELECT_CANDIDATES = 4
 # verify mode asks the model about this many of the best evidence sentences, one at a time. The
 # second one rescued 4 seed questions; more found none and cost about a second each.
 VERIFY_CANDIDATES = 2
+EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
 _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
@@ -134,7 +137,8 @@ class Pipeline:
         evidence = rank_sentences(
             cleaned, passages, context=standalone if standalone != cleaned else "", embedder=self._sentences
         )
-        if not passages or max(p.relevance for p in passages) < self.config.refusal_threshold:
+        # Short questions ("Who is Selim Genra?") match a whole passage weakly but one sentence well.
+        if not passages or (max(p.relevance for p in passages) < self.config.refusal_threshold and not _strong(evidence)):
             timings.update(first_token=_ms(started), total=_ms(started))
             yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
             return
@@ -190,22 +194,47 @@ class Pipeline:
         yield extractive_answer([candidates[picked - 1]]) if 1 <= picked <= len(candidates) else REFUSAL
 
     def _verified_evidence(self, scorer: ChoiceScorer, question: str, evidence: list[Evidence]) -> Evidence | None:
-        """The candidate sentence the model most believes answers the question, if belief reaches the threshold."""
-        best: tuple[float, Evidence] | None = None
-        for candidate in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]):
-            if not fits_answer_type(question, candidate.text):
-                continue
-            messages = VERIFY.render(sentence=format_sentence(candidate.text), question=question)
-            probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
-            yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
-            no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
-            belief = yes / (yes + no) if yes + no > 0 else 0.0
-            log.debug("verify %.3f for %r", belief, candidate.text[:80])
-            if best is None or belief > best[0]:
-                best = (belief, candidate)
-        if best is None or best[0] < self.config.verify_threshold:
-            return None
-        return best[1]
+        """The candidate sentence that answers the question according to the model, or None.
+
+        The model's belief that a sentence states the answer must reach `verify_threshold`; a belief
+        between `verify_floor` and it also counts when the model, asked for the answer itself, copies
+        a short phrase out of the sentence (`copied_answer`). The best-ranked sentence wins when it
+        passes that way; otherwise the most believed one above the threshold does.
+        """
+        candidates = [c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]) if fits_answer_type(question, c.text)]
+        beliefs: list[float] = []
+        for i, candidate in enumerate(candidates):
+            beliefs.append(self._belief(scorer, question, candidate))
+            if i == 0 and self._in_doubt(beliefs[0]) and self._copies_answer(scorer, question, candidate):
+                return candidate
+        by_belief = sorted(range(len(candidates)), key=lambda i: -beliefs[i])
+        if by_belief and beliefs[by_belief[0]] >= self.config.verify_threshold:
+            return candidates[by_belief[0]]
+        for i in by_belief:  # the best-ranked one (i == 0) was asked already
+            if i and self._in_doubt(beliefs[i]) and self._copies_answer(scorer, question, candidates[i]):
+                return candidates[i]
+        return None
+
+    def _belief(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> float:
+        """The model's probability of "yes" against "no" to: does this sentence state the answer?"""
+        messages = VERIFY.render(sentence=format_sentence(candidate.text), question=question)
+        probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
+        yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
+        no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
+        belief = yes / (yes + no) if yes + no > 0 else 0.0
+        log.debug("verify %.3f for %r", belief, candidate.text[:80])
+        return belief
+
+    def _in_doubt(self, belief: float) -> bool:
+        return self.config.verify_floor <= belief < self.config.verify_threshold
+
+    def _copies_answer(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> bool:
+        if not isinstance(scorer, Generator):
+            return False
+        messages = EXTRACT.render(sentence=format_sentence(candidate.text), question=question)
+        reply = "".join(scorer.stream(messages, max_tokens=EXTRACT_TOKENS)).strip()
+        log.debug("extract %r from %r", reply, candidate.text[:80])
+        return copied_answer(reply, candidate.text, question)
 
     def warm_up(self) -> None:
         """Load the embedding model and the default generator now, so the first question is not slow.

@@ -1,6 +1,14 @@
 import numpy as np
 
-from rag.extractive import Evidence, compact_context, extractive_answer, fits_answer_type, rank_sentences, with_attribution
+from rag.extractive import (
+    Evidence,
+    compact_context,
+    copied_answer,
+    extractive_answer,
+    fits_answer_type,
+    rank_sentences,
+    with_attribution,
+)
 from rag.types import Passage
 
 
@@ -16,8 +24,36 @@ PASSAGES = [
 
 def test_best_sentence_answers_a_how_much_question():
     ranked = rank_sentences("How much did the bridge cost?", PASSAGES)
-    assert ranked[0].text == "It cost 240 million euros."
+    assert ranked[0].text.endswith("It cost 240 million euros.")
     assert ranked[0].passage.n == 1
+    assert PASSAGES[0].text[ranked[0].start : ranked[0].end] == ranked[0].text
+
+
+def test_a_sentence_that_points_back_is_read_with_the_one_before_when_that_one_holds_question_words():
+    ranked = rank_sentences("How much did the bridge cost?", PASSAGES)
+    assert ranked[0].text == "The bridge opened on Tuesday. It cost 240 million euros."
+    ruled = make(1, "Joining NATO would protect Ukraine best. But the United States have ruled this possibility out.")
+    best = rank_sentences("Which country has ruled out NATO membership for Ukraine?", [ruled])[0]
+    assert best.text == ruled.text and best.start == 0
+
+
+def test_a_sentence_that_points_back_stays_alone_when_the_one_before_adds_no_question_word():
+    text = "The talks ended late. It cost the city 240 million euros."
+    ranked = rank_sentences("How much did the city pay?", [make(1, text)])
+    assert ranked[0].text == "It cost the city 240 million euros."
+
+
+def test_a_copied_answer_must_occur_in_the_sentence_and_add_words_to_the_question():
+    sentence = "“We have European nations,” Trump said in a Fox News appearance."
+    question = "On which TV channel did Trump speak?"
+    assert copied_answer("Fox News", sentence, question)
+    assert copied_answer("fox news.", sentence, question)  # case and punctuation do not matter
+    assert not copied_answer("CNN", sentence, question)  # not in the sentence
+    assert not copied_answer("Fox", "Foxes ran.", "Which animal ran?")  # only on word boundaries
+    assert not copied_answer("Trump", sentence, question)  # adds nothing to the question
+    assert not copied_answer("none", sentence, question) and not copied_answer("", sentence, question)
+    clause = "Moscow is categorically opposed to the development of NATO troops in Ukraine."
+    assert not copied_answer(clause, clause, "What did Putin say?")  # a whole clause points at no answer
 
 
 def test_extractive_answer_cites_its_passage_number():
@@ -73,6 +109,8 @@ def test_count_questions_need_a_number_that_is_not_a_year():
 
 def test_date_questions_need_a_digit_month_or_weekday():
     assert not fits_answer_type("On what date will the groups meet?", "The groups meet in the coming days.")
+    assert not fits_answer_type("On what exact date will the groups meet?", "On Tuesday the allies met.")  # a weekday is no date
+    assert fits_answer_type("On what date will the groups meet?", "They meet on 3 March.")
     assert fits_answer_type("On which day of the week did they meet?", "They met on Monday in Washington.")
     assert fits_answer_type("In which year was the memorandum signed?", "It was signed in 1994.")
 

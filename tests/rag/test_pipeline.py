@@ -152,21 +152,28 @@ def test_answer_json_round_trips(config, library):
 
 
 class Believer:
-    """A fake model for verify mode: believes sentences holding `trusted` words, records what it was asked."""
+    """A fake model for verify mode: believes sentences holding `trusted` words, records what it was asked.
+
+    Asked for the answer itself (the EXTRACT prompt), it replies `copies`.
+    """
 
     name = "believer"
 
-    def __init__(self, trusted: str = "", belief: float = 0.9) -> None:
-        self.trusted, self.belief = trusted, belief
+    def __init__(self, trusted: str = "", belief: float = 0.9, copies: str = "none") -> None:
+        self.trusted, self.belief, self.copies = trusted, belief, copies
+        self.otherwise: dict[str, float] = {}  # beliefs in sentences without `trusted`, by a word they hold
         self.asked: list[str] = []
+        self.extracted: list[str] = []
 
     def stream(self, messages, *, max_tokens=256):
-        raise AssertionError("verify mode must not generate")
+        assert "shortest phrase" in messages[-1].content and max_tokens <= 16, "verify mode only asks for a short answer"
+        self.extracted.append(messages[-1].content.split("Sentence: ", 1)[1].split("\n\nQuestion:", 1)[0])
+        yield self.copies
 
     def choice_probabilities(self, messages, options):
         sentence = messages[-1].content.split("Sentence: ", 1)[1].split("\n\nQuestion:", 1)[0]
         self.asked.append(sentence)
-        yes = self.belief if self.trusted and self.trusted in sentence else 0.05
+        yes = self.belief if self.trusted and self.trusted in sentence else self.otherwise.get(next((w for w in self.otherwise if w in sentence), ""), 0.05)
         return {"yes": yes * 0.9, "Yes": yes * 0.1, "no": (1 - yes) * 0.9, "No": (1 - yes) * 0.1, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
 
 
@@ -182,11 +189,50 @@ def test_verify_mode_answers_with_the_sentence_the_model_believes(config, librar
     assert 1 <= len(model.asked) <= 2
 
 
-def test_verify_mode_refuses_when_belief_stays_below_the_threshold(config, library):
-    model = Believer(trusted="240 million", belief=0.3)
-    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385), library=library, generator=model)
+def test_verify_mode_refuses_when_belief_stays_below_the_floor_without_asking_for_the_answer(config, library):
+    model = Believer(trusted="240 million", belief=0.2, copies="240 million euros")
+    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert answer.refused and answer.citations == [] and model.asked
+    assert model.extracted == []
+
+
+def test_a_belief_between_floor_and_threshold_answers_when_the_model_copies_the_answer_from_the_sentence(config, library):
+    model = Believer(trusted="240 million", belief=0.3, copies="240 million euros")
+    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert not answer.refused and "240 million euros" in answer.answer
+    assert model.extracted and "240 million" in model.extracted[0]
+
+
+def test_the_best_ranked_sentence_in_doubt_is_the_answer_when_the_model_copies_its_answer(config, library):
+    model = Believer(trusted="240 million", belief=0.3, copies="240 million euros")
+    model.otherwise = {"": 0.9}  # every other sentence is believed more
+    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    answer = pipeline.ask("What did the bridge cost in euros?")
+    assert "240 million" in model.asked[0]  # precondition: that sentence ranks first
+    assert not answer.refused and "240 million" in answer.answer
+    assert len(model.asked) == 1  # answered before asking about the next sentence
+
+
+def test_a_more_believed_sentence_wins_when_the_best_ranked_one_in_doubt_copies_no_answer(config, library):
+    model = Believer(trusted="240 million", belief=0.3, copies="none")
+    model.otherwise = {"": 0.9}
+    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    answer = pipeline.ask("What did the bridge cost in euros?")
+    assert "240 million" in model.asked[0] and len(model.asked) == 2
+    assert not answer.refused and "240 million" not in answer.answer
+    assert " ".join(model.asked[1].split()[:4]) in answer.answer
+
+
+@pytest.mark.parametrize("reply", ["none", "300 million euros", "The bridge"])
+def test_a_belief_under_the_threshold_is_refused_when_the_copied_answer_is_missing_invented_or_only_repeats_the_question(
+    config, library, reply
+):
+    model = Believer(trusted="240 million", belief=0.3, copies=reply)
+    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert answer.refused and model.extracted
 
 
 def test_verify_mode_never_asks_about_a_sentence_without_the_count_a_question_wants(config, library):
