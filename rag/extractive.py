@@ -76,16 +76,18 @@ def rank_sentences(
     context: str = "",
     embedder: SentenceEmbedder | None = None,
     top_passages: int = 4,
+    join_back: bool = True,
 ) -> list[Evidence]:
     """Every sentence of `passages`, best first.
 
     `context` (e.g. the standalone rewrite of a follow-up) adds words that count for less than
     the question's own; coverage is measured on the question's own words only. With an
     `embedder`, the sentences of the first `top_passages` passages are also scored by meaning.
+    With `join_back`, a sentence that points back may be read with the one before (`_candidates`).
     """
     q_words = set(content_words(question, drop_question_words=True))
     c_words = set(content_words(context, drop_question_words=True)) - q_words
-    candidates = [c for p in passages for c in _candidates(p, q_words)]
+    candidates = [c for p in passages for c in _candidates(p, q_words if join_back else set())]
     if not candidates or not q_words:
         return []
     df: dict[str, int] = {}

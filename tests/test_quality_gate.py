@@ -17,12 +17,12 @@ GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 
 GATES = {
     "extractive": {
-        "answered_with_verified_citation": 0.75,
+        "answered_with_verified_citation": 0.82,
         "citation_precision": 0.95,
         "evidence_hit@5": 0.95,
     },
     "embedded": {
-        "answered_with_verified_citation": 0.72,
+        "answered_with_verified_citation": 0.89,
         "citation_precision": 0.95,
         "refusal_recall": 0.85,
         "evidence_hit@5": 0.95,

@@ -37,6 +37,11 @@ def test_a_sentence_that_points_back_is_read_with_the_one_before_when_that_one_h
     assert best.text == ruled.text and best.start == 0
 
 
+def test_sentences_stay_single_without_join_back():
+    ranked = rank_sentences("How much did the bridge cost?", PASSAGES, join_back=False)
+    assert ranked[0].text == "It cost 240 million euros."
+
+
 def test_a_sentence_that_points_back_stays_alone_when_the_one_before_adds_no_question_word():
     text = "The talks ended late. It cost the city 240 million euros."
     ranked = rank_sentences("How much did the city pay?", [make(1, text)])
