@@ -177,6 +177,11 @@ class Believer:
         return {"yes": yes * 0.9, "Yes": yes * 0.1, "no": (1 - yes) * 0.9, "No": (1 - yes) * 0.1, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
 
 
+def _verifying(config, library, model) -> Pipeline:
+    """Verify mode with the shipped threshold and floor, around the fake `model`."""
+    return Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+
+
 def test_verify_mode_answers_with_the_sentence_the_model_believes(config, library):
     model = Believer(trusted="240 million")
     answer = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=model).ask(
@@ -191,7 +196,7 @@ def test_verify_mode_answers_with_the_sentence_the_model_believes(config, librar
 
 def test_verify_mode_refuses_when_belief_stays_below_the_floor_without_asking_for_the_answer(config, library):
     model = Believer(trusted="240 million", belief=0.2, copies="240 million euros")
-    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    pipeline = _verifying(config, library, model)
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert answer.refused and answer.citations == [] and model.asked
     assert model.extracted == []
@@ -199,7 +204,7 @@ def test_verify_mode_refuses_when_belief_stays_below_the_floor_without_asking_fo
 
 def test_a_belief_between_floor_and_threshold_answers_when_the_model_copies_the_answer_from_the_sentence(config, library):
     model = Believer(trusted="240 million", belief=0.3, copies="240 million euros")
-    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    pipeline = _verifying(config, library, model)
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert not answer.refused and "240 million euros" in answer.answer
     assert model.extracted and "240 million" in model.extracted[0]
@@ -208,7 +213,7 @@ def test_a_belief_between_floor_and_threshold_answers_when_the_model_copies_the_
 def test_the_best_ranked_sentence_in_doubt_is_the_answer_when_the_model_copies_its_answer(config, library):
     model = Believer(trusted="240 million", belief=0.3, copies="240 million euros")
     model.otherwise = {"": 0.9}  # every other sentence is believed more
-    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    pipeline = _verifying(config, library, model)
     answer = pipeline.ask("What did the bridge cost in euros?")
     assert "240 million" in model.asked[0]  # precondition: that sentence ranks first
     assert not answer.refused and "240 million" in answer.answer
@@ -218,7 +223,7 @@ def test_the_best_ranked_sentence_in_doubt_is_the_answer_when_the_model_copies_i
 def test_a_more_believed_sentence_wins_when_the_best_ranked_one_in_doubt_copies_no_answer(config, library):
     model = Believer(trusted="240 million", belief=0.3, copies="none")
     model.otherwise = {"": 0.9}
-    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    pipeline = _verifying(config, library, model)
     answer = pipeline.ask("What did the bridge cost in euros?")
     assert "240 million" in model.asked[0] and len(model.asked) == 2
     assert not answer.refused and "240 million" not in answer.answer
@@ -230,7 +235,7 @@ def test_a_belief_under_the_threshold_is_refused_when_the_copied_answer_is_missi
     config, library, reply
 ):
     model = Believer(trusted="240 million", belief=0.3, copies=reply)
-    pipeline = Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    pipeline = _verifying(config, library, model)
     answer = pipeline.ask("How much did the harbor bridge cost?")
     assert answer.refused and model.extracted
 
