@@ -155,11 +155,13 @@ class Pipeline:
             except BackendUnavailable as exc:
                 notices.append(f"{exc} Answered extractively instead.")
                 used_backend, text = "extractive", ""
+        # An answer chosen from the evidence alone must at least be of the kind asked for.
+        answering = [e for e in evidence if fits_answer_type(standalone, e.text)]
         if used_backend == "extractive":
-            text = extractive_answer(evidence) if _strong(evidence) else REFUSAL
+            text = extractive_answer(answering) if _strong(answering) else REFUSAL
             timings["first_token"] = _ms(started)
             yield text
-        answer = self._finish(question, standalone, text, passages, evidence, used_backend, notices)
+        answer = self._finish(question, standalone, text, passages, answering, used_backend, notices)
         timings["total"] = _ms(started)
         timings.setdefault("first_token", timings["total"])
         answer.timings_ms = timings

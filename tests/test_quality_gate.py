@@ -18,6 +18,7 @@ GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 GATES = {
     "extractive": {
         "answered_with_verified_citation": 0.82,
+        "refusal_recall": 0.42,
         "citation_precision": 0.95,
         "evidence_hit@5": 0.95,
     },

@@ -275,3 +275,10 @@ def test_questions_asked_while_the_model_loads_are_answered_extractively(config,
     assert generator.prompts == []
     later = pipeline.ask("How much did the harbor bridge cost?")
     assert later.backend == "embedded" and generator.prompts
+
+
+def test_the_extractive_back_end_refuses_a_count_question_that_no_sentence_with_a_number_answers(config, library):
+    pipeline = Pipeline(config, library=library)
+    assert pipeline.ask("How many critics argued that the money should have gone to schools?").refused
+    counted = pipeline.ask("How many tonnes of apples did the farmers in the Kessel valley pick?")
+    assert not counted.refused and "81,000" in counted.answer
