@@ -81,10 +81,21 @@ def align_spans(source: str, pieces: list[str]) -> list[tuple[int, int]]:
 
 
 def _next_occurrence(source: str, piece: str, cursor: int, covered: int) -> int:
-    """The first occurrence at or after `cursor` that reaches past what is covered.
+    """Where the next chunk starts: after `cursor`, reaching past what is covered.
 
     Each chunk moves forward, so in text that repeats itself an earlier copy is not the one.
+    Chunks overlap by a few tokens at most, so of the copies that leave no gap (only the
+    whitespace the splitter drops), the last one is it; failing that, the first that reaches past.
     """
+    rest = source[covered:]
+    no_gap = covered + len(rest) - len(rest.lstrip())
+    best, start = -1, source.find(piece, cursor)
+    while 0 <= start <= no_gap:
+        if start + len(piece) > covered:
+            best = start
+        start = source.find(piece, start + 1)
+    if best >= 0:
+        return best
     first = source.find(piece, cursor)
     start = first
     while start >= 0 and start + len(piece) <= covered:

@@ -7,6 +7,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from urllib.parse import unquote, urlsplit
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,26 @@ def content_hash(doc: Document) -> str:
 
 def id_from_url(url: str) -> str:
     return "url-" + hashlib.sha1(url.strip().encode("utf-8")).hexdigest()[:12]
+
+
+# A slug: at least three words of letters or digits joined by '-' or '_' (the last '.ext' dropped).
+_SLUG = re.compile(r"^(?=.*[^\W\d_])[^\W_]+(?:[-_][^\W_]+){2,}$")
+SLUG_CHARS = 120
+
+
+def title_from_url(url: str) -> str:
+    """A headline read from a news URL's slug ('/2022/07/07/europe/boris-johnson-resignation/'), or "".
+
+    Scraped articles often lose their headline, and a headline is what puts every chunk of an
+    article in context for both retrievers (`index.library.embedding_text`, the BM25 title field).
+    """
+    path = urlsplit(url.strip()).path
+    for segment in reversed([s for s in path.split("/") if s]):
+        stem = re.sub(r"\.[A-Za-z0-9]{1,5}$", "", unquote(segment))
+        if len(stem) <= SLUG_CHARS and _SLUG.match(stem):
+            words = re.split(r"[-_]", stem)
+            return " ".join([words[0].capitalize(), *words[1:]])
+    return ""
 
 
 _DATE_RE = re.compile(r"^\s*(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from index.documents import Document, id_from_url, normalize_date
+from index.documents import Document, id_from_url, normalize_date, title_from_url
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ def _html_document(path: Path, doc_id: str, html: str) -> Document:
     return Document(
         doc_id=id_from_url(url) if url else doc_id,
         text=text,
-        title=(data.get("title") or "").strip() or path.stem,
+        title=(data.get("title") or "").strip() or title_from_url(url) or path.stem,
         url=url,
         published=normalize_date(data.get("date")),
         authors=tuple(a.strip() for a in (data.get("author") or "").split(";") if a.strip()),
@@ -206,7 +206,7 @@ def _article(obj: object, where: str, fallback_id: str, source: str) -> Document
     return Document(
         doc_id=doc_id,
         text=text,
-        title=str(obj.get("title") or ""),
+        title=str(obj.get("title") or "").strip() or title_from_url(url),
         url=url,
         published=normalize_date(obj.get("published") or obj.get("date")),
         authors=tuple(str(a) for a in authors),

@@ -39,6 +39,7 @@ class RetrievalSettings:
     recency_weight: float = 2.0
     recency_half_life_days: float = 7.0
     duplicate_jaccard: float = 0.6
+    per_document: int = 0  # at most this many passages of one article before other articles' (0: no limit)
 
 
 class Retriever:
@@ -142,19 +143,24 @@ class Retriever:
     def _select(self, ranked: Sequence[tuple[StoredChunk, float]], k: int) -> list[Passage]:
         """Take the best chunks, merging overlapping ones of a document and skipping wire copies."""
         chosen: list[Passage] = []
+        held: list[Passage] = []  # passages of articles already at `per_document`, used only to fill up
         shingles: list[tuple[str, set[str]]] = []
+        cap = self.settings.per_document
         for chunk, score in ranked:
-            merged = _merge_into(chosen, chunk)
-            if merged:
+            if _merge_into(chosen, chunk) or _merge_into(held, chunk):
                 continue
             words = _shingles(chunk.text)
             if any(doc != chunk.doc_id and _jaccard(words, other) >= self.settings.duplicate_jaccard for doc, other in shingles):
                 continue
             shingles.append((chunk.doc_id, words))
-            chosen.append(_passage(chunk, score))
+            passage = _passage(chunk, score)
+            if cap and sum(p.doc_id == chunk.doc_id for p in chosen) >= cap:
+                held.append(passage)
+                continue
+            chosen.append(passage)
             if len(chosen) >= k:
                 break
-        return chosen
+        return chosen + held[: k - len(chosen)]
 
 
 def _passage(chunk: StoredChunk, score: float) -> Passage:

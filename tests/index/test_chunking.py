@@ -172,3 +172,11 @@ def test_repeated_paragraphs_are_each_covered_once_in_order() -> None:
     chunks = hash_chunker(16, 3).chunk(doc)
     assert uncovered(doc, chunks) == []
     assert all(b.start > a.start for a, b in zip(chunks, chunks[1:]))
+
+
+def test_repeated_text_is_covered_to_the_end() -> None:
+    # A chunk that matches an earlier copy of itself must not leave the real tail uncovered.
+    doc = Document(doc_id="x", text="0\n\n0\n\n" + "\n\n".join(["0:0:0"] * 5) + "\n\n0")
+    chunks = hash_chunker(16, 3).chunk(doc)
+    assert len(chunks) > 1 and uncovered(doc, chunks) == []
+    assert chunks[-1].end == len(doc.text.rstrip())

@@ -7,7 +7,9 @@ import json
 import shutil
 from pathlib import Path
 
-from index.documents import Document, content_hash, id_from_url
+import pytest
+
+from index.documents import Document, content_hash, id_from_url, title_from_url
 from index.loaders import LoadFailure, discover, load_file
 
 MAX_BYTES = 10_000_000
@@ -148,6 +150,29 @@ def test_json_object_keeps_id_and_all_metadata(tmp_path: Path) -> None:
     assert doc.authors == ("Ada Brink", "Piet Vann")
     assert doc.source == str(path)
     assert doc.content_hash == content_hash(doc) and len(doc.content_hash) == 64
+
+
+def test_article_without_title_takes_its_headline_from_the_url_slug(tmp_path: Path) -> None:
+    untitled = {**ARTICLE, "title": "", "url": "https://news.example/2022/07/07/europe/harbor-bridge-opens-after-delay/index.html"}
+    path = tmp_path / "untitled.json"
+    path.write_text(json.dumps(untitled), encoding="utf-8")
+    assert only_document(path).title == "Harbor bridge opens after delay"
+
+
+@pytest.mark.parametrize(
+    ("url", "title"),
+    [
+        ("https://news.example/story/money/2022/06/15/ford-recall-2022/7632001/", "Ford recall 2022"),
+        ("https://news.example/live-news/russia-ukraine-war-07-12-22/h_c164ac931cc8414108b8bbae8f859e65", "Russia ukraine war 07 12 22"),
+        ("https://news.example/a/caf%C3%A9-owners-strike-again.html", "Café owners strike again"),
+        ("https://news.example/click?token=abc-def-ghi", ""),  # no slug in the path, only a query
+        ("https://news.example/2022-07-01/", ""),  # a date is not a headline
+        ("https://news.example/en/two-words/", ""),
+        ("", ""),
+    ],
+)
+def test_url_slug_title_needs_three_words_with_letters(url: str, title: str) -> None:
+    assert title_from_url(url) == title
 
 
 def test_json_list_yields_every_article(tmp_path: Path) -> None:

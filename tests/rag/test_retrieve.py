@@ -2,6 +2,7 @@ from datetime import date
 
 import pytest
 
+from index.store import StoredChunk
 from rag.retrieve import Retriever, RetrievalSettings
 from rag.types import Filters
 
@@ -119,3 +120,30 @@ def test_every_passage_carries_the_cosine_of_its_stored_vector_as_relevance(libr
     for p in passages:
         stored = library.store.chunks.get(ids=p.chunk_id.split("+"), include=["embeddings"])["embeddings"]
         assert p.relevance == pytest.approx(float(np.max(np.asarray(stored) @ vector)), abs=1e-6)
+
+
+def _stored(doc: str, start: int, words: str) -> StoredChunk:
+    return StoredChunk(chunk_id=f"{doc}:v:{start}", doc_id=doc, version="v", text=words, start=start, end=start + len(words), title="", url="", published="", score=0.0)
+
+
+RANKED = [
+    _stored("a", 0, "harbor bridge opens after four years of work"),
+    _stored("a", 500, "the mayor cut the ribbon on tuesday morning"),
+    _stored("b", 0, "ferry operators fear fewer passengers this summer"),
+    _stored("a", 900, "tolls start at two euros for cars next month"),
+]
+
+
+def test_one_passage_per_article_puts_other_articles_first_then_fills_up(library):
+    one_each = Retriever(library, settings=RetrievalSettings(per_document=1))
+    scored = [(c, 1.0 - i / 10) for i, c in enumerate(RANKED)]
+    assert [p.chunk_id for p in one_each._select(scored, 3)] == ["a:v:0", "b:v:0", "a:v:500"]
+    assert [p.chunk_id for p in one_each._select(scored, 2)] == ["a:v:0", "b:v:0"]
+    unlimited = Retriever(library)
+    assert [p.chunk_id for p in unlimited._select(scored, 3)] == ["a:v:0", "a:v:500", "b:v:0"]
+
+
+def test_one_article_alone_still_fills_every_slot_under_a_per_article_limit(library):
+    only_a = [(c, 1.0) for c in RANKED if c.doc_id == "a"]
+    passages = Retriever(library, settings=RetrievalSettings(per_document=1))._select(only_a, 3)
+    assert [p.chunk_id for p in passages] == ["a:v:0", "a:v:500", "a:v:900"]
