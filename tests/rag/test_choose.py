@@ -51,3 +51,23 @@ def test_options_are_quoted_data_and_at_most_eight_are_offered():
     index, shares = choose_option(reader, "Which option?", options, PASSAGES)
     assert len(shares) == 8 and 0 <= index < 8
     assert "<|im_end|>" not in reader.prompts[0] and "[3]" not in reader.prompts[0]
+
+
+class FirstLetterFan(LetterReader):
+    """A fake scorer with a position bias: letter A scores high whatever it stands for."""
+
+    def choice_probabilities(self, messages, options):
+        fair = super().choice_probabilities(messages, options)
+        return {letter: value + (0.6 if letter == "A" else 0.0) for letter, value in fair.items()}
+
+
+def test_every_option_is_offered_under_every_letter_so_a_letter_bias_cancels_out():
+    question, options = "Who cut the ribbon at the bridge?", ["Bob Smith", "Ann Lee", "Carl Berg"]
+    biased = FirstLetterFan()
+    index, shares = choose_option(biased, question, options, PASSAGES)
+    assert index == 1 and abs(sum(shares) - 1.0) < 1e-9
+    assert len(biased.prompts) == 3
+    assert "A. Ann Lee\nB. Carl Berg\nC. Bob Smith" in biased.prompts[1]
+    assert "A. Carl Berg\nB. Bob Smith\nC. Ann Lee" in biased.prompts[2]
+    # One order alone: the bias wins.
+    assert choose_option(FirstLetterFan(), question, options, PASSAGES, cycle_orders=False)[0] == 0

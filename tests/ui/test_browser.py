@@ -2,12 +2,14 @@
 
 Asks about the seed article, clicks a citation and reads the highlighted quote; uploads an article
 carrying <script> and remote <img> tags and checks that nothing runs or loads; streams a slow
-answer, stops it, and sees a second question wait in the queue. Saves docs/screenshot.png.
+answer, stops it, and sees a second question wait in the queue. Takes a screenshot of the
+answered chat; `RAG_SCREENSHOT=docs/screenshot.png` keeps it there (the README's picture).
 """
 
 from __future__ import annotations
 
 import http.server
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -32,7 +34,7 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
 ]
 REPO = Path(__file__).resolve().parents[2]
-SCREENSHOT = REPO / "docs" / "screenshot.png"
+SCREENSHOT = os.environ.get("RAG_SCREENSHOT", "")
 SEEDS = REPO / "seeds"
 SEED_QUESTION = "What does Zelenski require before agreeing to a peace deal with Russia?"
 HOSTILE_QUESTION = "How many visitors did the Zorblat festival in Quillton draw?"
@@ -135,11 +137,13 @@ def test_chat_cites_highlights_exports_and_never_runs_document_code(tmp_path, se
         card.wait_for(state="visible", timeout=WAIT_MS)
         assert " ".join(card.locator("mark").first.inner_text().split()) == " ".join(expected.quote.split())
         assert "retrieval" in last_answer(page).locator(".answer-meta").inner_text()
-        SCREENSHOT.parent.mkdir(exist_ok=True)
+        shot = Path(SCREENSHOT) if SCREENSHOT else tmp_path / "chat.png"
+        shot.parent.mkdir(parents=True, exist_ok=True)
         page.mouse.move(0, 0)
         page.evaluate("window.scrollTo(0, 0)")
         page.wait_for_timeout(300)
-        page.screenshot(path=str(SCREENSHOT))
+        page.screenshot(path=str(shot))
+        assert shot.read_bytes().startswith(b"\x89PNG") and shot.stat().st_size > 10_000
 
         # The Markdown export holds the question and the cited quote.
         with page.expect_download(timeout=WAIT_MS) as download:
