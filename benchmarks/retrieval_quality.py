@@ -67,7 +67,7 @@ def main() -> None:
     variants = [(mode, 0) for mode in MODES] + [("hybrid", 1)]
     for use_date in (False, True):
         for mode, per_document in variants:
-            settings = replace(base, per_document=per_document) if use_date else replace(base, recency_weight=0.0, per_document=per_document)
+            settings = replace(base, per_document=per_document, recency_weight=base.recency_weight if use_date else 0.0)
             metrics, ms = evaluate(Retriever(library, mode, settings), items, use_date=use_date)
             rows.append({"mode": mode, "per_document": per_document, "question_date": use_date, **metrics, "ms_per_query": ms})
     print(f"{len(items)} questions with doc_ids; {library.status()['chunks']} chunks")

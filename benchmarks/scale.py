@@ -52,6 +52,7 @@ WORD_SWAP = 0.3
 NOISE = 0.48  # |noise| relative to the unit vector: cosine 1/sqrt(1 + 0.48^2) = 0.90
 BATCH_CHUNKS = 2000
 K = 6
+RECALLS = ("ann_recall@10", "ann_recall@10_base", "ann_recall@10_by_score")  # the readings of `ann_recall`
 
 
 @dataclass
@@ -172,6 +173,10 @@ def ann_recall(matrix: np.ndarray, vector: np.ndarray, ids: list[str], exact: np
     return by_id, by_base, by_score
 
 
+def mean_recalls(recalls: list[tuple[float, float, float]]) -> dict[str, float]:
+    return {name: round(statistics.mean(r[i] for r in recalls), 3) for i, name in enumerate(RECALLS)}
+
+
 def measure(library: Library, questions, doc_questions, matrix: np.ndarray, ids: list[str]) -> dict:
     retriever = Retriever(library, "hybrid")
     embedder = library.embedder
@@ -210,8 +215,7 @@ def measure(library: Library, questions, doc_questions, matrix: np.ndarray, ids:
         hits += any(d in q.doc_ids for d in docs[:5])
     out = {f"{name}_p50_ms": round(percentile(v, 50), 2) for name, v in stages.items()}
     out |= {f"{name}_p95_ms": round(percentile(v, 95), 2) for name, v in stages.items()}
-    for i, name in enumerate(("ann_recall@10", "ann_recall@10_base", "ann_recall@10_by_score")):
-        out[name] = round(statistics.mean(r[i] for r in recalls), 3)
+    out |= mean_recalls(recalls)
     out["hit@5"] = round(hits / max(1, len(doc_questions)), 3)
     return out
 
@@ -230,8 +234,7 @@ def sweep_ef(library: Library, questions, matrix: np.ndarray, ids: list[str], va
             times.append((time.perf_counter() - t0) * 1000)
             recalls.append(ann_recall(matrix, vec, ids, top, found[:10]))
         row = {"ef_search": ef, "dense_chroma_p50_ms": round(percentile(times, 50), 2), "dense_chroma_p95_ms": round(percentile(times, 95), 2)}
-        for i, name in enumerate(("ann_recall@10", "ann_recall@10_base", "ann_recall@10_by_score")):
-            row[name] = round(statistics.mean(r[i] for r in recalls), 3)
+        row |= mean_recalls(recalls)
         print(json.dumps(row), file=sys.stderr)
         rows.append(row)
     return rows
@@ -296,7 +299,7 @@ def _write(args, rows) -> None:
 
 def _print(rows) -> None:
     cols = ["chunks", "retrieve_loop_p50_ms", "retrieve_loop_p95_ms", "retrieve_total_p50_ms", "embed_query_p50_ms",
-            "dense_chroma_p50_ms", "bm25_p50_ms", "baseline_numpy_exact_p50_ms", "ann_recall@10", "ann_recall@10_base", "ann_recall@10_by_score", "hit@5", "rss_mb", "bm25_mb", "write_chunks_per_s"]
+            "dense_chroma_p50_ms", "bm25_p50_ms", "baseline_numpy_exact_p50_ms", *RECALLS, "hit@5", "rss_mb", "bm25_mb", "write_chunks_per_s"]
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for r in rows:

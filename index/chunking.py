@@ -89,18 +89,15 @@ def _next_occurrence(source: str, piece: str, cursor: int, covered: int) -> int:
     """
     rest = source[covered:]
     no_gap = covered + len(rest) - len(rest.lstrip())
-    best, start = -1, source.find(piece, cursor)
+    first = source.find(piece, cursor)
+    best, start = -1, first
     while 0 <= start <= no_gap:
         if start + len(piece) > covered:
             best = start
         start = source.find(piece, start + 1)
     if best >= 0:
         return best
-    first = source.find(piece, cursor)
-    start = first
-    while start >= 0 and start + len(piece) <= covered:
-        start = source.find(piece, start + 1)
-    if start >= 0:
+    if start >= 0:  # past `no_gap`, so it reaches past what is covered
         return start
     return first if first >= 0 else source.find(piece)
 

@@ -53,8 +53,8 @@ SLUG_CHARS = 120
 def title_from_url(url: str) -> str:
     """A headline read from a news URL's slug ('/2022/07/07/europe/boris-johnson-resignation/'), or "".
 
-    Scraped articles often lose their headline, and a headline is what puts every chunk of an
-    article in context for both retrievers (`index.library.embedding_text`, the BM25 title field).
+    Scraped articles often lose their headline, and the headline is what puts every chunk of an
+    article in context for the embedder (`index.library.embedding_text`); citations show it too.
     """
     path = urlsplit(url.strip()).path
     for segment in reversed([s for s in path.split("/") if s]):
