@@ -42,6 +42,7 @@ from index.chunking import Chunk  # noqa: E402
 from index.documents import Document  # noqa: E402
 from index.library import IngestReport, Library  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
+from index.store import connect  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
 from rag.types import Filters  # noqa: E402
 
@@ -220,13 +221,28 @@ def measure(library: Library, questions, doc_questions, matrix: np.ndarray, ids:
     return out
 
 
+def set_ef_search(library: Library, ef: int) -> None:
+    """Change the collection's `ef_search` and reopen it: an index already loaded keeps the old value.
+
+    Chroma records the new value at once but goes on searching its cached index with the one it was
+    loaded with, so the client's shared system is dropped and the collection opened again.
+    """
+    from chromadb.api.client import SharedSystemClient
+
+    store = library.store
+    store.chunks.modify(configuration={"hnsw": {"ef_search": ef}})
+    SharedSystemClient.clear_system_cache()
+    store._client = connect(store.settings)
+    store.chunks = store._client.get_collection(store.settings.collection, embedding_function=None)
+
+
 def sweep_ef(library: Library, questions, matrix: np.ndarray, ids: list[str], values: list[int]) -> list[dict]:
     """Dense search alone at other HNSW `ef_search` values (Chroma's default is 100), same index."""
     vectors = [library.embedder.encode_query(q.question) for q in questions]
     exact = [np.argpartition(-(matrix @ v), 10)[:10] for v in vectors]
     rows = []
     for ef in values:
-        library.store.chunks.modify(configuration={"hnsw": {"ef_search": ef}})
+        set_ef_search(library, ef)
         times, recalls = [], []
         for vec, top in zip(vectors, exact):
             t0 = time.perf_counter()
