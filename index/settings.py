@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -10,6 +11,14 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # instructions, else DEFAULT_VARIANT (`index.embedding.default_variant`).
 EMBED_VARIANTS = ("auto", "fp32", "int8", "bf16")
 DEFAULT_VARIANT = "fp32"
+# What computes the local model's vectors; "auto": OpenVINO when installed (faster, same vectors), else torch.
+EMBED_RUNTIMES = ("auto", "torch", "openvino")
+
+
+def default_cache_dir() -> Path:
+    """Where derived model files live (the assembled LLM, the converted embedder): ~/.cache/newsrag."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "newsrag"
 
 
 @dataclass(frozen=True)
@@ -22,6 +31,7 @@ class IndexSettings:
     embed_model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
     embed_variant: str = "auto"
+    embed_runtime: str = "auto"
     # An OpenAI-compatible embedding server (".../v1") instead of the local model; see docs/scale.md.
     embed_url: str | None = None
     embed_api_model: str | None = None  # the name the server knows the model by; default: embed_model

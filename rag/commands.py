@@ -193,7 +193,9 @@ def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
         raise ConfigError(f"unknown embed_variant '{index.embed_variant}'; use one of {', '.join(EMBED_VARIANTS)}")
     # "auto" serves fp32: clients record a server's vectors as fp32 unless told otherwise (docs/scale.md).
     variant = DEFAULT_VARIANT if index.embed_variant == "auto" else index.embed_variant
-    embedder = make_embedder(index.embed_model, index.embed_batch_size, variant)
+    embedder = make_embedder(
+        index.embed_model, index.embed_batch_size, variant, runtime=index.embed_runtime, cache_dir=config.cache_dir
+    )
     serve(embedder, args.embed_host, args.embed_port, api_key=index.embed_api_key, verbose=args.verbose)
     return EXIT_OK
 

@@ -12,14 +12,11 @@ from typing import Any
 
 from index.errors import ConfigError
 from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
-from index.settings import IndexSettings
+from index.settings import IndexSettings, default_cache_dir
 
 BACKENDS = ("embedded", "ollama", "openai", "extractive")
 ANSWER_MODES = ("auto", "generate", "select", "verify")
 
-def default_cache_dir() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "newsrag"
 
 
 @dataclass(frozen=True)
