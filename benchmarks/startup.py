@@ -7,6 +7,7 @@ same run, is a bare Python process importing the CLI module (the floor any start
 
     python benchmarks/startup.py                          # embedded default and extractive
     python benchmarks/startup.py --backends extractive --repeat 1
+    python benchmarks/startup.py --runtimes torch openvino   # the embedder's runtime (RAG_EMBED_RUNTIME)
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", nargs="+", default=["embedded", "extractive"])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--runtimes", nargs="+", default=["torch"], choices=["torch", "openvino"])
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 
@@ -98,20 +100,25 @@ def main() -> int:
         subprocess.run([str(BIN / "rag"), "ingest", str(ROOT / "seeds")], env=env, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         baseline = [time_import(env) for _ in range(args.repeat)]
-        runs = {b: [time_serve(b, env) for _ in range(args.repeat)] for b in args.backends}
+        runs = {
+            (b, r): [time_serve(b, env | {"RAG_EMBED_RUNTIME": r}) for _ in range(args.repeat)]
+            for b in args.backends
+            for r in args.runtimes
+        }
 
     rows = {"import rag.cli (baseline)": {"listening_s": None, "first_answer_s": round(float(np.median(baseline)), 2)}}
-    for backend, timings in runs.items():
-        rows[f"rag serve --backend {backend}"] = {
+    for (backend, runtime), timings in runs.items():
+        name = f"rag serve --backend {backend}" + (f" ({runtime})" if len(args.runtimes) > 1 else "")
+        rows[name] = {
             key: round(float(np.median([t[key] for t in timings])), 2) for key in ("listening_s", "first_answer_s")
         } | {"runs": timings}
     payload = {"goal_s": GOAL_S, "rows": rows, "machine": machine(), "load_average": os.getloadavg(),
                "date": time.strftime("%Y-%m-%d %H:%M:%S %z")}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
-    print(f"{'':34}{'port open (s)':>15}{'first cited answer (s)':>24}   (median of {args.repeat})")
+    print(f"{'':44}{'port open (s)':>15}{'first cited answer (s)':>24}   (median of {args.repeat})")
     for name, row in rows.items():
-        print(f"{name:34}{str(row['listening_s'] or '-'):>15}{row['first_answer_s']:>24}")
+        print(f"{name:44}{str(row['listening_s'] or '-'):>15}{row['first_answer_s']:>24}")
     print(f"goal: a cited answer within {GOAL_S:.0f} s")
     return 0
 

@@ -59,20 +59,18 @@ def default_variant() -> str:
 
 def resolve_runtime(runtime: str, variant: str) -> str:
     """"torch" or "openvino": what computes the vectors. Both give the same ones (cosine 1 - 1e-6 in
-    fp32), so the runtime is not recorded with the index; "auto" takes OpenVINO when it is installed."""
+    fp32), so the runtime is not recorded with the index and a switch needs no rebuild."""
     from index.errors import ConfigError
     from index.openvino_runtime import openvino_available
 
     if runtime not in EMBED_RUNTIMES:
         raise ConfigError(f"unknown embed_runtime '{runtime}'; use one of {', '.join(EMBED_RUNTIMES)}")
-    if variant == "int8":  # torch's dynamic quantisation; OpenVINO's int8 needs a calibrated model
-        if runtime == "openvino":
-            raise ConfigError("embed_runtime 'openvino' computes fp32 and bf16 vectors, not int8; use embed_runtime 'torch' for int8")
-        return "torch"
+    if runtime == "openvino" and variant == "int8":  # torch's dynamic quantisation; OpenVINO's needs calibration
+        raise ConfigError("embed_runtime 'openvino' computes fp32 and bf16 vectors, not int8; use embed_runtime 'torch' for int8")
     if runtime == "openvino" and not openvino_available():
-        raise ConfigError("embed_runtime 'openvino' needs the openvino package; install it or set embed_runtime to 'auto'")
-    if runtime == "auto":
-        return "openvino" if openvino_available() else "torch"
+        raise ConfigError(
+            "embed_runtime 'openvino' needs the openvino package: pip install 'newsrag[openvino]', or set embed_runtime to 'torch'"
+        )
     return runtime
 
 

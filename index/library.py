@@ -88,6 +88,11 @@ def _variant(settings: IndexSettings, rebuild: bool) -> str:
     return recorded if recorded in EMBED_VARIANTS[1:] else default_variant()
 
 
+def _here(embedder: Embedder) -> str:
+    runtime = getattr(embedder, "runtime", None)  # torch or OpenVINO for the local model
+    return f"this process ({runtime})" if runtime else "this process"
+
+
 class Library:
     """Opens (or creates) the index described by `settings`; the one entry point of `index/`."""
 
@@ -307,7 +312,7 @@ class Library:
             "chunks": self.store.count(),
             "model": self.spec.embed_model,
             "embedding_variant": self.spec.embed_variant,
-            "embedded_by": self.settings.embed_url or "this process",
+            "embedded_by": self.settings.embed_url or _here(self.embedder),
             "dimension": self.spec.embed_dim,
             "chunk_size": self.spec.chunk_size,
             "chunk_overlap": self.spec.chunk_overlap,

@@ -11,6 +11,7 @@ import index.embedding as embedding
 import index.openvino_runtime as openvino_runtime
 from index.embedding import SentenceTransformerEmbedder, resolve_runtime
 from index.errors import ConfigError
+from index.settings import IndexSettings
 from rag.config import load_config
 
 TEXTS = [
@@ -20,16 +21,15 @@ TEXTS = [
 ]
 
 
-def test_auto_takes_openvino_when_it_is_installed_and_torch_otherwise(monkeypatch) -> None:
+def test_torch_is_the_default_and_openvino_is_taken_only_when_asked_for(monkeypatch) -> None:
     monkeypatch.setattr(openvino_runtime, "openvino_available", lambda: True)
-    assert resolve_runtime("auto", "fp32") == "openvino"
-    assert resolve_runtime("auto", "bf16") == "openvino"
-    monkeypatch.setattr(openvino_runtime, "openvino_available", lambda: False)
-    assert resolve_runtime("auto", "fp32") == "torch"
+    assert IndexSettings().embed_runtime == "torch"
+    assert SentenceTransformerEmbedder().runtime == "torch"
+    assert resolve_runtime("openvino", "bf16") == "openvino"
 
 
-def test_int8_always_runs_in_torch_and_asking_openvino_for_it_is_a_config_error() -> None:
-    assert resolve_runtime("auto", "int8") == "torch"
+def test_int8_runs_in_torch_and_asking_openvino_for_it_is_a_config_error() -> None:
+    assert resolve_runtime("torch", "int8") == "torch"
     with pytest.raises(ConfigError, match="not int8; use embed_runtime 'torch'"):
         resolve_runtime("openvino", "int8")
 
@@ -41,14 +41,13 @@ def test_openvino_asked_for_but_not_installed_is_one_clear_sentence(monkeypatch)
 
 
 def test_unknown_runtime_is_a_config_error_naming_the_choices() -> None:
-    with pytest.raises(ConfigError, match="unknown embed_runtime 'onnx'; use one of auto, torch, openvino"):
+    with pytest.raises(ConfigError, match="unknown embed_runtime 'onnx'; use one of torch, openvino"):
         resolve_runtime("onnx", "fp32")
 
 
 def test_the_runtime_comes_from_the_environment_like_every_index_setting() -> None:
-    config = load_config(environ={"RAG_EMBED_RUNTIME": "torch"}, config_file=None)
-    assert config.index.embed_runtime == "torch"
-    assert load_config(environ={}).index.embed_runtime == "auto"
+    config = load_config(environ={"RAG_EMBED_RUNTIME": "openvino"}, config_file=None)
+    assert config.index.embed_runtime == "openvino"
 
 
 @pytest.mark.slow
@@ -100,3 +99,10 @@ def test_an_unwritable_cache_costs_a_conversion_not_an_error(minilm, tmp_path: P
     ov = SentenceTransformerEmbedder(runtime="openvino", cache_dir=blocked)
     assert (ov.encode_documents(TEXTS[:1]) * minilm.encode_documents(TEXTS[:1])).sum() > 0.99999
     assert list(tmp_path.iterdir()) == [blocked]  # nothing left behind
+
+
+def test_status_says_which_runtime_computes_the_vectors(tmp_path: Path) -> None:
+    from index.library import Library
+
+    library = Library(IndexSettings(data_dir=tmp_path / "data", embed_runtime="torch"))  # the model loads lazily
+    assert library.status()["embedded_by"] == "this process (torch)"
