@@ -198,17 +198,36 @@ class ChromaStore:
         if name in existing:
             self.chunks = self._client.get_collection(name, embedding_function=None)
             self._check_spec(self.chunks.metadata or {})
+            self._set_ef_search()
         elif create:
             self.chunks = self._client.create_collection(
                 name,
                 embedding_function=None,
-                configuration={"hnsw": {"space": "cosine"}},
+                configuration={"hnsw": {"space": "cosine", "ef_search": self.settings.hnsw_ef_search}},
                 metadata=self.spec.as_metadata(),
             )
         else:
             self.chunks = None
         self.docs = self._aux(f"{name}-docs")
         self.state = self._aux(f"{name}-state")
+
+    def _set_ef_search(self) -> None:
+        """Give an existing collection the configured HNSW search breadth.
+
+        Only before anything has searched it: Chroma goes on searching an index it has loaded with
+        the value it was loaded with, so a change made later takes effect when the index next opens.
+        """
+        wanted = self.settings.hnsw_ef_search
+        current = ((self.chunks.configuration or {}).get("hnsw") or {}).get("ef_search")
+        if current == wanted:
+            return
+        try:
+            self.chunks.modify(configuration={"hnsw": {"ef_search": wanted}})
+            log.info("HNSW ef_search of '%s' set from %s to %d", self.settings.collection, current, wanted)
+        except Exception as exc:  # an older server: the index still answers, with its own breadth
+            if _is_connection_error(exc):
+                raise
+            log.warning("could not set HNSW ef_search of '%s' to %d: %s", self.settings.collection, wanted, exc)
 
     def _aux(self, name: str):
         return self._client.get_or_create_collection(

@@ -106,6 +106,8 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError(f"unknown answer_mode '{top['answer_mode']}'; choose one of {', '.join(ANSWER_MODES)}")
     if "k" in top and not 1 <= top["k"] <= 50:
         raise ConfigError("k must be between 1 and 50")
+    if "hnsw_ef_search" in idx and not 1 <= idx["hnsw_ef_search"] <= 10_000:
+        raise ConfigError("hnsw_ef_search must be between 1 and 10000")
     for name in ("verify_threshold", "verify_floor"):
         if name in top and not 0.0 <= top[name] <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1")
