@@ -236,8 +236,11 @@ def set_ef_search(library: Library, ef: int) -> None:
     store.chunks = store._client.get_collection(store.settings.collection, embedding_function=None)
 
 
-def sweep_ef(library: Library, questions, matrix: np.ndarray, ids: list[str], values: list[int]) -> list[dict]:
-    """Dense search alone at other HNSW `ef_search` values (Chroma's default is 100), same index."""
+def sweep_ef(library: Library, questions, doc_questions, matrix: np.ndarray, ids: list[str], values: list[int]) -> list[dict]:
+    """Dense search alone, and the whole retriever in a plain loop, at other HNSW `ef_search` values.
+
+    Same index, same process; give a value twice (`100 400 100`) to see the drift between passes.
+    """
     vectors = [library.embedder.encode_query(q.question) for q in questions]
     exact = [np.argpartition(-(matrix @ v), 10)[:10] for v in vectors]
     rows = []
@@ -249,7 +252,25 @@ def sweep_ef(library: Library, questions, matrix: np.ndarray, ids: list[str], va
             found = library.store.nearest(vec, 40, None)
             times.append((time.perf_counter() - t0) * 1000)
             recalls.append(ann_recall(matrix, vec, ids, top, found[:10]))
-        row = {"ef_search": ef, "dense_chroma_p50_ms": round(percentile(times, 50), 2), "dense_chroma_p95_ms": round(percentile(times, 95), 2)}
+        retriever = Retriever(library, "hybrid")
+        loop = []
+        for q in questions:
+            t0 = time.perf_counter()
+            retriever.retrieve(q.question, K)
+            loop.append((time.perf_counter() - t0) * 1000)
+        hits = 0
+        for q in doc_questions:
+            filters = Filters(as_of=q.date) if q.date else None
+            docs = list(dict.fromkeys(p.doc_id for p in retriever.retrieve(q.question, 10, filters)))
+            hits += any(d in q.doc_ids for d in docs[:5])
+        row = {
+            "ef_search": ef,
+            "dense_chroma_p50_ms": round(percentile(times, 50), 2),
+            "dense_chroma_p95_ms": round(percentile(times, 95), 2),
+            "retrieve_loop_p50_ms": round(percentile(loop, 50), 2),
+            "retrieve_loop_p95_ms": round(percentile(loop, 95), 2),
+            "hit@5": round(hits / max(1, len(doc_questions)), 3),
+        }
         row |= mean_recalls(recalls)
         print(json.dumps(row), file=sys.stderr)
         rows.append(row)
@@ -296,7 +317,8 @@ def main() -> None:
         print(f"grew {before} -> {state['count']} chunks in {build_s:.0f} s", file=sys.stderr)
         _write(args, rows)
     if args.ef_search:
-        rows[-1]["ef_search_sweep"] = sweep_ef(library, questions, np.concatenate(state["matrix"]), state["ids"], args.ef_search)
+        matrix = np.concatenate(state["matrix"])
+        rows[-1]["ef_search_sweep"] = sweep_ef(library, questions, doc_questions, matrix, state["ids"], args.ef_search)
         _write(args, rows)
     _print(rows)
     _plot(rows, args.plot)
