@@ -209,16 +209,21 @@ def measure(library: Library, questions, doc_questions, matrix: np.ndarray, ids:
         exact = np.argpartition(-(matrix @ vec), 10)[:10]
         stages["baseline_numpy_exact"].append((time.perf_counter() - t0) * 1000)
         recalls.append(ann_recall(matrix, vec, ids, exact, dense[:10]))
+    out = {f"{name}_p50_ms": round(percentile(v, 50), 2) for name, v in stages.items()}
+    out |= {f"{name}_p95_ms": round(percentile(v, 95), 2) for name, v in stages.items()}
+    out |= mean_recalls(recalls)
+    out["hit@5"] = hit_at_5(retriever, doc_questions)
+    return out
+
+
+def hit_at_5(retriever: Retriever, doc_questions) -> float:
+    """Share of the questions with gold articles that find one among the first 5 articles, dated as asked."""
     hits = 0
     for q in doc_questions:
         filters = Filters(as_of=q.date) if q.date else None
         docs = list(dict.fromkeys(p.doc_id for p in retriever.retrieve(q.question, 10, filters)))
         hits += any(d in q.doc_ids for d in docs[:5])
-    out = {f"{name}_p50_ms": round(percentile(v, 50), 2) for name, v in stages.items()}
-    out |= {f"{name}_p95_ms": round(percentile(v, 95), 2) for name, v in stages.items()}
-    out |= mean_recalls(recalls)
-    out["hit@5"] = round(hits / max(1, len(doc_questions)), 3)
-    return out
+    return round(hits / max(1, len(doc_questions)), 3)
 
 
 def set_ef_search(library: Library, ef: int) -> None:
@@ -258,18 +263,13 @@ def sweep_ef(library: Library, questions, doc_questions, matrix: np.ndarray, ids
             t0 = time.perf_counter()
             retriever.retrieve(q.question, K)
             loop.append((time.perf_counter() - t0) * 1000)
-        hits = 0
-        for q in doc_questions:
-            filters = Filters(as_of=q.date) if q.date else None
-            docs = list(dict.fromkeys(p.doc_id for p in retriever.retrieve(q.question, 10, filters)))
-            hits += any(d in q.doc_ids for d in docs[:5])
         row = {
             "ef_search": ef,
             "dense_chroma_p50_ms": round(percentile(times, 50), 2),
             "dense_chroma_p95_ms": round(percentile(times, 95), 2),
             "retrieve_loop_p50_ms": round(percentile(loop, 50), 2),
             "retrieve_loop_p95_ms": round(percentile(loop, 95), 2),
-            "hit@5": round(hits / max(1, len(doc_questions)), 3),
+            "hit@5": hit_at_5(retriever, doc_questions),
         }
         row |= mean_recalls(recalls)
         print(json.dumps(row), file=sys.stderr)
