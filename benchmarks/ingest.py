@@ -4,8 +4,9 @@ All run in this process over the same chunk texts, with the same model files and
 pipeline with fp32 vectors (goal: at least 0.9x plain), with bf16 (the default on CPUs with bf16
 instructions; goal: 2x plain fp32) and with int8 (per-channel dynamic quantisation), each computed by
 torch, and fp32 and bf16 computed by OpenVINO (`ov-fp32`, `ov-bf16`: `embed_runtime = "openvino"`,
-left out when openvino is not installed). The plain run is timed before and after the pipelines and averaged; CPU seconds are reported too, as they suffer less
-than wall time when other processes share the cores. The corpus is read from
+left out when openvino is not installed). The plain run is timed before and after the pipelines
+and averaged; CPU seconds are reported too, as they suffer less than wall time when other
+processes share the cores. The corpus is read from
 ../shared/benchmarks/realtimeqa-dev/corpus.jsonl.gz (never copied into the repository) and the
 index is built in a temporary directory that is deleted afterwards.
 
@@ -205,7 +206,7 @@ def chunk_texts(source: Path, data_dir: Path) -> list[str]:
     from index.library import Library
     from index.settings import IndexSettings
 
-    dry = UnitVectors(SentenceTransformerEmbedder(batch_size=BATCH_SIZE, runtime="torch"))
+    dry = UnitVectors(SentenceTransformerEmbedder(batch_size=BATCH_SIZE))
     Library(IndexSettings(data_dir=data_dir), dry).ingest([source])
     return dry.texts
 

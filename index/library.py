@@ -21,7 +21,7 @@ from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
 from index.locking import writer_lock
 from index.remote_embedding import EmbeddingServer
-from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings, default_cache_dir
+from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings
 from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk, recorded_spec
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class Library:
             _variant(settings, rebuild),
             server=EmbeddingServer.from_settings(settings),
             runtime=settings.embed_runtime,
-            cache_dir=settings.cache_dir or default_cache_dir(),
+            cache_dir=settings.model_cache_dir,
         )
         self.spec = IndexSpec(
             embed_model=self.embedder.name,

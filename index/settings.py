@@ -48,6 +48,11 @@ class IndexSettings:
     cache_dir: Path | None = None
 
     @property
+    def model_cache_dir(self) -> Path:
+        """`cache_dir`, or ~/.cache/newsrag when it is not set."""
+        return self.cache_dir or default_cache_dir()
+
+    @property
     def chroma_dir(self) -> Path:
         return self.data_dir / "chroma"
 

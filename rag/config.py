@@ -12,11 +12,10 @@ from typing import Any
 
 from index.errors import ConfigError
 from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
-from index.settings import IndexSettings, default_cache_dir
+from index.settings import IndexSettings
 
 BACKENDS = ("embedded", "ollama", "openai", "extractive")
 ANSWER_MODES = ("auto", "generate", "select", "verify")
-
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        return self.index.cache_dir or default_cache_dir()
+        return self.index.model_cache_dir
 
     def answer_mode_for(self, backend: str) -> str:
         """How an LLM back end answers: writes the answer, selects or verifies the evidence sentence."""
