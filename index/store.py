@@ -223,11 +223,19 @@ class ChromaStore:
             return
         try:
             self.chunks.modify(configuration={"hnsw": {"ef_search": wanted}})
-            log.info("HNSW ef_search of '%s' set from %s to %d", self.settings.collection, current, wanted)
         except Exception as exc:  # an older server: the index still answers, with its own breadth
             if _is_connection_error(exc):
                 raise
             log.warning("could not set HNSW ef_search of '%s' to %d: %s", self.settings.collection, wanted, exc)
+            return
+        if self.settings.chroma_url:  # measured: a server keeps a loaded index's breadth until it restarts
+            log.warning(
+                "HNSW ef_search of '%s' set from %s to %d; the Chroma server at %s applies it to a collection "
+                "it has already searched only once it restarts",
+                self.settings.collection, current, wanted, self.settings.chroma_url,
+            )
+        else:
+            log.info("HNSW ef_search of '%s' set from %s to %d", self.settings.collection, current, wanted)
 
     def _aux(self, name: str):
         return self._client.get_or_create_collection(

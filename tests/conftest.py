@@ -58,14 +58,26 @@ def free_port() -> Callable[[], int]:
 
 @dataclass
 class ChromaServer:
-    """A `chroma run` child process; `stop()` ends it (SIGTERM, then SIGKILL on timeout)."""
+    """A `chroma run` child process; `stop()` ends it (SIGTERM, then SIGKILL on timeout), `restart()`
+    starts it again on the same port and data."""
 
     url: str
     process: subprocess.Popen
     log_path: Path
+    command: list[str]
 
     def stop(self) -> None:
         stop_process(self.process, CHROMA_STOP_TIMEOUT_S)
+
+    def restart(self) -> None:
+        self.stop()
+        self.process = _start_chroma(self.command, self.log_path)
+        _wait_for_heartbeat(self)
+
+
+def _start_chroma(command: list[str], log_path: Path) -> subprocess.Popen:
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
 
 
 def _chroma_executable() -> str:
@@ -97,14 +109,8 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
     """A real Chroma server on a free local port, with its data under `tmp_path`."""
     port = _free_port()
     log_path = tmp_path / "chroma-server.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            [_chroma_executable(), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    server = ChromaServer(url=f"http://127.0.0.1:{port}", process=process, log_path=log_path)
+    command = [_chroma_executable(), "run", "--path", str(tmp_path / "chroma-server"), "--host", "127.0.0.1", "--port", str(port)]
+    server = ChromaServer(url=f"http://127.0.0.1:{port}", process=_start_chroma(command, log_path), log_path=log_path, command=command)
     try:
         _wait_for_heartbeat(server)
         yield server

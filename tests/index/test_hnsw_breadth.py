@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import replace
 from pathlib import Path
 
@@ -52,22 +53,47 @@ def _recall_at_10(store: ChromaStore, vectors: np.ndarray, ids: list[str], queri
     return float(np.mean(found))
 
 
-def test_a_wider_search_finds_more_of_the_exact_neighbours(tmp_path: Path) -> None:
-    """Random directions in random data are HNSW's hard case: a breadth of 10 misses, 400 does not."""
+def _random_index(settings: IndexSettings) -> tuple[Library, np.ndarray, list[str], np.ndarray]:
+    """Random directions in random data, HNSW's hard case: a narrow search misses true neighbours."""
     rng = np.random.default_rng(0)
     vectors = rng.normal(size=(4000, DIM)).astype(np.float32)
     vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
     queries = rng.normal(size=(100, DIM)).astype(np.float32)
     queries /= np.linalg.norm(queries, axis=1, keepdims=True)
     ids = [f"c{i}" for i in range(len(vectors))]
-    settings = IndexSettings(data_dir=tmp_path / "data", embed_model=f"hash-{DIM}")
     library = Library(settings)
-    store = library.store
     for lo in range(0, len(ids), 1000):
-        store.chunks.add(ids=ids[lo : lo + 1000], embeddings=vectors[lo : lo + 1000])
+        library.store.chunks.add(ids=ids[lo : lo + 1000], embeddings=vectors[lo : lo + 1000])
+    return library, vectors, ids, queries
+
+
+def test_a_wider_search_finds_more_of_the_exact_neighbours(tmp_path: Path) -> None:
+    settings = IndexSettings(data_dir=tmp_path / "data", embed_model=f"hash-{DIM}")
+    library, vectors, ids, queries = _random_index(settings)
     recalls = {}
     for ef in (10, 400):
         _fresh_process()
         reopened = ChromaStore(replace(settings, hnsw_ef_search=ef), library.spec, create=False)
         recalls[ef] = _recall_at_10(reopened, vectors, ids, queries)
     assert recalls[400] > 0.95 and recalls[10] < recalls[400] - 0.1, recalls
+
+
+@pytest.mark.integration
+def test_a_chroma_server_applies_a_changed_breadth_once_it_restarts_and_the_user_is_told(
+    chroma_server, tmp_path: Path, caplog
+) -> None:
+    settings = IndexSettings(
+        data_dir=tmp_path / "data", embed_model=f"hash-{DIM}", chroma_url=chroma_server.url, hnsw_ef_search=10
+    )
+    library, vectors, ids, queries = _random_index(settings)
+    narrow = _recall_at_10(library.store, vectors, ids, queries)  # the server now has the index loaded
+    wider = replace(settings, hnsw_ef_search=400)
+    with caplog.at_level(logging.WARNING, logger="index.store"):
+        reopened = ChromaStore(wider, library.spec, create=False)
+    assert f"Chroma server at {chroma_server.url}" in caplog.text and "restarts" in caplog.text
+    assert reopened.chunks.configuration["hnsw"]["ef_search"] == 400
+    assert _recall_at_10(reopened, vectors, ids, queries) < 0.8 and narrow < 0.8
+
+    chroma_server.restart()
+    after = ChromaStore(wider, library.spec, create=False)
+    assert _recall_at_10(after, vectors, ids, queries) > 0.95
