@@ -254,11 +254,13 @@ def run_command(source: Path, data_dir: Path) -> dict:
         [sys.executable, "-m", "rag", "status", "--json", "--data-dir", str(data_dir)],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )
+    state = json.loads(status.stdout)
     return {
         "chunks": report["chunks_written"],
         "seconds": round(seconds, 2),
         "chunks_per_s": round(report["chunks_written"] / seconds, 2),
-        "embedding_variant": json.loads(status.stdout).get("embedding_variant"),
+        "embedding_variant": state.get("embedding_variant"),
+        "embedded_by": state.get("embedded_by"),
     }
 
 
@@ -362,7 +364,7 @@ def main() -> int:
         )
     print(
         f"{'rag ingest':16}{command['seconds']:>10.2f}{command['chunks_per_s']:>10.2f}{'(whole command)':>15}"
-        f"{'':>10}{command['chunks_per_s'] / plain['chunks_per_s']:>8.3f}   variant {command['embedding_variant']}"
+        f"{'':>10}{command['chunks_per_s'] / plain['chunks_per_s']:>8.3f}   variant {command['embedding_variant']}, {command['embedded_by']}"
     )
     print("plain encode runs (before, after): " + ", ".join(f"{r['chunks_per_s']} chunks/s" for r in plain["runs"]))
     print(f"goals: {GOALS}")

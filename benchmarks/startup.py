@@ -7,7 +7,7 @@ same run, is a bare Python process importing the CLI module (the floor any start
 
     python benchmarks/startup.py                          # embedded default and extractive
     python benchmarks/startup.py --backends extractive --repeat 1
-    python benchmarks/startup.py --runtimes torch openvino   # the embedder's runtime (RAG_EMBED_RUNTIME)
+    python benchmarks/startup.py --runtimes torch openvino   # the embedder's runtime (RAG_EMBED_RUNTIME; default auto)
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.ingest import machine  # noqa: E402
+from index.settings import EMBED_RUNTIMES  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "startup.json"
 GOAL_S = 10.0
@@ -91,7 +92,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backends", nargs="+", default=["embedded", "extractive"])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--runtimes", nargs="+", default=["torch"], choices=["torch", "openvino"])
+    parser.add_argument("--runtimes", nargs="+", default=["auto"], choices=list(EMBED_RUNTIMES))
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args()
 

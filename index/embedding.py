@@ -42,8 +42,15 @@ class Embedder(Protocol):
 MODEL_VARIANTS = tuple(v for v in EMBED_VARIANTS if v != "auto")
 
 
-def native_bf16() -> bool:
-    """Does this CPU multiply bf16 natively (AMX tiles or AVX-512 BF16)? Checked at run time: CPUs differ."""
+def native_bf16(runtime: str = "torch") -> bool:
+    """Does this CPU multiply bf16 natively (AMX tiles or AVX-512 BF16)? Checked at run time: CPUs differ.
+
+    Asked of the runtime that computes: OpenVINO's answer costs no torch import (1.5 s of start-up).
+    """
+    from index.openvino_runtime import openvino_available, openvino_bf16
+
+    if runtime != "torch" and openvino_available():
+        return openvino_bf16()
     try:
         import torch
 
@@ -52,24 +59,27 @@ def native_bf16() -> bool:
         return False
 
 
-def default_variant() -> str:
+def default_variant(runtime: str = "torch") -> str:
     """The variant a new index is built with: bf16 where the CPU has it (2-4x faster here), else fp32."""
-    return "bf16" if native_bf16() else "fp32"
+    return "bf16" if native_bf16(runtime) else "fp32"
 
 
 def resolve_runtime(runtime: str, variant: str) -> str:
     """"torch" or "openvino": what computes the vectors. Both give the same ones (cosine 1 - 1e-6 in
-    fp32), so the runtime is not recorded with the index and a switch needs no rebuild."""
+    fp32), so the runtime is not recorded with the index and a switch needs no rebuild. "auto" takes
+    OpenVINO where it is installed, except for int8 (torch's dynamic quantisation)."""
     from index.errors import ConfigError
     from index.openvino_runtime import openvino_available
 
     if runtime not in EMBED_RUNTIMES:
         raise ConfigError(f"unknown embed_runtime '{runtime}'; use one of {', '.join(EMBED_RUNTIMES)}")
+    if runtime == "auto":
+        return "openvino" if variant != "int8" and openvino_available() else "torch"
     if runtime == "openvino" and variant == "int8":  # torch's dynamic quantisation; OpenVINO's needs calibration
         raise ConfigError("embed_runtime 'openvino' computes fp32 and bf16 vectors, not int8; use embed_runtime 'torch' for int8")
     if runtime == "openvino" and not openvino_available():
         raise ConfigError(
-            "embed_runtime 'openvino' needs the openvino package: pip install 'newsrag[openvino]', or set embed_runtime to 'torch'"
+            "embed_runtime 'openvino' needs the openvino package (pip install openvino), or set embed_runtime to 'torch'"
         )
     return runtime
 
@@ -92,7 +102,7 @@ class SentenceTransformerEmbedder:
         variant: str = "fp32",
         threads: int | None = None,
         *,
-        runtime: str = "torch",
+        runtime: str = "auto",
         cache_dir: Path | None = None,
     ) -> None:
         from tokenizers import Tokenizer
@@ -102,6 +112,7 @@ class SentenceTransformerEmbedder:
         self.name = MINILM
         self.variant = variant
         self.runtime = resolve_runtime(runtime, variant)
+        self._runtime_chosen = runtime != "auto"  # an explicit choice fails loudly; "auto" falls back to torch
         self._path = minilm_path()
         self._batch_size = batch_size
         self._threads = threads
@@ -126,8 +137,21 @@ class SentenceTransformerEmbedder:
         if self.runtime == "openvino":
             from index.openvino_runtime import OpenVinoBert
 
-            bf16 = self.variant == "bf16" and native_bf16()
-            model = OpenVinoBert(self._path, self._load_torch_fp32, bf16=bf16, threads=self._threads, cache_dir=self._cache_dir)
+            bf16 = self.variant == "bf16" and native_bf16("openvino")
+            try:
+                model = OpenVinoBert(
+                    self._path, self._load_torch_fp32, bf16=bf16, threads=self._threads, cache_dir=self._cache_dir
+                )
+            except (RuntimeError, OSError) as exc:  # a CPU or an install OpenVINO cannot compile for
+                if self._runtime_chosen:
+                    from index.errors import EmbedderUnavailable
+
+                    raise EmbedderUnavailable(
+                        f"OpenVINO could not load {self.name} ({_last_line(exc)}); set embed_runtime to 'torch' or 'auto'"
+                    ) from exc
+                log.warning("OpenVINO could not load %s (%s); computing its vectors with torch", self.name, _last_line(exc))
+                self.runtime = "torch"
+                return self._load_torch()
             log.info("loaded %s (%s, OpenVINO computing in %s)", self.name, self.variant, model.precision)
             return model
         return self._load_torch()
@@ -162,12 +186,13 @@ class SentenceTransformerEmbedder:
         return model
 
     def _hidden(self, tokens: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        model = self.model  # first: loading may fall back from OpenVINO to torch
         if self.runtime == "openvino":
-            return self.model(tokens, mask)
+            return model(tokens, mask)
         import torch
 
         with torch.inference_mode():
-            return self.model(torch.from_numpy(tokens), torch.from_numpy(mask)).float().numpy()
+            return model(torch.from_numpy(tokens), torch.from_numpy(mask)).float().numpy()
 
     def _ids(self, text: str) -> list[int]:
         ids = self._tokenizer.encode(text).ids
@@ -202,6 +227,12 @@ class SentenceTransformerEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._forward([self._ids(text)])[0]
+
+
+def _last_line(exc: BaseException) -> str:
+    """OpenVINO's messages start with source locations and end with the reason."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[-1] if lines else type(exc).__name__
 
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -244,7 +275,7 @@ def make_embedder(
     variant: str = "fp32",
     *,
     server: EmbeddingServer | None = None,
-    runtime: str = "torch",
+    runtime: str = "auto",
     cache_dir: Path | None = None,
 ) -> Embedder:
     """The embedder a configuration names: `all-MiniLM-L6-v2` or `hash-<dim>`; with `server`, that model served there."""

@@ -79,4 +79,5 @@ class IndexBusy(RagError):
 
 
 class EmbedderUnavailable(RagError):
-    """The embedding server cannot be reached, keeps failing, or answers with something other than embeddings."""
+    """The embedder cannot run: its server cannot be reached, keeps failing or answers with something other
+    than embeddings, or the runtime asked for cannot load the local model."""

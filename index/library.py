@@ -85,7 +85,7 @@ def _variant(settings: IndexSettings, rebuild: bool) -> str:
     if settings.embed_url:  # a server's precision is its own, whatever an existing index records
         return DEFAULT_VARIANT
     recorded = None if rebuild else (recorded_spec(settings) or {}).get("embed_variant")
-    return recorded if recorded in EMBED_VARIANTS[1:] else default_variant()
+    return recorded if recorded in EMBED_VARIANTS[1:] else default_variant(settings.embed_runtime)
 
 
 def _here(embedder: Embedder) -> str:

@@ -11,9 +11,10 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 # instructions, else DEFAULT_VARIANT (`index.embedding.default_variant`).
 EMBED_VARIANTS = ("auto", "fp32", "int8", "bf16")
 DEFAULT_VARIANT = "fp32"
-# What computes the local model's vectors. OpenVINO (the `openvino` extra) gives the same vectors and
-# embeds a query in half the time in fp32; batches of documents go no faster on AVX-512 (docs/benchmarks.md).
-EMBED_RUNTIMES = ("torch", "openvino")
+# What computes the local model's vectors; both give the same ones. "auto": OpenVINO where it is
+# installed and the variant is fp32 or bf16 (2.2x torch's fp32 batches on AMD EPYC, a query in half
+# the time on a Xeon, docs/benchmarks.md), torch for int8 or where OpenVINO fails to load.
+EMBED_RUNTIMES = ("auto", "torch", "openvino")
 
 
 def default_cache_dir() -> Path:
@@ -32,7 +33,7 @@ class IndexSettings:
     embed_model: str = DEFAULT_MODEL
     embed_batch_size: int = 32
     embed_variant: str = "auto"
-    embed_runtime: str = "torch"
+    embed_runtime: str = "auto"
     # An OpenAI-compatible embedding server (".../v1") instead of the local model; see docs/scale.md.
     embed_url: str | None = None
     embed_api_model: str | None = None  # the name the server knows the model by; default: embed_model

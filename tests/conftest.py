@@ -47,7 +47,7 @@ def minilm():
     """The real all-MiniLM-L6-v2 embedder, loaded once per test session."""
     from index.embedding import SentenceTransformerEmbedder
 
-    return SentenceTransformerEmbedder()
+    return SentenceTransformerEmbedder(runtime="torch")  # the reference; the app's default, "auto", is tested through Library
 
 
 @pytest.fixture(scope="session")

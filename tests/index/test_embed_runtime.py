@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -10,10 +13,11 @@ import pytest
 import index.embedding as embedding
 import index.openvino_runtime as openvino_runtime
 from index.embedding import SentenceTransformerEmbedder, resolve_runtime
-from index.errors import ConfigError
+from index.errors import ConfigError, EmbedderUnavailable
 from index.settings import IndexSettings
 from rag.config import load_config
 
+ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [
     "The city council approved a new budget for public transport on Tuesday.",
     "Scientists found water ice near the lunar south pole, the agency said.",
@@ -21,11 +25,18 @@ TEXTS = [
 ]
 
 
-def test_torch_is_the_default_and_openvino_is_taken_only_when_asked_for(monkeypatch) -> None:
+def test_auto_takes_openvino_where_installed_and_torch_for_int8_or_without_it(monkeypatch) -> None:
+    assert IndexSettings().embed_runtime == "auto"
     monkeypatch.setattr(openvino_runtime, "openvino_available", lambda: True)
-    assert IndexSettings().embed_runtime == "torch"
+    assert [resolve_runtime("auto", v) for v in ("fp32", "bf16", "int8")] == ["openvino", "openvino", "torch"]
+    assert resolve_runtime("torch", "bf16") == "torch"
+    monkeypatch.setattr(openvino_runtime, "openvino_available", lambda: False)
     assert SentenceTransformerEmbedder().runtime == "torch"
-    assert resolve_runtime("openvino", "bf16") == "openvino"
+
+
+def test_torch_and_openvino_agree_on_whether_this_cpu_has_bf16() -> None:
+    """A new index's variant is asked of the runtime that will compute it; both must see the same CPU."""
+    assert embedding.native_bf16("openvino") == embedding.native_bf16("torch")
 
 
 def test_int8_runs_in_torch_and_asking_openvino_for_it_is_a_config_error() -> None:
@@ -41,7 +52,7 @@ def test_openvino_asked_for_but_not_installed_is_one_clear_sentence(monkeypatch)
 
 
 def test_unknown_runtime_is_a_config_error_naming_the_choices() -> None:
-    with pytest.raises(ConfigError, match="unknown embed_runtime 'onnx'; use one of torch, openvino"):
+    with pytest.raises(ConfigError, match="unknown embed_runtime 'onnx'; use one of auto, torch, openvino"):
         resolve_runtime("onnx", "fp32")
 
 
@@ -99,6 +110,51 @@ def test_an_unwritable_cache_costs_a_conversion_not_an_error(minilm, tmp_path: P
     ov = SentenceTransformerEmbedder(runtime="openvino", cache_dir=blocked)
     assert (ov.encode_documents(TEXTS[:1]) * minilm.encode_documents(TEXTS[:1])).sum() > 0.99999
     assert list(tmp_path.iterdir()) == [blocked]  # nothing left behind
+
+
+class _CannotCompile:
+    def __init__(self, *args, **kwargs) -> None:
+        raise RuntimeError(
+            "Exception from src/inference/src/cpp/core.cpp:117:\n"
+            "Supported primitive descriptors list is empty for node: Softmax_1 type: Softmax\n"
+        )
+
+
+@pytest.mark.slow
+def test_openvino_that_cannot_load_falls_back_to_torch_under_auto_and_is_one_sentence_when_chosen(
+    minilm, tmp_path: Path, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(openvino_runtime, "OpenVinoBert", _CannotCompile)
+    auto = SentenceTransformerEmbedder(cache_dir=tmp_path)
+    assert auto.runtime == "openvino"
+    with caplog.at_level("WARNING", logger="index.embedding"):
+        vectors = auto.encode_documents(TEXTS)
+    assert auto.runtime == "torch" and "computing its vectors with torch" in caplog.text
+    assert np.allclose(vectors, minilm.encode_documents(TEXTS), atol=1e-6)
+
+    chosen = SentenceTransformerEmbedder(runtime="openvino", cache_dir=tmp_path)
+    with pytest.raises(EmbedderUnavailable, match=r"OpenVINO could not load .*type: Softmax\); set embed_runtime to 'torch'"):
+        chosen.encode_query(TEXTS[0])
+
+
+@pytest.mark.slow
+def test_a_cached_openvino_model_answers_without_importing_torch(tmp_path: Path) -> None:
+    """torch's imports cost 1.5 s of start-up; with the converted network cached, nothing needs them."""
+    script = (
+        "import sys; from pathlib import Path; from index.embedding import SentenceTransformerEmbedder as E; "
+        "e = E(variant=sys.argv[2], cache_dir=Path(sys.argv[1])); v = e.encode_query('who won the vote'); "
+        "print(e.runtime, 'torch' in sys.modules, round(float(v @ v), 4))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    runs = [
+        subprocess.run([sys.executable, "-c", script, str(tmp_path), variant], capture_output=True, text=True, env=env, timeout=300)
+        for variant in ("fp32", "bf16", "fp32")
+    ]
+    assert [r.stdout.split() for r in runs] == [
+        ["openvino", "True", "1.0"],  # the first run converts the torch network
+        ["openvino", "False", "1.0"],  # bf16 compiles the same cached network
+        ["openvino", "False", "1.0"],
+    ], [r.stderr[-2000:] for r in runs]
 
 
 def test_status_says_which_runtime_computes_the_vectors(tmp_path: Path) -> None:

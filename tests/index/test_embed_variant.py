@@ -28,9 +28,9 @@ class Int8Hash(HashEmbedder):
 
 
 def test_auto_on_a_new_index_uses_bf16_only_where_the_cpu_has_it(hash_settings, monkeypatch) -> None:
-    monkeypatch.setattr(embedding, "native_bf16", lambda: True)
+    monkeypatch.setattr(embedding, "native_bf16", lambda runtime="torch": True)
     assert _variant(hash_settings, rebuild=False) == "bf16"
-    monkeypatch.setattr(embedding, "native_bf16", lambda: False)
+    monkeypatch.setattr(embedding, "native_bf16", lambda runtime="torch": False)
     assert _variant(hash_settings, rebuild=False) == "fp32"
 
 
@@ -80,8 +80,8 @@ def test_int8_minilm_stays_close_to_fp32(minilm) -> None:
 def test_bf16_minilm_stays_within_cosine_0999_of_fp32(minilm, monkeypatch) -> None:
     from index.embedding import SentenceTransformerEmbedder
 
-    monkeypatch.setattr(embedding, "native_bf16", lambda: True)
-    bf16 = SentenceTransformerEmbedder(variant="bf16")
+    monkeypatch.setattr(embedding, "native_bf16", lambda runtime="torch": True)
+    bf16 = SentenceTransformerEmbedder(variant="bf16", runtime="torch")
     a, b = minilm.encode_documents(BF16_TEXTS), bf16.encode_documents(BF16_TEXTS)
     assert bf16.model.embeddings.word_embeddings.weight.dtype == torch.bfloat16
     assert b.dtype == np.float32 and np.allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
@@ -96,8 +96,8 @@ def test_a_bf16_index_on_a_cpu_without_bf16_computes_in_fp32(minilm, monkeypatch
     """Emulated bf16 is 10x slower than fp32; fp32 vectors stand in for bf16 ones on such CPUs."""
     from index.embedding import SentenceTransformerEmbedder
 
-    monkeypatch.setattr(embedding, "native_bf16", lambda: False)
-    bf16 = SentenceTransformerEmbedder(variant="bf16")
+    monkeypatch.setattr(embedding, "native_bf16", lambda runtime="torch": False)
+    bf16 = SentenceTransformerEmbedder(variant="bf16", runtime="torch")
     assert bf16.variant == "bf16"  # still recorded and checked as a bf16 index
     assert np.allclose(bf16.encode_documents(BF16_TEXTS), minilm.encode_documents(BF16_TEXTS), atol=1e-5)
 
