@@ -15,7 +15,7 @@ import numpy as np
 
 from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
-from index.embedding import MAX_WORD_PIECES, Embedder, default_variant, make_embedder
+from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedder, default_variant, make_embedder
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
@@ -371,7 +371,27 @@ def open_library(settings: IndexSettings, embedder: Embedder | None = None, *, r
         raise StoreUnavailable(f"cannot use {settings.data_dir}: {exc.strerror or exc}") from exc
 
 
-__all__ = ["IngestReport", "Library", "Progress", "open_library", "embedding_text"]
+def prepare_embedder(settings: IndexSettings) -> str:
+    """Load the local embedding model once, so that the first ingest or question does not pay for it:
+    with OpenVINO, its network is converted into the cache (3-10 s, once per OpenVINO version).
+    Returns one sentence saying what is ready."""
+    if settings.embed_url:
+        return f"embeddings come from {settings.embed_url}: nothing to prepare here"
+    embedder = make_embedder(
+        settings.embed_model,
+        settings.embed_batch_size,
+        _variant(settings, rebuild=False),
+        runtime=settings.embed_runtime,
+        cache_dir=settings.model_cache_dir,
+    )
+    if isinstance(embedder, SentenceTransformerEmbedder):
+        embedder.model  # noqa: B018 -- loading is the point: it converts and caches what it can
+    runtime = getattr(embedder, "runtime", None)
+    computed = f", computed by {'OpenVINO' if runtime == 'openvino' else runtime}" if runtime else ""
+    return f"the embedding model is ready: {embedder.name} ({embedder.variant}{computed})"
+
+
+__all__ = ["IngestReport", "Library", "Progress", "open_library", "embedding_text", "prepare_embedder"]
 
 
 def similarities(library: Library, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:

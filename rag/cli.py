@@ -120,8 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--config", type=Path, help="TOML config file (embed_model, embed_variant, embed_api_key)")
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
 
-    p = sub.add_parser("model", help="manage the embedded generator's model file")
-    p.add_argument("action", choices=("prepare", "path"))
+    p = sub.add_parser("model", help="prepare the local models, or print the generator's model file")
+    p.add_argument(
+        "action",
+        choices=("prepare", "path"),
+        help="prepare: assemble the generator's model file and load the embedding model once (with OpenVINO, "
+        "converting its network into the cache); path: print the generator's model file",
+    )
     _common(p)
     return parser
 

@@ -204,7 +204,11 @@ def cmd_model(args: argparse.Namespace, config: Config) -> int:
     from rag.backends.model_files import prepare_model_command, resolve_model_path
 
     if args.action == "prepare":
-        return prepare_model_command(config)
+        from index.library import prepare_embedder
+
+        status = prepare_model_command(config)
+        print(prepare_embedder(config.index), file=sys.stderr)
+        return status
     print(resolve_model_path(config))
     return EXIT_OK
 

@@ -162,3 +162,37 @@ def test_status_says_which_runtime_computes_the_vectors(tmp_path: Path) -> None:
 
     library = Library(IndexSettings(data_dir=tmp_path / "data", embed_runtime="torch"))  # the model loads lazily
     assert library.status()["embedded_by"] == "this process (torch)"
+
+
+def test_preparing_with_an_embedding_server_loads_nothing_here(tmp_path: Path) -> None:
+    from index.library import prepare_embedder
+
+    settings = IndexSettings(data_dir=tmp_path / "data", cache_dir=tmp_path / "cache", embed_url="http://127.0.0.1:9/v1")
+    assert prepare_embedder(settings) == "embeddings come from http://127.0.0.1:9/v1: nothing to prepare here"
+    assert not (tmp_path / "cache").exists()
+
+
+@pytest.mark.slow
+def test_rag_model_prepare_converts_the_network_so_the_first_ingest_does_not(tmp_path: Path) -> None:
+    """`make run` and `make test` call `rag model prepare`: after it, the cached network is there."""
+    model = tmp_path / "generator.gguf"
+    model.write_bytes(b"GGUF")  # a configured generator file: nothing to assemble for it
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "XDG_CACHE_HOME": str(tmp_path / "cache"), "RAG_MODEL_PATH": str(model)}
+    env.pop("RAG_EMBED_RUNTIME", None)
+    env.pop("RAG_EMBED_VARIANT", None)
+
+    def prepare() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "rag", "model", "prepare", "--data-dir", str(tmp_path / "data")],
+            capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
+        )
+
+    first = prepare()
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert "the embedding model is ready: all-MiniLM-L6-v2 (" in first.stderr
+    assert "computed by OpenVINO)" in first.stderr
+    networks = list((tmp_path / "cache" / "newsrag" / "openvino").glob("minilm-*.xml"))
+    assert len(networks) == 1
+    written = networks[0].stat().st_mtime_ns
+    again = prepare()
+    assert again.returncode == 0 and networks[0].stat().st_mtime_ns == written  # read, not converted again
