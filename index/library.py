@@ -380,7 +380,8 @@ def prepare_embedder(settings: IndexSettings) -> str:
     embedder = make_embedder(
         settings.embed_model,
         settings.embed_batch_size,
-        _variant(settings, rebuild=False),
+        # What an existing index records is not read (no store is needed): fp32 and bf16 share one network.
+        _variant(settings, rebuild=True),
         runtime=settings.embed_runtime,
         cache_dir=settings.model_cache_dir,
     )

@@ -196,3 +196,13 @@ def test_rag_model_prepare_converts_the_network_so_the_first_ingest_does_not(tmp
     written = networks[0].stat().st_mtime_ns
     again = prepare()
     assert again.returncode == 0 and networks[0].stat().st_mtime_ns == written  # read, not converted again
+
+
+def test_preparing_the_embedder_does_not_need_the_store(tmp_path: Path, monkeypatch) -> None:
+    """`make run` prepares the models before any Chroma server is up: only the model is loaded."""
+    from index.library import prepare_embedder
+
+    monkeypatch.setattr(SentenceTransformerEmbedder, "model", property(lambda self: "loaded"))
+    settings = IndexSettings(data_dir=tmp_path, chroma_url="http://127.0.0.1:9", embed_runtime="torch")  # nothing listens
+    variant = embedding.default_variant("torch")  # "auto": what a new index would get
+    assert prepare_embedder(settings) == f"the embedding model is ready: all-MiniLM-L6-v2 ({variant}, computed by torch)"
