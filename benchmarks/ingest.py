@@ -272,12 +272,10 @@ def run_command(source: Path, data_dir: Path) -> dict:
 def cached_network() -> bool:
     """Is the OpenVINO network the default settings use already converted in the user's cache?"""
     from index.embedding import minilm_path
-    from index.openvino_runtime import ir_key, openvino_available
+    from index.openvino_runtime import ir_path, openvino_available
     from index.settings import default_cache_dir
 
-    if not openvino_available():
-        return False
-    return (default_cache_dir() / "openvino" / f"minilm-{ir_key(minilm_path())}.xml").is_file()
+    return openvino_available() and ir_path(default_cache_dir(), minilm_path()).is_file()
 
 
 def mean_of_runs(runs: list[dict]) -> dict:

@@ -63,19 +63,13 @@ class Compiled:
 
 def padded_batches(embedder, texts: list[str], size: int = 8) -> list[list[np.ndarray]]:
     """Calibration inputs shaped as the encoder feeds them: length-sorted, padded to the batch's longest."""
+    from index.embedding import padded
+
     ids = sorted((embedder._ids(t) for t in texts), key=len)
-    batches = []
-    for lo in range(0, len(ids), size):
-        part = ids[lo : lo + size]
-        tokens = np.zeros((len(part), max(map(len, part))), dtype=np.int64)
-        mask = np.zeros_like(tokens)
-        for row, seq in enumerate(part):
-            tokens[row, : len(seq)], mask[row, : len(seq)] = seq, 1
-        batches.append([tokens, mask])
-    return batches
+    return [list(padded(ids[lo : lo + size])) for lo in range(0, len(ids), size)]
 
 
-def timed(embedder, texts: list[str], reference: np.ndarray, baseline_rate: float | None) -> dict:
+def timed(embedder, texts: list[str], reference: np.ndarray, baseline_rate: float) -> dict:
     embedder.encode_documents(texts[:BATCH_SIZE])  # warm-up
     started = time.perf_counter()
     vectors = embedder.encode_documents(texts)
@@ -85,7 +79,7 @@ def timed(embedder, texts: list[str], reference: np.ndarray, baseline_rate: floa
     return {
         "seconds": round(seconds, 2),
         "chunks_per_s": round(rate, 2),
-        "ratio": round(rate / baseline_rate, 3) if baseline_rate else 1.0,
+        "ratio": round(rate / baseline_rate, 3),
         "cos_min": round(float(cosine.min()), 4),
         "cos_mean": round(float(cosine.mean()), 5),
     }
@@ -119,10 +113,8 @@ def main() -> int:
         parser.error(f"{len(texts)} chunks: fewer than --calibration plus --eval")
     calibration, evaluation = texts[: args.calibration], texts[-args.eval :]
 
-    plain = PlainEncoder()
-    started = time.perf_counter()
-    reference = plain.model.encode(evaluation, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True)
-    baseline = len(evaluation) / (time.perf_counter() - started)
+    plain_figures, reference = PlainEncoder().timed(evaluation)
+    baseline = plain_figures["chunks_per_s"]
 
     embedder = SentenceTransformerEmbedder(batch_size=BATCH_SIZE, runtime="openvino", variant="fp32")
     core = ov.Core()

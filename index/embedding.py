@@ -202,12 +202,7 @@ class SentenceTransformerEmbedder:
 
     def _forward(self, batch: Sequence[list[int]]) -> np.ndarray:
         """Mean of the token states under the attention mask, scaled to unit length."""
-        width = max(len(ids) for ids in batch)
-        tokens = np.zeros((len(batch), width), dtype=np.int64)  # 0 is [PAD]
-        mask = np.zeros((len(batch), width), dtype=np.int64)
-        for row, ids in enumerate(batch):
-            tokens[row, : len(ids)] = ids
-            mask[row, : len(ids)] = 1
+        tokens, mask = padded(batch)
         hidden = self._hidden(tokens, mask)
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
@@ -227,6 +222,17 @@ class SentenceTransformerEmbedder:
 
     def encode_query(self, text: str) -> np.ndarray:
         return self._forward([self._ids(text)])[0]
+
+
+def padded(batch: Sequence[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token ids and attention mask (int64) of a batch, padded with [PAD] (0) to its longest sequence."""
+    width = max(len(ids) for ids in batch)
+    tokens = np.zeros((len(batch), width), dtype=np.int64)
+    mask = np.zeros((len(batch), width), dtype=np.int64)
+    for row, ids in enumerate(batch):
+        tokens[row, : len(ids)] = ids
+        mask[row, : len(ids)] = 1
+    return tokens, mask
 
 
 def _last_line(exc: BaseException) -> str:

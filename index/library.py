@@ -372,9 +372,9 @@ def open_library(settings: IndexSettings, embedder: Embedder | None = None, *, r
 
 
 def prepare_embedder(settings: IndexSettings) -> str:
-    """Load the local embedding model once, so that the first ingest or question does not pay for it:
-    with OpenVINO, its network is converted into the cache (3-10 s, once per OpenVINO version).
-    Returns one sentence saying what is ready."""
+    """Convert the local embedding model's network for OpenVINO into the cache (3-10 s, once per
+    OpenVINO version), so that the first ingest or question does not pay for it; with torch there is
+    nothing to keep. Returns one sentence saying what is ready."""
     if settings.embed_url:
         return f"embeddings come from {settings.embed_url}: nothing to prepare here"
     embedder = make_embedder(
@@ -385,8 +385,8 @@ def prepare_embedder(settings: IndexSettings) -> str:
         runtime=settings.embed_runtime,
         cache_dir=settings.model_cache_dir,
     )
-    if isinstance(embedder, SentenceTransformerEmbedder):
-        embedder.model  # noqa: B018 -- loading is the point: it converts and caches what it can
+    if isinstance(embedder, SentenceTransformerEmbedder) and embedder.runtime == "openvino":
+        embedder.model  # noqa: B018 -- loading converts the network into the cache (torch caches nothing)
     runtime = getattr(embedder, "runtime", None)
     computed = f", computed by {'OpenVINO' if runtime == 'openvino' else runtime}" if runtime else ""
     return f"the embedding model is ready: {embedder.name} ({embedder.variant}{computed})"

@@ -61,6 +61,11 @@ def ir_key(model_dir: Path) -> str:
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
 
 
+def ir_path(cache_dir: Path, model_dir: Path) -> Path:
+    """Where the network converted from `model_dir` is cached (its .bin beside it)."""
+    return cache_dir / "openvino" / f"minilm-{ir_key(model_dir)}.xml"
+
+
 class OpenVinoBert:
     """Token ids and attention mask (int64 numpy arrays) in, last hidden states (float32) out.
 
@@ -90,7 +95,7 @@ class OpenVinoBert:
 
     @staticmethod
     def _network(ov, core, model_dir: Path, load_torch: Callable[[], Any], cache_dir: Path | None):
-        path = cache_dir / "openvino" / f"minilm-{ir_key(model_dir)}.xml" if cache_dir else None
+        path = ir_path(cache_dir, model_dir) if cache_dir else None
         if path is not None and path.is_file() and path.with_suffix(".bin").is_file():
             try:
                 return core.read_model(str(path))
@@ -131,4 +136,4 @@ def _save(ov, network, path: Path) -> None:
                 pass
 
 
-__all__ = ["OpenVinoBert", "ir_key", "openvino_available", "openvino_bf16"]
+__all__ = ["OpenVinoBert", "ir_key", "ir_path", "openvino_available", "openvino_bf16"]

@@ -124,8 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "action",
         choices=("prepare", "path"),
-        help="prepare: assemble the generator's model file and load the embedding model once (with OpenVINO, "
-        "converting its network into the cache); path: print the generator's model file",
+        help="prepare: assemble the generator's model file and convert the embedding model's network for "
+        "OpenVINO into the cache; path: print the generator's model file",
     )
     _common(p)
     return parser
