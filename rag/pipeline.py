@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from index.library import Library, open_library
 from rag.backends.base import ChoiceScorer, Generator
@@ -31,12 +32,14 @@ from rag.prompts import (
     SELECT,
     VERIFY,
     VERIFY_OPTIONS,
+    YES_NO,
     format_passages,
     format_sentence,
     format_sentences,
 )
 from rag.retrieve import Retriever
-from rag.sentences import content_words
+from rag.sentences import content_words, split_sentences
+from rag.short_answer import Kind, question_kind, short_answer_for
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,10 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 2000
 SELECT_CANDIDATES = 4
 # verify mode asks the model about this many of the best evidence sentences, one at a time. The
-# second one rescued 4 seed questions; more found none and cost about a second each.
-VERIFY_CANDIDATES = 2
+# second one rescued 4 seed questions; the third gives answers that need more than one sentence
+# (reasons, lists) a second verified sentence, and a typed question a second chance at a phrase.
+VERIFY_CANDIDATES = 3
+MAX_ANSWER_SENTENCES = 3
 EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
 _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
@@ -56,6 +61,14 @@ OVERRULE_SIMILARITY = 0.70
 OVERRULE_COVERAGE, OVERRULE_COVERAGE_SIMILARITY = 0.75, 0.6
 
 StreamEvent = Retrieved | str | Answer
+
+
+@dataclass
+class Found:
+    """What the answering step settled on besides its text: the short answer and where it stands."""
+
+    short_answer: str | None = None
+    evidence: Evidence | None = None
 
 
 class Pipeline:
@@ -145,9 +158,10 @@ class Pipeline:
 
         used_backend = backend if generator is not None else "extractive"
         text = ""
+        found = Found()
         if generator is not None:
             try:
-                for piece in self._generate(generator, backend, standalone, evidence):
+                for piece in self._generate(generator, backend, standalone, evidence, found):
                     if not text:
                         timings["first_token"] = _ms(started)
                     text += piece
@@ -158,10 +172,10 @@ class Pipeline:
         # An answer chosen from the evidence alone must at least be of the kind asked for.
         answering = [e for e in evidence if fits_answer_type(standalone, e.text)]
         if used_backend == "extractive":
-            text = extractive_answer(answering) if _strong(answering) else REFUSAL
+            text = self._extractive(standalone, answering, found) if _strong(answering) else REFUSAL
             timings["first_token"] = _ms(started)
             yield text
-        answer = self._finish(question, standalone, text, passages, answering, used_backend, notices)
+        answer = self._finish(question, standalone, text, passages, answering, used_backend, notices, found, generator)
         timings["total"] = _ms(started)
         timings.setdefault("first_token", timings["total"])
         answer.timings_ms = timings
@@ -177,16 +191,18 @@ class Pipeline:
                 self._generators[backend] = make_generator(backend, self.config)
             return self._generators[backend]
 
-    def _generate(self, generator: Generator, backend: str, question: str, evidence: list[Evidence]) -> Iterator[str]:
-        """Stream the answer text: written by the model, or the evidence sentence it selects or verifies."""
+    def _generate(
+        self, generator: Generator, backend: str, question: str, evidence: list[Evidence], found: Found
+    ) -> Iterator[str]:
+        """Stream the answer text: written by the model, or the evidence sentences it verifies or selects."""
         mode = self.config.answer_mode_for(backend)
         if mode == "generate":
             messages = ANSWER.render(passages=format_passages(compact_context(evidence)), question=question)
             yield from generator.stream(messages, max_tokens=self.config.max_answer_tokens)
             return
         if mode == "verify" and isinstance(generator, ChoiceScorer):
-            best = self._verified_evidence(generator, question, evidence)
-            yield extractive_answer([best]) if best is not None else REFUSAL
+            chosen = self._verified_answer(generator, question, evidence, found)
+            yield _cited(chosen) if chosen else REFUSAL
             return
         candidates = evidence[:SELECT_CANDIDATES]
         messages = SELECT.render(sentences=format_sentences([e.text for e in candidates]), question=question)
@@ -195,27 +211,65 @@ class Pipeline:
         picked = int(choice.group()) if choice else 0
         yield extractive_answer([candidates[picked - 1]]) if 1 <= picked <= len(candidates) else REFUSAL
 
-    def _verified_evidence(self, scorer: ChoiceScorer, question: str, evidence: list[Evidence]) -> Evidence | None:
-        """The candidate sentence that answers the question according to the model, or None.
+    def _verified_answer(self, scorer: ChoiceScorer, question: str, evidence: list[Evidence], found: Found) -> list[Evidence]:
+        """The evidence sentences that answer the question according to the model, best first; [] for none.
+
+        A sentence is accepted in the order of `_accepted` and must also yield a short answer of the
+        kind asked (`short_answer_for`): evidence on the topic that holds no such phrase does not
+        answer. Questions about reasons, consequences, lists and events may take up to
+        `MAX_ANSWER_SENTENCES` sentences the model believes.
+        """
+        kind = question_kind(question)
+        candidates = [c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]) if fits_answer_type(question, c.text)]
+        beliefs: dict[int, float] = {}
+        for i, phrase in self._accepted(scorer, question, candidates, beliefs):
+            chosen = candidates[i]
+            if phrase is None and kind is not Kind.YES_NO:
+                phrase = self._extract(scorer, question, chosen.text)
+            if kind is Kind.YES_NO:
+                phrase = self._yes_or_no(scorer, question, chosen.text)
+            short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
+            if short is None:
+                log.debug("no %s answer in %r", kind.value, chosen.text[:80])
+                continue
+            found.short_answer, found.evidence = short, chosen
+            picked = [chosen]
+            if kind.wants_more:
+                for j in sorted(beliefs, key=lambda j: -beliefs[j]):
+                    if len(picked) < MAX_ANSWER_SENTENCES and beliefs[j] >= self.config.verify_threshold and _new_sentence(candidates[j], picked):
+                        picked.append(candidates[j])
+            return _reading_order(picked)
+        return []
+
+    def _accepted(self, scorer, question: str, candidates: list[Evidence], beliefs: dict[int, float]) -> Iterator[tuple[int, str | None]]:
+        """Indexes of the candidates the model accepts, in order of preference, with a copied phrase if asked.
 
         The model's belief that a sentence states the answer must reach `verify_threshold`; a belief
         between `verify_floor` and it also counts when the model, asked for the answer itself, copies
-        a short phrase out of the sentence (`copied_answer`). The best-ranked sentence wins when it
-        passes that way; otherwise the most believed one above the threshold does.
+        a short phrase out of the sentence (`copied_answer`). The best-ranked sentence comes first when
+        it passes that way; then the ones above the threshold, most believed first; then the others
+        that pass that way.
         """
-        candidates = [c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]) if fits_answer_type(question, c.text)]
-        beliefs: list[float] = []
-        for i, candidate in enumerate(candidates):
-            beliefs.append(self._belief(scorer, question, candidate))
-            if i == 0 and self._in_doubt(beliefs[0]) and self._copies_answer(scorer, question, candidate):
-                return candidate
-        by_belief = sorted(range(len(candidates)), key=lambda i: -beliefs[i])
-        if by_belief and beliefs[by_belief[0]] >= self.config.verify_threshold:
-            return candidates[by_belief[0]]
-        for i in by_belief:  # the best-ranked one (i == 0) was asked already
-            if i and self._in_doubt(beliefs[i]) and self._copies_answer(scorer, question, candidates[i]):
-                return candidates[i]
-        return None
+        if not candidates:
+            return
+        beliefs[0] = self._belief(scorer, question, candidates[0])
+        asked: set[int] = set()
+        if self._in_doubt(beliefs[0]):
+            asked.add(0)
+            phrase = self._extract(scorer, question, candidates[0].text)
+            if copied_answer(phrase, candidates[0].text, question):
+                yield 0, phrase
+        for i in range(1, len(candidates)):
+            beliefs[i] = self._belief(scorer, question, candidates[i])
+        by_belief = sorted(beliefs, key=lambda i: -beliefs[i])
+        for i in by_belief:
+            if beliefs[i] >= self.config.verify_threshold:
+                yield i, None
+        for i in by_belief:
+            if i not in asked and self._in_doubt(beliefs[i]):
+                phrase = self._extract(scorer, question, candidates[i].text)
+                if copied_answer(phrase, candidates[i].text, question):
+                    yield i, phrase
 
     def _belief(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> float:
         """The model's probability of "yes" against "no" to: does this sentence state the answer?"""
@@ -230,13 +284,35 @@ class Pipeline:
     def _in_doubt(self, belief: float) -> bool:
         return self.config.verify_floor <= belief < self.config.verify_threshold
 
-    def _copies_answer(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> bool:
+    def _extract(self, scorer, question: str, sentence: str) -> str:
+        """The model's shortest phrase of `sentence` that answers the question ("" without a generator)."""
         if not isinstance(scorer, Generator):
-            return False
-        messages = EXTRACT.render(sentence=format_sentence(candidate.text), question=question)
+            return ""
+        messages = EXTRACT.render(sentence=format_sentence(sentence), question=question)
         reply = "".join(scorer.stream(messages, max_tokens=EXTRACT_TOKENS)).strip()
-        log.debug("extract %r from %r", reply, candidate.text[:80])
-        return copied_answer(reply, candidate.text, question)
+        log.debug("extract %r from %r", reply, sentence[:80])
+        return reply
+
+    def _yes_or_no(self, scorer, question: str, sentence: str) -> str | None:
+        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score)."""
+        if not isinstance(scorer, ChoiceScorer):
+            return None
+        messages = YES_NO.render(sentence=format_sentence(sentence), question=question)
+        probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
+        yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
+        no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
+        return "Yes" if yes >= no else "No"
+
+    def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
+        """The extractive answer: the best sentence that holds a short answer of the kind asked."""
+        kind = question_kind(question)
+        for i, e in enumerate(evidence[:VERIFY_CANDIDATES]):
+            chosen = with_attribution(e)
+            short = short_answer_for(question, kind, chosen.text, _support(chosen))
+            if short is not None and (i == 0 or _strong([e])):
+                found.short_answer, found.evidence = short, chosen
+                return extractive_answer([e] + [x for x in evidence if x is not e])
+        return REFUSAL
 
     def warm_up(self) -> None:
         """Load the embedding model and the default generator now, so the first question is not slow.
@@ -282,28 +358,93 @@ class Pipeline:
             notices.append(f"Could not rewrite the follow-up question ({exc}).")
             return condense(question, history, None)
 
-    def _finish(self, question, standalone, text, passages, evidence, backend, notices) -> Answer:
-        """Verify every sentence's citations; fall back to the evidence or refuse."""
+    def _finish(self, question, standalone, text, passages, evidence, backend, notices, found: Found, generator) -> Answer:
+        """Verify every sentence's citations; lead with the short answer; fall back to the evidence or refuse."""
         sentences, citations, dropped = _verify(text, passages)
         if dropped:
             notices.append(f"Removed {dropped} citation(s) or sentence(s) the passages do not support.")
         if not citations and backend != "extractive" and _should_fall_back(text, evidence):
             # The model cited nothing usable, or refused what one sentence plainly answers.
-            sentences, citations, _ = _verify(extractive_answer(evidence), passages)
-            notices.append("The generated answer had no supported citation; showing the best supporting sentences.")
-            backend = f"{backend}+extractive"
-        if not citations:
+            found = Found()
+            sentences, citations, _ = _verify(self._extractive(standalone, evidence, found), passages)
+            if citations:
+                notices.append("The generated answer had no supported citation; showing the best supporting sentences.")
+                backend = f"{backend}+extractive"
+        if citations and found.short_answer is None:
+            found.short_answer = self._short_from_citation(generator, standalone, citations[0])
+        lead = _short_line(found.short_answer, citations, passages) if citations and found.short_answer else None
+        if lead is None:
             return _refusal(question, REFUSAL, passages, backend, {}, notices, standalone)
+        text, lead_citations = lead
         return Answer(
             question=question,
-            answer=" ".join(sentences),
+            answer=" ".join([text, *sentences]),
             refused=False,
-            citations=citations,
+            citations=citations + [c for c in lead_citations if c not in citations],
             passages=passages,
             backend=backend,
             notices=notices,
             standalone_question=standalone,
+            short_answer=found.short_answer,
         )
+
+    def _short_from_citation(self, generator, question: str, citation: Citation) -> str | None:
+        """A short answer for a written answer: the model's phrase (or a pattern's) from its first cited quote."""
+        kind = question_kind(question)
+        phrase = self._yes_or_no(generator, question, citation.quote) if kind is Kind.YES_NO else None
+        if phrase is None and generator is not None:
+            try:
+                phrase = self._extract(generator, question, citation.quote)
+            except BackendUnavailable:
+                phrase = None
+        return short_answer_for(question, kind, citation.quote, citation.quote, phrase)
+
+
+def _support(e: Evidence) -> str:
+    """The evidence sentence, with the sentence before it when it leans on that one ("he", "they", "this")."""
+    if not _LEANS_BACK.search(e.text):
+        return e.text
+    before = split_sentences(e.passage.text[: e.start])
+    return " ".join([s.text for s in before[-1:]] + [e.text])
+
+
+_LEANS_BACK = re.compile(r"\b(he|she|they|it|his|her|their|its|him|them|this|that|these|those)\b", re.IGNORECASE)
+
+
+def _cited(chosen: Sequence[Evidence]) -> str:
+    return " ".join(extractive_answer([e], max_sentences=1) for e in chosen)
+
+
+def _new_sentence(candidate: Evidence, picked: Sequence[Evidence]) -> bool:
+    """Not the same span as, nor mostly the words of, a sentence already picked."""
+    words = set(content_words(candidate.text))
+    for e in picked:
+        if e.passage.doc_id == candidate.passage.doc_id and e.start < candidate.end and candidate.start < e.end:
+            return False
+        if words and len(words & set(content_words(e.text))) / len(words) > 0.6:
+            return False
+    return True
+
+
+def _reading_order(picked: list[Evidence]) -> list[Evidence]:
+    """The best sentence first; the others after it, grouped by article in document order."""
+    first, rest = picked[0], picked[1:]
+    same = sorted((e for e in rest if e.passage.doc_id == first.passage.doc_id), key=lambda e: e.passage.start + e.start)
+    other = sorted((e for e in rest if e.passage.doc_id != first.passage.doc_id), key=lambda e: (e.passage.doc_id, e.passage.start + e.start))
+    return [first, *same, *other]
+
+
+def _short_line(short: str, citations: Sequence[Citation], passages: Sequence[Passage]) -> tuple[str, list[Citation]] | None:
+    """The short answer as the answer's first sentence, with the citation that supports it."""
+    if short.lower() in ("yes", "no"):
+        return f"{short} [{citations[0].n}].", [citations[0]]
+    by_n = {c.n: c for c in citations}
+    ordered = [p for p in passages if p.n in by_n] + [p for p in passages if p.n not in by_n]
+    for passage in ordered:
+        verified = verify_sentence(f"{short} [{passage.n}].", [passage])
+        if verified.citations:
+            return verified.text, verified.citations
+    return None
 
 
 def _verify(text: str, passages: Sequence[Passage]) -> tuple[list[str], list[Citation], int]:

@@ -103,6 +103,15 @@ Verify mode's second opinion for beliefs just under the threshold: the phrase co
 it occurs in the sentence as it is and adds words the question lacks (`copied_answer`)."""
 
 
+YES_NO = PromptTemplate(
+    name="yes_no",
+    system=VERIFY.system,
+    user=_SENTENCE_CHECK + "Instead, answer the question itself as the sentence does, with yes or no:",
+)
+"""Expects what VERIFY does; read as the model's probability of "yes" against "no" for a yes/no
+question, once VERIFY has found that the sentence answers it. The short answer is the likelier word."""
+
+
 def format_sentence(text: str) -> str:
     """VERIFY's `sentence` slot: one line, bracketed numbers made plain."""
     return defuse_markers(" ".join(text.split()))

@@ -114,10 +114,12 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     notices: list[str] = field(default_factory=list)
     standalone_question: str = ""
+    short_answer: str | None = None  # the bare phrase that answers (a name, date, number, clause); None on a refusal
 
     def to_json(self) -> dict:
         return {
             "question": self.question,
+            "short_answer": self.short_answer,
             "answer": self.answer,
             "refused": self.refused,
             "citations": [c.to_json() for c in self.citations],
@@ -141,6 +143,7 @@ class Answer:
             timings_ms={str(k): float(v) for k, v in (data.get("timings_ms") or {}).items()},
             notices=[str(n) for n in data.get("notices") or ()],
             standalone_question=str(data.get("standalone_question", "")),
+            short_answer=None if data.get("short_answer") is None else str(data["short_answer"]),
         )
 
 

@@ -221,13 +221,22 @@ def test_the_best_ranked_sentence_in_doubt_is_the_answer_when_the_model_copies_i
 
 
 def test_a_more_believed_sentence_wins_when_the_best_ranked_one_in_doubt_copies_no_answer(config, library):
-    model = Believer(trusted="240 million", belief=0.3, copies="none")
+    model = Believer(trusted="240 million", belief=0.3, copies="Norrvik")  # a phrase only the other sentences hold
     model.otherwise = {"": 0.9}
     pipeline = _verifying(config, library, model)
     answer = pipeline.ask("What did the bridge cost in euros?")
-    assert "240 million" in model.asked[0] and len(model.asked) == 2
+    assert "240 million" in model.asked[0] and len(model.asked) == 3  # VERIFY_CANDIDATES
     assert not answer.refused and "240 million" not in answer.answer
-    assert " ".join(model.asked[1].split()[:4]) in answer.answer
+    holding = next(s for s in model.asked[1:] if "Norrvik" in s)
+    assert answer.short_answer == "Norrvik" and " ".join(holding.split()[:4]) in answer.answer
+
+
+def test_a_believed_sentence_without_a_phrase_of_the_kind_asked_is_not_an_answer(config, library):
+    """Support is not enough: a "how much" question needs a number in the sentence the model believes."""
+    model = Believer(trusted="Norrvik", belief=0.9, copies="Tuesday")
+    pipeline = _verifying(config, library, model)
+    answer = pipeline.ask("How much did the city of Norrvik pay for the harbor bridge?")
+    assert answer.refused or any(ch.isdigit() for ch in (answer.short_answer or ""))
 
 
 @pytest.mark.parametrize("reply", ["none", "300 million euros", "The bridge"])

@@ -57,7 +57,8 @@ def test_fake_markers_inside_an_article_are_shown_as_plain_numbers(config, hosti
     budget = next(q for q in QUESTIONS if q.id == "budget")
     answer = Pipeline(config, library=hostile_library).ask(budget.question)
     assert "14 million crowns on Monday (7)" in answer.answer
-    assert [c.n for c in answer.citations] == [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    # the short answer and its sentence may cite the same passage: every marker names a citation, in order
+    assert [c.n for c in answer.citations] == list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)))
 
 
 @pytest.mark.parametrize("mode", ["generate", "select"])
@@ -81,8 +82,9 @@ def test_the_model_sees_no_control_sequences_and_no_markers_but_the_passage_numb
     model = ObedientModel()
     pipeline = Pipeline(config.with_overrides(backend="openai", answer_mode="generate"), library=hostile_library, generator=model)
     pipeline.ask(question.question)
-    (prompt,) = model.prompts
-    assert not [s for s in CONTROL_SEQUENCES if s in prompt]
+    prompt = model.prompts[0]  # the answer prompt; a short-answer prompt about the cited quote may follow
+    for asked in model.prompts:
+        assert not [s for s in CONTROL_SEQUENCES if s in asked]
     passages = prompt.split("Passages:\n", 1)[1].split("\n\nQuestion:", 1)[0]
     for line in passages.splitlines():
         head = re.match(r"\[\d+\] ", line)

@@ -1,0 +1,318 @@
+"""The direct answer: the short phrase that answers a question, grounded in the cited sentence.
+
+A short answer is at most `MAX_WORDS` words, every content word of it occurs in the supporting
+text (the cited sentence, or the sentences just before it that a pronoun leans on), it adds at
+least one word the question does not hold, and it is of the kind the question asks for (a person
+or organisation, a place, a date, a number, yes or no). `question_kind` reads the kind asked;
+`grounded` and `fits_kind` check a phrase that a model proposed; `rule_span` finds one without a
+model (the extractive back end, and the fallback when a model's phrase does not pass).
+"""
+
+from __future__ import annotations
+
+import re
+from enum import Enum
+
+from rag.sentences import content_words, numbers_in
+
+MAX_WORDS = 10
+
+
+class Kind(str, Enum):
+    """What a question asks for."""
+
+    PERSON = "person"  # who / which organisation, company, team ...
+    PLACE = "place"
+    DATE = "date"
+    NUMBER = "number"
+    YES_NO = "yes_no"
+    REASON = "reason"  # why
+    CONSEQUENCE = "consequence"  # what would happen if ...
+    LIST = "list"  # which three ..., what are the ...
+    EVENT = "event"  # what happened
+    OTHER = "other"
+
+    @property
+    def typed(self) -> bool:
+        """Kinds whose answer is a name, place, date, number or yes/no, which a phrase must be."""
+        return self in (Kind.PERSON, Kind.PLACE, Kind.DATE, Kind.NUMBER, Kind.YES_NO)
+
+    @property
+    def wants_more(self) -> bool:
+        """Kinds whose answer may need two or three sentences."""
+        return self in (Kind.REASON, Kind.CONSEQUENCE, Kind.LIST, Kind.EVENT)
+
+
+_AUXILIARY = r"(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall)"
+_YES_NO = re.compile(rf"^(and |so |but )?{_AUXILIARY}\b", re.IGNORECASE)
+_NUMBER_Q = re.compile(
+    r"\bhow (many|much|long|old|big|large|far|high|tall|often)\b|\bnumber of\b|\bwhat (percentage|percent|share|"
+    r"proportion|number|amount|sum|price|age|rate|figure|total)\b|\bby how\b",
+    re.IGNORECASE,
+)
+_DATE_Q = re.compile(
+    r"\bwhen\b|\b(what|which) (exact )?(year|date|day|month|time|week|decade|century)\b|\bsince when\b|\bhow soon\b",
+    re.IGNORECASE,
+)
+_PLACE_Q = re.compile(
+    r"\bwhere\b|\b(what|which) (country|countries|city|cities|state|states|region|town|place|nation|continent|"
+    r"province|capital|island|county|area|venue|stadium)\b|\bfrom where\b",
+    re.IGNORECASE,
+)
+_PERSON_Q = re.compile(
+    r"\bwho(m|se)?\b|\b(what|which) (person|people|official|officials|leader|leaders|minister|president|company|"
+    r"companies|firm|organi[sz]ation|group|team|party|agency|court|judge|player|athlete|actor|actress|singer|"
+    r"author|politician|senator|governor|lawmaker|ceo|chief|spokes\w*|candidate|club|airline|bank|network|"
+    r"newspaper|brand|manufacturer|carmaker|university|school|band|body|institution|department|union|ally|allies)\b",
+    re.IGNORECASE,
+)
+_REASON_Q = re.compile(r"\bwhy\b|\b(what|which) (is|was|were|are) the (main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE)
+_CONSEQUENCE_Q = re.compile(
+    r"\bwhat (would|will|could|might|may) (happen|follow|result)\b|\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
+    r"\bwhat (would|will|could|might) .{0,60}\b(mean|cause|do)\b|\bif\b.*\?$",
+    re.IGNORECASE,
+)
+_LIST_Q = re.compile(
+    r"\b(which|what|name|list) (two|three|four|five|several)\b|\bwhat are the\b|\bwhich (countries|nations|people|"
+    r"companies|leaders|states|groups|cities)\b|\bname the\b|\blist\b",
+    re.IGNORECASE,
+)
+_EVENT_Q = re.compile(r"\bwhat (happened|has happened|took place|went wrong)\b", re.IGNORECASE)
+
+
+# The same question words in the other languages the index serves (French, Spanish, German,
+# Italian, Portuguese): a question in any of them asks for the same kinds of answer.
+_OTHER_LANGUAGES = (
+    (re.compile(r"\b(combien|cu[aá]nt[oa]s?|wie (viel|viele|lange)|quant[oia]s?)\b", re.IGNORECASE), "NUMBER"),
+    (re.compile(r"\b(quand|cu[aá]ndo|wann|quando)\b", re.IGNORECASE), "DATE"),
+    (re.compile(r"(^|\s)(o[uù]|d[oó]nde|wo|dove|onde)\b", re.IGNORECASE), "PLACE"),
+    (re.compile(r"\b(qui|qui[eé]n(es)?|wer|chi|quem)\b", re.IGNORECASE), "PERSON"),
+)
+
+
+def question_kind(question: str) -> Kind:
+    """The kind of answer `question` asks for (the first rule that matches, in a fixed order)."""
+    q = " ".join(question.split())
+    for pattern, name in _OTHER_LANGUAGES:
+        if pattern.search(q) and not _PERSON_Q.search(q) and not _NUMBER_Q.search(q):
+            return Kind[name]
+    if _YES_NO.search(q) and not re.search(r"\bor\b", q, re.IGNORECASE):
+        return Kind.YES_NO
+    if _REASON_Q.search(q):
+        return Kind.REASON
+    if _CONSEQUENCE_Q.search(q) and not (_PERSON_Q.search(q) or _PLACE_Q.search(q) or _DATE_Q.search(q)):
+        return Kind.CONSEQUENCE
+    if _EVENT_Q.search(q):
+        return Kind.EVENT
+    if _NUMBER_Q.search(q):
+        return Kind.NUMBER
+    if _DATE_Q.search(q):
+        return Kind.DATE
+    if _LIST_Q.search(q) and not _PERSON_Q.search(q.split(" ")[0]):
+        return Kind.LIST
+    if _PLACE_Q.search(q):
+        return Kind.PLACE
+    if _PERSON_Q.search(q):
+        return Kind.PERSON
+    return Kind.OTHER
+
+
+_NOISE = re.compile(r"[^\w\s'’%$€£.,-]+")
+_EDGE = re.compile(r"^[\s\"“”‘’'«»()\[\],;:.!?–—-]+|[\s\"“”‘’'«»()\[\],;:!?–—-]+$|(?<!\.\w)\.$")
+
+
+def clean_phrase(text: str) -> str:
+    """A proposed phrase as it is shown: one line, no quotes or trailing punctuation around it."""
+    text = " ".join((text or "").split())
+    text = re.sub(r"^(answer|short answer)\s*:\s*", "", text, flags=re.IGNORECASE)
+    previous = None
+    while previous != text:
+        previous = text
+        text = _EDGE.sub("", text).strip()
+    return text
+
+
+def grounded(phrase: str, support: str, question: str) -> bool:
+    """At most `MAX_WORDS` words, every content word and number in `support`, one word the question lacks."""
+    phrase = clean_phrase(phrase)
+    if not phrase or len(phrase.split()) > MAX_WORDS:
+        return False
+    if phrase.lower() in ("yes", "no"):
+        return True
+    words = set(content_words(phrase))
+    if not words:
+        return False
+    if not words <= set(content_words(support)):
+        return False
+    if not numbers_in(phrase) <= numbers_in(support):
+        return False
+    return bool(words - set(content_words(question)))
+
+
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_DATE_WORDS = re.compile(
+    rf"\b({_MONTH}|{_WEEKDAY}|yesterday|today|tomorrow|tonight|last (week|month|year|night)|next (week|month|year)|"
+    r"this (week|month|year|morning|evening)|ago|weekend|spring|summer|autumn|fall|winter|decade|century)\b|\d",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = (
+    r"(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|"
+    r"seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|"
+    r"millions?|billions?|trillions?|dozens?|half|double|twice|triple|several|a few|a dozen)"
+)
+_NUMBERS = re.compile(rf"\d|\b{_NUMBER_WORD}\b", re.IGNORECASE)
+_ROLE = re.compile(
+    r"\b(president|minister|chancellor|premier|king|queen|prince|princess|pope|leader|official|officials|spokes\w*|"
+    r"secretary|governor|mayor|senator|judge|court|police|army|military|government|administration|ministry|"
+    r"company|firm|agency|council|parliament|congress|committee|union|party|team|group|board|ceo|chief|director|"
+    r"founder|chairman|chairwoman|manager|coach|player|authorities|prosecutors?|investigators?|researchers?|"
+    r"scientists?|doctors?|lawmakers?|regulators?|officers?|troops|forces|allies|voters|residents)\b",
+    re.IGNORECASE,
+)
+_CAPITAL = re.compile(r"\b[A-Z][\w’'.-]*")
+
+
+def fits_kind(phrase: str, kind: Kind) -> bool:
+    """Is `phrase` of the kind asked: a name or role for who, a name for where, a date, a number, yes/no."""
+    phrase = clean_phrase(phrase)
+    if kind is Kind.YES_NO:
+        return phrase.lower() in ("yes", "no")
+    if kind is Kind.NUMBER:
+        return bool(_NUMBERS.search(phrase))
+    if kind is Kind.DATE:
+        return bool(_DATE_WORDS.search(phrase))
+    if kind is Kind.PLACE:
+        return bool(_CAPITAL.search(phrase))
+    if kind is Kind.PERSON:
+        return bool(_CAPITAL.search(phrase) or _ROLE.search(phrase))
+    return True
+
+
+# ---- rules: a phrase without a model --------------------------------------------------------------
+
+_DATE_SPAN = re.compile(
+    rf"\b(?:(?:on |since )?{_WEEKDAY},? )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)? "
+    rf"(?:of )?{_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}}|{_WEEKDAY}|(?:in |since )?(?:1[89]|20)\d\d|"
+    r"(?:yesterday|today|tomorrow|last (?:week|month|year|night)|next (?:week|month|year)))\b",
+    re.IGNORECASE,
+)
+_SCALE = r"(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred|bn|m|km|miles|kilometres|kilometers|" \
+    r"years?|months?|weeks?|days?|hours?|minutes?|people|points?|votes?|seats?|times|tons?|tonnes?|degrees))?"
+_NUMBER_SPAN = re.compile(
+    rf"(?:[$€£]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD})(?:[- ](?:million|billion|trillion|thousand|hundred))?{_SCALE}\b",
+    re.IGNORECASE,
+)
+# A run of capitalised words, allowing short joiners ("Bank of England", "Caroline Levit").
+_NAME_SPAN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|de|da|del|van|von|bin|al|the|and|for|&)?\s*[A-Z][\w’'.-]*)*")
+_REASON_SPAN = re.compile(
+    r"\b(because(?: of)?|since|as a result of|due to|owing to|in order to|so that|so as to|, so\b|to avoid|after|amid|as)\b"
+    r"\s+([^.;:!?]+)",
+    re.IGNORECASE,
+)
+_NEGATION = re.compile(r"\b(not|no|never|n't|neither|nor|none|without|refused|rejected|denied|ruled out|excluded)\b|n’t", re.IGNORECASE)
+_SENTENCE_OPENERS = frozenset(
+    "the a an this that these those it he she they we i but and so however in on at for after before when while "
+    "if as by from with according despite although also yet still".split()
+)
+
+
+def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
+    """A phrase of `sentence` of the kind `question` asks for, found by patterns; None when there is none."""
+    q_words = set(content_words(question))
+    if kind is Kind.YES_NO:
+        return "No" if _NEGATION.search(sentence) and not _NEGATION.search(question) else "Yes"
+    if kind is Kind.NUMBER:
+        spans = [m.group(0) for m in _NUMBER_SPAN.finditer(sentence)]
+        return _nearest(spans, sentence, q_words, avoid_years=True)
+    if kind is Kind.DATE:
+        return _nearest([m.group(0) for m in _DATE_SPAN.finditer(sentence)], sentence, q_words)
+    if kind in (Kind.PERSON, Kind.PLACE):
+        names = [_trim_opener(m.group(0)) for m in _NAME_SPAN.finditer(sentence)]
+        return _nearest([n for n in names if n], sentence, q_words)
+    if kind is Kind.REASON:
+        for match in _REASON_SPAN.finditer(sentence):
+            clause = " ".join(match.group(2).split()[:MAX_WORDS])
+            clause = clean_phrase(re.split(r",\s+(?:but|while|and|which)\b", clause)[0])
+            if set(content_words(clause)) - q_words:
+                return clause
+    return None
+
+
+_CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()]|\s[–—-]\s|[“”\"])\s*")
+
+
+def clause_span(question: str, sentence: str) -> str | None:
+    """The clause of `sentence` (at most `MAX_WORDS` words) that adds most words to the question.
+
+    The last resort for questions whose answer is not a name, date or number; None when every
+    clause is longer or adds nothing.
+    """
+    q_words = set(content_words(question))
+    best, best_new = None, 0
+    for clause in _CLAUSE_BREAK.split(sentence):
+        clause = clean_phrase(clause)
+        words = set(content_words(clause))
+        new = len(words - q_words)
+        if not clause or len(clause.split()) > MAX_WORDS or not (words & q_words or new >= 2):
+            continue
+        if new > best_new:
+            best, best_new = clause, new
+    return best
+
+
+def short_answer_for(question: str, kind: Kind, sentence: str, support: str, proposed: str | None = None) -> str | None:
+    """The first of the model's phrase, a pattern's span and (for untyped kinds) a clause that passes.
+
+    Passing means `grounded` in `support` and `fits_kind`; typed kinds (who, where, when, how many,
+    yes/no) get no clause, so evidence without a phrase of the kind asked does not answer.
+    """
+    options = [proposed, rule_span(question, sentence, kind)]
+    if not kind.typed:
+        options.append(clause_span(question, sentence))
+    for option in options:
+        if option is None:
+            continue
+        phrase = clean_phrase(option)
+        if grounded(phrase, support, question) and fits_kind(phrase, kind):
+            return phrase
+    return None
+
+
+def _trim_opener(name: str) -> str:
+    words = name.split()
+    while words and words[0].lower() in _SENTENCE_OPENERS:
+        words = words[1:]
+    return " ".join(words)
+
+
+def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years: bool = False) -> str | None:
+    """The span with a word the question lacks, closest to where the question's words occur."""
+    fresh = []
+    for span in spans:
+        words = set(content_words(span))
+        if not words or not (words - q_words):
+            continue
+        if avoid_years and re.fullmatch(r"(?:in |since )?(1[89]|20)\d\d", span.strip()):
+            continue
+        if len(span.split()) > MAX_WORDS:
+            continue
+        fresh.append(span)
+    if not fresh:
+        return None
+    low = sentence.lower()
+    anchors = [m.start() for w in q_words for m in re.finditer(re.escape(w[:5]), low)]
+    if not anchors:
+        return clean_phrase(fresh[0])
+
+    def distance(span: str) -> int:
+        at = sentence.find(span)
+        return min(abs(at - a) for a in anchors)
+
+    return clean_phrase(min(fresh, key=distance))
+
+
+__all__ = [
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "fits_kind", "grounded", "question_kind", "rule_span",
+    "short_answer_for",
+]
