@@ -38,8 +38,8 @@ from rag.prompts import (
     format_sentences,
 )
 from rag.retrieve import Retriever
-from rag.sentences import content_words, split_sentences
-from rag.short_answer import Kind, question_kind, short_answer_for
+from rag.sentences import content_words, numbers_in, split_sentences
+from rag.short_answer import Kind, grounded, question_kind, quoted_referent, short_answer_for
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
 
 log = logging.getLogger(__name__)
@@ -228,7 +228,7 @@ class Pipeline:
                 phrase = self._extract(scorer, question, chosen.text)
             if kind is Kind.YES_NO:
                 phrase = self._yes_or_no(scorer, question, chosen.text)
-            short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
+            short = _direct_answer(question, kind, chosen, phrase)
             if short is None:
                 log.debug("no %s answer in %r", kind.value, chosen.text[:80])
                 continue
@@ -308,7 +308,7 @@ class Pipeline:
         kind = question_kind(question)
         for i, e in enumerate(evidence[:VERIFY_CANDIDATES]):
             chosen = with_attribution(e)
-            short = short_answer_for(question, kind, chosen.text, _support(chosen))
+            short = _direct_answer(question, kind, chosen)
             if short is not None and (i == 0 or _strong([e])):
                 found.short_answer, found.evidence = short, chosen
                 return extractive_answer([e] + [x for x in evidence if x is not e])
@@ -400,6 +400,21 @@ class Pipeline:
         return short_answer_for(question, kind, citation.quote, citation.quote, phrase)
 
 
+def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | None = None) -> str | None:
+    """The short answer `chosen` gives (`short_answer_for`), with a quoted "he" named (`quoted_referent`)."""
+    short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
+    if short is None or kind is not Kind.PERSON:
+        return short
+    sentences = split_sentences(chosen.passage.text)
+    before = " ".join(x.text for x in sentences if x.end <= chosen.start)[-400:]
+    before = split_sentences(before)[-1].text if before else ""
+    after = next((x.text for x in sentences if x.start >= chosen.end), "")
+    named = quoted_referent(question, short, chosen.text, before, after)
+    if named and grounded(named, " ".join((before, chosen.text, after)), question):
+        return named
+    return short
+
+
 def _support(e: Evidence) -> str:
     """The evidence sentence, with the sentence before it when it leans on that one ("he", "they", "this")."""
     if not _LEANS_BACK.search(e.text):
@@ -438,6 +453,9 @@ def _short_line(short: str, citations: Sequence[Citation], passages: Sequence[Pa
     """The short answer as the answer's first sentence, with the citation that supports it."""
     if short.lower() in ("yes", "no"):
         return f"{short} [{citations[0].n}].", [citations[0]]
+    for c in citations:  # a quote already shown that holds every word of the short answer
+        if set(content_words(short)) <= set(content_words(c.quote)) and numbers_in(short) <= numbers_in(c.quote):
+            return f"{short} [{c.n}].", []
     by_n = {c.n: c for c in citations}
     ordered = [p for p in passages if p.n in by_n] + [p for p in passages if p.n not in by_n]
     for passage in ordered:

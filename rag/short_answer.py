@@ -198,13 +198,24 @@ _DATE_SPAN = re.compile(
     re.IGNORECASE,
 )
 _SCALE = r"(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred|bn|m|km|miles|kilometres|kilometers|" \
-    r"years?|months?|weeks?|days?|hours?|minutes?|people|points?|votes?|seats?|times|tons?|tonnes?|degrees))?"
+    r"years?|months?|weeks?|days?|hours?|minutes?|people|points?|votes?|seats?|times|tons?|tonnes?|degrees|acres|" \
+    r"hectares|euros?|dollars?|pounds?|yen|yuan|crowns?|francs?|rubles?|roubles?|rupees?|pesos?))?"
 _NUMBER_SPAN = re.compile(
-    rf"(?:[$€£]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD})(?:[- ](?:million|billion|trillion|thousand|hundred))?{_SCALE}\b",
+    rf"(?:[$€£]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD})(?:[- ](?:million|billion|trillion|thousand|hundred))?{_SCALE}"
+    r"(?:\s(?:euros?|dollars?|pounds?|yen|yuan|crowns?|francs?|rubles?|roubles?|rupees?|pesos?))?\b",
     re.IGNORECASE,
 )
 # A run of capitalised words, allowing short joiners ("Bank of England", "Caroline Levit").
 _NAME_SPAN = re.compile(r"\b[A-Z][\w’'.-]*(?:\s+(?:of|de|da|del|van|von|bin|al|the|and|for|&)?\s*[A-Z][\w’'.-]*)*")
+# A role and the name after it: "White House spokesman Caroline Levit", "Prime Minister Giorgia Melloni".
+_TITLED_NAME = re.compile(
+    r"(?:[A-Z][\w.’'-]*\s+){0,3}(?:spokes\w+|president|minister|chancellor|secretary|governor|mayor|senator|"
+    r"ambassador|diplomat|official|leader|chief|director|general|judge|lawmaker|MP|CEO|founder|chair\w*|"
+    r"[Pp]resident|[Mm]inister|[Cc]hancellor|[Ss]ecretary|[Gg]overnor|[Mm]ayor|[Ss]enator|[Jj]udge)"
+    r"(?:\s+[A-Z][\w’'-]+){1,3}"
+)
+# A name after a preposition of place: "in Norrvik", "to Lithuania".
+_LOCATED = re.compile(r"\b(?:in|at|to|from|near|across|into|inside|outside|towards?)\s+(?:the\s+)?([A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*)")
 _REASON_SPAN = re.compile(
     r"\b(because(?: of)?|since|as a result of|due to|owing to|in order to|so that|so as to|, so\b|to avoid|after|amid|as)\b"
     r"\s+([^.;:!?]+)",
@@ -226,10 +237,18 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         spans = [m.group(0) for m in _NUMBER_SPAN.finditer(sentence)]
         return _nearest(spans, sentence, q_words, avoid_years=True)
     if kind is Kind.DATE:
-        return _nearest([m.group(0) for m in _DATE_SPAN.finditer(sentence)], sentence, q_words)
+        dates = [re.sub(r"^(on|in|since) ", "", m.group(0), flags=re.IGNORECASE) for m in _DATE_SPAN.finditer(sentence)]
+        return _nearest(dates, sentence, q_words)
+    if kind is Kind.PLACE:
+        located = [m.group(1) for m in _LOCATED.finditer(sentence)]
+        found = _nearest([n for n in (_trim_opener(x) for x in located) if n], sentence, q_words)
+        if found:
+            return found
     if kind in (Kind.PERSON, Kind.PLACE):
+        titled = [m.group(0) for m in _TITLED_NAME.finditer(sentence)] if kind is Kind.PERSON else []
         names = [_trim_opener(m.group(0)) for m in _NAME_SPAN.finditer(sentence)]
-        return _nearest([n for n in names if n], sentence, q_words)
+        names = titled + [n for n in names if n and not any(n in t for t in titled)]
+        return _nearest(names, sentence, q_words)
     if kind is Kind.REASON:
         for match in _REASON_SPAN.finditer(sentence):
             clause = " ".join(match.group(2).split()[:MAX_WORDS])
@@ -243,21 +262,31 @@ _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()]|\s[–—-]\s|[“”\"])\s*")
 
 
 def clause_span(question: str, sentence: str) -> str | None:
-    """The clause of `sentence` (at most `MAX_WORDS` words) that adds most words to the question.
+    """The part of a clause of `sentence` (at most `MAX_WORDS` words) that adds most words to the question.
 
-    The last resort for questions whose answer is not a name, date or number; None when every
-    clause is longer or adds nothing.
+    A clause counts whole, or from just after the last word it shares with the question (the answer
+    usually follows the words that ask for it: "warned against discussing [a subject that ...]");
+    attributions ("the paper said") are skipped. The last resort for questions whose answer is not a
+    name, date or number; None when nothing short adds a word.
     """
     q_words = set(content_words(question))
-    best, best_new = None, 0
+    best, best_key = None, (0, 0)
     for clause in _CLAUSE_BREAK.split(sentence):
         clause = clean_phrase(clause)
-        words = set(content_words(clause))
-        new = len(words - q_words)
-        if not clause or len(clause.split()) > MAX_WORDS or not (words & q_words or new >= 2):
+        words = clause.split()
+        if len(words) <= 4 and _SPEECH.search(clause):
             continue
-        if new > best_new:
-            best, best_new = clause, new
+        shared = [i for i, w in enumerate(words) if set(content_words(w)) & q_words]
+        options = [clause] + ([" ".join(words[shared[-1] + 1 :])] if shared else [])
+        for option in options:
+            option = _trim_opener(clean_phrase(option)) if option is not clause else option
+            found = set(content_words(option))
+            new = len(found - q_words)
+            if not option or len(option.split()) > MAX_WORDS or not (shared or new >= 2) or not new:
+                continue
+            key = (new, -len(option.split()))
+            if key > best_key:
+                best, best_key = option, key
     return best
 
 
@@ -277,6 +306,42 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if grounded(phrase, support, question) and fits_kind(phrase, kind):
             return phrase
     return None
+
+
+_QUOTE = re.compile(r"[“\"«]([^”\"»]+)[”\"»]")
+_THIRD_PERSON = re.compile(r"\b(he|she)\b", re.IGNORECASE)
+_SPEECH = re.compile(r"\b(said|says|say|told|tell|tells|warned|stressed|added|announced|declared|claimed|asked|wrote)\b", re.IGNORECASE)
+_ROLE_MENTION = re.compile(
+    r"\b(?:[Tt]he\s+)?(?:[A-Z][\w.’'-]*\s+){0,3}(?:[Pp]resident|[Pp]rime [Mm]inister|[Cc]hancellor|[Mm]inister|"
+    r"[Ss]ecretary(?: of [A-Z]\w+)?|[Gg]overnor|[Mm]ayor|[Ll]eader|[Kk]ing|[Qq]ueen|[Pp]ope|CEO|[Cc]hief)"
+    r"(?:\s+[A-Z][\w’'-]+){0,2}"
+)
+
+
+def quoted_referent(question: str, short: str, sentence: str, before: str, after: str) -> str | None:
+    """For a "who" question answered by a quote about "he" or "she": the person meant, through the speaker.
+
+    "'He has excluded soldiers on the ground,' spokeswoman X told reporters" answers "who ruled out
+    soldiers?" with the person "he" stands for, not with X, unless the question asks who said it.
+    The person is the last role mention ("the US president", "Prime Minister Y") in the sentence
+    before, else the first in the sentence after; None when there is none or nothing applies.
+    """
+    if _SPEECH.search(question):
+        return None
+    quoted = " ".join(m.group(1) for m in _QUOTE.finditer(sentence))
+    outside = _QUOTE.sub(" ", sentence)
+    if not quoted or not _THIRD_PERSON.search(quoted) or short.lower() not in outside.lower():
+        return None
+    q_words = set(content_words(question))
+    if len(q_words & set(content_words(quoted))) <= len(q_words & set(content_words(outside))):
+        return None  # the question is about what the speaker did, not about the quote
+    mentions = [m.group(0) for m in _ROLE_MENTION.finditer(before)]
+    referent = mentions[-1] if mentions else next((m.group(0) for m in _ROLE_MENTION.finditer(after)), None)
+    if referent is None:
+        return None
+    referent = clean_phrase(referent)
+    joined = f"{referent}, through {short}"
+    return joined if len(joined.split()) <= MAX_WORDS else referent
 
 
 def _trim_opener(name: str) -> str:
@@ -314,5 +379,5 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 __all__ = [
     "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "fits_kind", "grounded", "question_kind", "rule_span",
-    "short_answer_for",
+    "quoted_referent", "short_answer_for",
 ]

@@ -1,0 +1,134 @@
+"""The direct answer: the kind a question asks for, and the checks a short phrase must pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.short_answer import (
+    MAX_WORDS,
+    Kind,
+    clause_span,
+    clean_phrase,
+    fits_kind,
+    grounded,
+    question_kind,
+    quoted_referent,
+    rule_span,
+    short_answer_for,
+)
+
+SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm in Norrvik on Tuesday, May 3, 2022."
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Who opened the bridge?", Kind.PERSON),
+        ("Which company built the bridge?", Kind.PERSON),
+        ("Where was the bridge opened?", Kind.PLACE),
+        ("Which country has ruled out NATO membership?", Kind.PLACE),
+        ("When did the bridge open?", Kind.DATE),
+        ("In which year was the memorandum signed?", Kind.DATE),
+        ("How many soldiers are being sent?", Kind.NUMBER),
+        ("How much did the bridge cost?", Kind.NUMBER),
+        ("Did the mayor resign?", Kind.YES_NO),
+        ("Is the bridge open or closed?", Kind.OTHER),
+        ("Why was the bridge closed?", Kind.REASON),
+        ("What would happen if the bridge closed?", Kind.CONSEQUENCE),
+        ("Which three countries signed the deal?", Kind.LIST),
+        ("What happened at the harbour on Tuesday?", Kind.EVENT),
+        ("What kind of force are they preparing?", Kind.OTHER),
+        ("Combien a coûté le pont ?", Kind.NUMBER),
+        ("Wann wurde die Brücke eröffnet?", Kind.DATE),
+    ],
+)
+def test_question_kind_reads_what_the_question_asks_for(question, kind):
+    assert question_kind(question) is kind
+
+
+def test_a_grounded_phrase_is_short_supported_and_adds_a_word():
+    assert grounded("240 million euros", SENTENCE, "How much did the bridge cost?")
+    assert not grounded("300 million euros", SENTENCE, "How much did the bridge cost?")  # a number the sentence lacks
+    assert not grounded("the new harbour tunnel", SENTENCE, "How much did the bridge cost?")  # words it lacks
+    assert not grounded("the bridge", SENTENCE, "How much did the bridge cost?")  # only the question's words
+    long = " ".join(SENTENCE.split()[: MAX_WORDS + 1])
+    assert not grounded(long, SENTENCE, "How much did the bridge cost?")
+    assert grounded("Yes", SENTENCE, "Did the bridge open?")
+
+
+@pytest.mark.parametrize(
+    ("phrase", "kind", "fits"),
+    [
+        ("Mayor Lena Holm", Kind.PERSON, True),
+        ("the mayor", Kind.PERSON, True),
+        ("on the ground", Kind.PERSON, False),
+        ("Norrvik", Kind.PLACE, True),
+        ("over the river", Kind.PLACE, False),
+        ("Tuesday", Kind.DATE, True),
+        ("soon", Kind.DATE, False),
+        ("240 million euros", Kind.NUMBER, True),
+        ("several thousand", Kind.NUMBER, True),
+        ("a lot", Kind.NUMBER, False),
+        ("No", Kind.YES_NO, True),
+        ("maybe", Kind.YES_NO, False),
+        ("anything at all", Kind.OTHER, True),
+    ],
+)
+def test_a_phrase_must_be_of_the_kind_asked(phrase, kind, fits):
+    assert fits_kind(phrase, kind) is fits
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How much did the bridge cost?", "240 million euros"),
+        ("Who opened the bridge?", "Mayor Lena Holm"),
+        ("Where was the bridge opened?", "Norrvik"),
+        ("When was the bridge opened?", "Tuesday, May 3, 2022"),
+    ],
+)
+def test_patterns_find_a_phrase_of_the_kind_asked(question, expected):
+    assert rule_span(question, SENTENCE, question_kind(question)) == expected
+
+
+def test_patterns_find_the_reason_clause():
+    sentence = "The ferry stopped running because the crews went on strike over pay."
+    assert rule_span("Why did the ferry stop?", sentence, Kind.REASON) == "the crews went on strike over pay"
+
+
+def test_yes_no_without_a_model_reads_a_negation():
+    assert rule_span("Did the mayor resign?", "The mayor did not resign after the vote.", Kind.YES_NO) == "No"
+    assert rule_span("Did the mayor resign?", "The mayor resigned after the vote.", Kind.YES_NO) == "Yes"
+
+
+def test_a_typed_question_gets_no_clause_when_the_sentence_holds_no_phrase_of_its_kind():
+    sentence = "The council talked about the bridge for a long time."
+    assert short_answer_for("How much did the bridge cost?", Kind.NUMBER, sentence, sentence, "a long time") is None
+    assert short_answer_for("What did the council do?", Kind.OTHER, sentence, sentence, None) is not None
+
+
+def test_the_models_phrase_wins_when_it_passes_and_a_pattern_replaces_it_when_it_does_not():
+    question = "How much did the bridge cost?"
+    assert short_answer_for(question, Kind.NUMBER, SENTENCE, SENTENCE, "“240 million euros.”") == "240 million euros"
+    assert short_answer_for(question, Kind.NUMBER, SENTENCE, SENTENCE, "three hundred million") == "240 million euros"
+
+
+def test_clause_span_adds_words_and_stays_short():
+    sentence = "Officials warned against discussing a subject that exists only in theory, the paper said."
+    clause = clause_span("What did officials warn against discussing?", sentence)
+    assert clause and len(clause.split()) <= MAX_WORDS and "theory" in clause
+
+
+def test_clean_phrase_strips_quotes_labels_and_trailing_punctuation():
+    assert clean_phrase(' Answer: "Lena Holm." ') == "Lena Holm"
+    assert clean_phrase("U.S.") == "U.S."
+
+
+def test_a_quoted_he_is_named_through_the_speaker_unless_the_question_asks_who_said_it():
+    sentence = "“I can tell you that he has permanently excluded soldiers on the ground,” spokeswoman Ann Berg told reporters."
+    before, after = "On Tuesday the plan changed.", "The US president was clear about it."
+    named = quoted_referent("Who ruled out soldiers on the ground?", "spokeswoman Ann Berg", sentence, before, after)
+    assert named == "The US president, through spokeswoman Ann Berg"
+    assert quoted_referent("Who told reporters about the soldiers?", "Ann Berg", sentence, before, after) is None
+    plain = "Spokeswoman Ann Berg said the soldiers would stay."
+    assert quoted_referent("Who ruled out soldiers?", "Ann Berg", plain, before, after) is None
