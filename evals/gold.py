@@ -39,6 +39,7 @@ class GoldItem:
     evidence: tuple[str, ...] = ()
     choices: tuple[str, ...] = ()
     date: dt.date | None = None
+    history: tuple[tuple[str, str], ...] = ()  # earlier (question, answer) turns a follow-up depends on
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class GoldItem:
             "evidence": list(self.evidence),
             "choices": list(self.choices),
             "date": self.date.isoformat() if self.date else None,
+            "history": [list(turn) for turn in self.history],
         }
 
 
@@ -95,6 +97,7 @@ def item_from_json(data: Mapping[str, Any]) -> GoldItem:
         evidence=_strings(data, "evidence"),
         choices=choices,
         date=parse_date(raw_date) if raw_date else None,
+        history=_history(data.get("history")),
     )
 
 
@@ -135,6 +138,16 @@ def _strings(data: Mapping[str, Any], key: str) -> tuple[str, ...]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ValueError(f"'{key}' must be a list of strings")
     return tuple(value)
+
+
+def _history(value: Any) -> tuple[tuple[str, str], ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(
+        isinstance(turn, list) and len(turn) == 2 and all(isinstance(x, str) for x in turn) for turn in value
+    ):
+        raise ValueError("'history' must be a list of [question, answer] pairs of strings")
+    return tuple((q, a) for q, a in value)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:

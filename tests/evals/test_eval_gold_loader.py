@@ -72,6 +72,25 @@ def test_duplicate_id_names_both_lines(tmp_path: Path) -> None:
         load_gold(path)
 
 
+def test_a_follow_up_carries_the_turns_it_depends_on(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "g.jsonl", [line(question="And when?", history=[["Who won?", "Albanese won."]])])
+    (item,) = load_gold(path)
+    assert item.history == (("Who won?", "Albanese won."),)
+    assert item.to_json()["history"] == [["Who won?", "Albanese won."]]
+
+
+def test_the_held_out_set_has_follow_ups_unanswerable_questions_and_no_evidence_quotes() -> None:
+    items = load_gold(Path(__file__).resolve().parents[2] / "evals/gold/heldout.jsonl")
+    assert len(items) >= 80
+    assert sum(not i.answerable for i in items) >= 0.2 * len(items)
+    assert any(i.history for i in items)
+    assert len({d for i in items for d in i.doc_ids}) >= 8
+    assert all(not i.evidence for i in items)  # the corpus's text stays in ../shared
+    if REALTIMEQA.exists():  # articles no benchmark question names
+        named = {d for i in load_gold(REALTIMEQA) for d in i.doc_ids}
+        assert not named & {d for i in items for d in i.doc_ids}
+
+
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [
@@ -82,6 +101,8 @@ def test_duplicate_id_names_both_lines(tmp_path: Path) -> None:
         ({"answerable": False}, "must have empty 'answers'"),
         ({"answerable": "yes"}, "'answerable' must be true or false"),
         ({"choices": ["A", "B"]}, "none of 'answers' is one of 'choices'"),
+        ({"history": [["only a question"]]}, "'history' must be a list of [question, answer] pairs"),
+        ({"history": "Who won?"}, "'history' must be a list of [question, answer] pairs"),
     ],
 )
 def test_invalid_fields_are_reported_with_line_and_reason(
