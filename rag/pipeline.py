@@ -235,6 +235,9 @@ class Pipeline:
             found.short_answer, found.evidence = short, chosen
             picked = [chosen]
             if kind.wants_more:
+                for j in range(len(candidates)):
+                    if j not in beliefs:
+                        beliefs[j] = self._belief(scorer, question, candidates[j])
                 for j in sorted(beliefs, key=lambda j: -beliefs[j]):
                     if len(picked) < MAX_ANSWER_SENTENCES and beliefs[j] >= self.config.verify_threshold and _new_sentence(candidates[j], picked):
                         picked.append(candidates[j])
@@ -248,28 +251,31 @@ class Pipeline:
         between `verify_floor` and it also counts when the model, asked for the answer itself, copies
         a short phrase out of the sentence (`copied_answer`). The best-ranked sentence comes first when
         it passes that way; then the ones above the threshold, most believed first; then the others
-        that pass that way.
+        that pass that way. The last candidate is asked about only when the ones before it gave no
+        answer, or when the caller asks for more (`beliefs` is filled as the model is asked).
         """
         if not candidates:
             return
-        beliefs[0] = self._belief(scorer, question, candidates[0])
         asked: set[int] = set()
-        if self._in_doubt(beliefs[0]):
-            asked.add(0)
-            phrase = self._extract(scorer, question, candidates[0].text)
-            if copied_answer(phrase, candidates[0].text, question):
-                yield 0, phrase
-        for i in range(1, len(candidates)):
-            beliefs[i] = self._belief(scorer, question, candidates[i])
-        by_belief = sorted(beliefs, key=lambda i: -beliefs[i])
-        for i in by_belief:
-            if beliefs[i] >= self.config.verify_threshold:
-                yield i, None
-        for i in by_belief:
-            if i not in asked and self._in_doubt(beliefs[i]):
-                phrase = self._extract(scorer, question, candidates[i].text)
-                if copied_answer(phrase, candidates[i].text, question):
-                    yield i, phrase
+        first = min(len(candidates), VERIFY_CANDIDATES - 1)
+        for rounds in (range(first), range(first, len(candidates))):
+            for i in rounds:
+                beliefs[i] = self._belief(scorer, question, candidates[i])
+                if i == 0 and self._in_doubt(beliefs[0]):
+                    asked.add(0)
+                    phrase = self._extract(scorer, question, candidates[0].text)
+                    if copied_answer(phrase, candidates[0].text, question):
+                        yield 0, phrase
+            ranked = sorted(rounds, key=lambda i: -beliefs[i])
+            for i in ranked:
+                if beliefs[i] >= self.config.verify_threshold:
+                    yield i, None
+            for i in ranked:
+                if i not in asked and self._in_doubt(beliefs[i]):
+                    asked.add(i)
+                    phrase = self._extract(scorer, question, candidates[i].text)
+                    if copied_answer(phrase, candidates[i].text, question):
+                        yield i, phrase
 
     def _belief(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> float:
         """The model's probability of "yes" against "no" to: does this sentence state the answer?"""

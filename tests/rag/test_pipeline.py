@@ -1,5 +1,8 @@
+import re
+
 import pytest
 
+from rag.citations import answer_sentences
 from rag.errors import BackendUnavailable, ConfigError
 from rag.pipeline import Pipeline
 from rag.types import Answer, Retrieved
@@ -225,7 +228,7 @@ def test_a_more_believed_sentence_wins_when_the_best_ranked_one_in_doubt_copies_
     model.otherwise = {"": 0.9}
     pipeline = _verifying(config, library, model)
     answer = pipeline.ask("What did the bridge cost in euros?")
-    assert "240 million" in model.asked[0] and len(model.asked) == 3  # VERIFY_CANDIDATES
+    assert "240 million" in model.asked[0] and len(model.asked) == 2  # the third only when these give no answer
     assert not answer.refused and "240 million" not in answer.answer
     holding = next(s for s in model.asked[1:] if "Norrvik" in s)
     assert answer.short_answer == "Norrvik" and " ".join(holding.split()[:4]) in answer.answer
@@ -291,3 +294,38 @@ def test_the_extractive_back_end_refuses_a_count_question_that_no_sentence_with_
     assert pipeline.ask("How many critics argued that the money should have gone to schools?").refused
     counted = pipeline.ask("How many tonnes of apples did the farmers in the Kessel valley pick?")
     assert not counted.refused and "81,000" in counted.answer
+
+
+def test_an_answer_leads_with_its_short_answer_and_every_sentence_keeps_its_citation(config, library):
+    model = Believer(trusted="240 million", copies="240 million euros")
+    answer = _verifying(config, library, model).ask("How much did the harbor bridge cost?")
+    assert answer.short_answer == "240 million euros"
+    assert answer.answer.startswith("240 million euros [")
+    assert answer.to_json()["short_answer"] == "240 million euros"
+    for sentence in answer_sentences(answer.answer):
+        assert re.search(r"\[\d+\]", sentence), sentence
+
+
+def test_a_reason_question_gets_each_believed_sentence_in_document_order(config, library):
+    model = Believer(trusted="bridge", belief=0.9, copies="cut commuting times by half")
+    answer = _verifying(config, library, model).ask("Why did the city of Norrvik build the harbor bridge?")
+    assert not answer.refused and answer.short_answer
+    body = answer.answer[answer.answer.index("].") + 2 :].strip()
+    believed = [s for s in model.asked if "bridge" in s]
+    assert 2 <= len(answer_sentences(body)) <= 3 and len(believed) >= 2
+    assert body.startswith(" ".join(believed[0].split()[:4]))  # the best one first
+    starts = [body.index(" ".join(s.split()[:4])) for s in believed[1:] if " ".join(s.split()[:4]) in body]
+    assert starts and starts == sorted(starts)  # the others in the article's order
+
+
+def test_a_yes_no_question_is_answered_yes_or_no_from_the_believed_sentence(config, library):
+    model = Believer(trusted="240 million", belief=0.9, copies="none")
+    answer = _verifying(config, library, model).ask("Did the harbor bridge cost 240 million euros?")
+    assert answer.short_answer == "Yes" and answer.answer.startswith("Yes [")
+    assert answer.citations and "240 million" in answer.citations[0].quote
+
+
+def test_a_refusal_has_no_short_answer(config, library):
+    model = Believer(trusted="nothing of the kind", belief=0.9)
+    answer = _verifying(config, library, model).ask("How many ferries cross the harbor each day?")
+    assert answer.refused and answer.short_answer is None and answer.to_json()["short_answer"] is None
