@@ -117,13 +117,13 @@ def question_kind(question: str) -> Kind:
     return Kind.OTHER
 
 
-_NOISE = re.compile(r"[^\w\s'’%$€£.,-]+")
+_MARKERS = re.compile(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]")
 _EDGE = re.compile(r"^[\s\"“”‘’'«»()\[\],;:.!?–—-]+|[\s\"“”‘’'«»()\[\],;:!?–—-]+$|(?<!\.\w)\.$")
 
 
 def clean_phrase(text: str) -> str:
     """A proposed phrase as it is shown: one line, no quotes or trailing punctuation around it."""
-    text = " ".join((text or "").split())
+    text = " ".join(_MARKERS.sub(" ", text or "").split())
     text = re.sub(r"^(answer|short answer)\s*:\s*", "", text, flags=re.IGNORECASE)
     previous = None
     while previous != text:

@@ -329,3 +329,33 @@ def test_a_refusal_has_no_short_answer(config, library):
     model = Believer(trusted="nothing of the kind", belief=0.9)
     answer = _verifying(config, library, model).ask("How many ferries cross the harbor each day?")
     assert answer.refused and answer.short_answer is None and answer.to_json()["short_answer"] is None
+
+
+class PhraseWriter:
+    """A fake server model for generate mode: writes `answer`, and `phrase` when asked for the short answer."""
+
+    name = "writer"
+
+    def __init__(self, answer: str, phrase: str) -> None:
+        self.answer, self.phrase = answer, phrase
+        self.asked_for_phrase = 0
+
+    def stream(self, messages, *, max_tokens=256):
+        if "shortest phrase" in messages[-1].content:
+            self.asked_for_phrase += 1
+            yield self.phrase
+            return
+        yield self.answer
+
+
+@pytest.mark.parametrize(
+    ("phrase", "short"),
+    [("240 million euros", "240 million euros"), ("a large sum of money", "240 million euros")],
+)
+def test_a_written_answer_leads_with_the_models_phrase_or_a_pattern_from_its_cited_quote(config, library, phrase, short):
+    model = PhraseWriter("The bridge cost 240 million euros [1].", phrase)
+    pipeline = Pipeline(config.with_overrides(backend="openai", answer_mode="generate"), library=library, generator=model)
+    answer = pipeline.ask("How much did the harbor bridge cost?")
+    assert model.asked_for_phrase == 1
+    assert answer.short_answer == short and answer.answer.startswith(f"{short} [")
+    assert "The bridge cost 240 million euros [" in answer.answer
