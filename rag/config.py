@@ -44,7 +44,14 @@ class Config:
     refusal_threshold: float = 0.13
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: str | None = field(default=None, repr=False)
+    auth: str | None = field(default=None, repr=False)  # USER:PASSWORD; RAG_AUTH keeps it out of `ps`
+    # Host names the server answers to besides loopback and --host (comma-separated; ".example.org"
+    # for its subdomains): the name a proxy forwards. Any other Host header is refused.
+    allowed_hosts: str = ""
+    # Costly requests (answers, uploads) one client address may send at once, then per second;
+    # per_s 0 turns the limit off (load benchmarks from one address).
+    client_burst: int = 30
+    client_per_s: float = 2.0
 
     @property
     def cache_dir(self) -> Path:

@@ -17,6 +17,7 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from rag.config import Config
 from rag.errors import ConfigError
@@ -24,7 +25,7 @@ from ui.api import Answerer, api_router
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
 from ui.render import conversation_html, documents_html, sources_html
-from ui.security import SecurityHeaders
+from ui.security import Limits, RequestGuard, SecurityHeaders, TrustedHosts, parse_allowed_hosts
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ HEAD = (
 )
 # Uploaded and exported files in Gradio's cache are deleted after a day.
 CACHE_CLEANUP = (3600, 86400)
+# Events waiting in Gradio's queue, all clients together; beyond it a request is told to try again.
+QUEUE_MAX_SIZE = 64
+# Gradio's public share links end in this domain.
+SHARE_DOMAIN = ".gradio.live"
 
 
 @dataclass(frozen=True)
@@ -273,7 +278,7 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
         gr.api(answerer.ask, api_name="ask", concurrency_limit=answer_limit, concurrency_id="answer")
         gr.api(docs.list_documents, api_name="documents", concurrency_limit=None)
         gr.api(docs.remove, api_name="remove", concurrency_id="ingest")
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
     return demo, answerer
 
 
@@ -302,12 +307,42 @@ def check_auth(config: Config) -> None:
         raise ConfigError("--auth must look like USER:PASSWORD (both parts non-empty)")
 
 
-def build_app(pipeline, config: Config) -> FastAPI:
-    """The FastAPI app: POST /api/ask, and the Gradio chat mounted at /."""
+def check_exposure(config: Config, share: bool = False) -> None:
+    """Refuse set-ups that publish the library without a login; check the credentials' form."""
     check_auth(config)
+    parse_allowed_hosts(config.allowed_hosts)
+    if share and not config.auth:
+        raise ConfigError(
+            "--share publishes your library (with upload and remove) on the internet; "
+            "add --auth USER:PASSWORD (or set RAG_AUTH) to use it"
+        )
+
+
+def perimeter(config: Config, extra_hosts: tuple[str, ...] = ()) -> list[Middleware]:
+    """The middleware every route of the server sits behind, outermost first.
+
+    The request guard (trusted hosts, same-site state changes, JSON bodies, body and rate
+    limits), then a CORS policy that names no other origin (Gradio defers to the parent app's
+    policy when there is one, instead of echoing origins), then the security headers.
+    """
+    hosts = TrustedHosts.for_server(config.host, [*parse_allowed_hosts(config.allowed_hosts), *extra_hosts])
+    limits = Limits(
+        upload_bytes=int(4 * config.index.max_file_mb * 1e6) + 1_000_000,
+        burst=config.client_burst,
+        per_second=config.client_per_s,
+    )
+    return [
+        Middleware(RequestGuard, hosts=hosts, limits=limits),
+        Middleware(CORSMiddleware, allow_origins=[]),
+        Middleware(SecurityHeaders),
+    ]
+
+
+def build_app(pipeline, config: Config) -> FastAPI:
+    """The FastAPI app: POST /api/ask, and the Gradio chat mounted at /, behind the perimeter."""
+    check_exposure(config)
     demo, answerer = build_blocks(pipeline, config)
-    app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SecurityHeaders)
+    app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None, middleware=perimeter(config))
     app.include_router(api_router(answerer, config.auth))
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config)
@@ -368,7 +403,7 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
 
     from rag.pipeline import Pipeline
 
-    check_auth(config)
+    check_exposure(config, share)
     pipeline = Pipeline(config)
     if seed_dir is not None:
         seed_if_empty(pipeline.library, seed_dir)
@@ -401,7 +436,7 @@ def _serve_shared(pipeline, config: Config) -> None:
         server_port=config.port,
         share=True,
         prevent_thread_lock=True,
-        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
+        app_kwargs={"middleware": perimeter(config, extra_hosts=(SHARE_DOMAIN,))},
         **options,
     )
     demo.app.include_router(api_router(answerer, config.auth))
