@@ -21,7 +21,7 @@ from starlette.middleware.cors import CORSMiddleware
 
 from rag.config import Config
 from rag.errors import ConfigError
-from ui.api import Answerer, api_router
+from ui.api import MAX_QUESTION_CHARS, Answerer, api_router
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
 from ui.render import conversation_html, documents_html, sources_html
@@ -132,6 +132,7 @@ def _chat_tab(config: Config, choices: list[tuple[str, str]]) -> ChatTab:
                     max_lines=6,
                     scale=8,
                     autofocus=True,
+                    max_length=MAX_QUESTION_CHARS,
                     elem_id="question",
                     container=False,
                 )
