@@ -22,6 +22,7 @@ from starlette.middleware.cors import CORSMiddleware
 from rag.config import Config
 from rag.errors import ConfigError
 from ui.api import MAX_QUESTION_CHARS, Answerer, api_router
+from ui.auth import Credentials, Login
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
 from ui.render import conversation_html, documents_html, sources_html
@@ -283,10 +284,15 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
     return demo, answerer
 
 
-def _launch_options(config: Config) -> dict[str, Any]:
+def login_for(config: Config) -> Login | None:
+    """The server's login (one for the page and the API), or None without credentials."""
+    return Login(Credentials.parse(config.auth)) if config.auth else None
+
+
+def _launch_options(config: Config, login: Login | None) -> dict[str, Any]:
     paths = Paths(config.index.data_dir)
     return dict(
-        auth=tuple(config.auth.split(":", 1)) if config.auth else None,
+        auth=login.gradio_auth() if login else None,
         # Nothing under the data directory is served: uploads are read by the indexer, never
         # sent back (an uploaded .html would otherwise open in the app's origin).
         allowed_paths=[],
@@ -299,18 +305,10 @@ def _launch_options(config: Config) -> dict[str, Any]:
     )
 
 
-def check_auth(config: Config) -> None:
-    """Credentials, when given, need a user name and a password."""
-    if config.auth is None:
-        return
-    user, _, password = config.auth.partition(":")
-    if not user or not password:
-        raise ConfigError("--auth must look like USER:PASSWORD (both parts non-empty)")
-
-
 def check_exposure(config: Config, share: bool = False) -> None:
     """Refuse set-ups that publish the library without a login; check the credentials' form."""
-    check_auth(config)
+    if config.auth is not None:
+        Credentials.parse(config.auth)
     parse_allowed_hosts(config.allowed_hosts)
     if share and not config.auth:
         raise ConfigError(
@@ -344,9 +342,10 @@ def build_app(pipeline, config: Config) -> FastAPI:
     check_exposure(config)
     demo, answerer = build_blocks(pipeline, config)
     app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None, middleware=perimeter(config))
-    app.include_router(api_router(answerer, config.auth))
+    login = login_for(config)
+    app.include_router(api_router(answerer, login))
     return gr.mount_gradio_app(
-        app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config)
+        app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config, login)
     )
 
 
@@ -431,7 +430,8 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
 def _serve_shared(pipeline, config: Config) -> None:
     """Gradio's own server, for its public share link; /api/ask is added to it."""
     demo, answerer = build_blocks(pipeline, config)
-    options = _launch_options(config)
+    login = login_for(config)
+    options = _launch_options(config, login)
     demo.launch(
         server_name=config.host,
         server_port=config.port,
@@ -440,6 +440,6 @@ def _serve_shared(pipeline, config: Config) -> None:
         app_kwargs={"middleware": perimeter(config, extra_hosts=(SHARE_DOMAIN,))},
         **options,
     )
-    demo.app.include_router(api_router(answerer, config.auth))
+    demo.app.include_router(api_router(answerer, login))
     print(f"newsrag chat running at {demo.local_url} (public link: {demo.share_url})", flush=True)
     demo.block_thread()

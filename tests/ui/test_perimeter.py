@@ -17,12 +17,6 @@ import time
 import httpx
 import pytest
 
-from index.library import Library
-from index.settings import IndexSettings
-from rag.config import Config
-from rag.pipeline import Pipeline
-from tests.support.servers import free_port
-from tests.ui.conftest import APPLES, BRIDGE
 from ui.security import UPLOAD_COOKIE, UPLOAD_HEADER
 
 pytestmark = [
@@ -38,15 +32,8 @@ TITLES = ("harbor bridge", "Apple harvest")
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, serve_app):
-    folder = tmp_path_factory.mktemp("perimeter")
-    corpus = folder / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
-    library = Library(IndexSettings(data_dir=folder / "data", embed_model="hash-256"))
-    assert library.ingest([corpus]).ok
-    config = Config(index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
-    with serve_app(Pipeline(config, library=library), config) as running:
-        yield running
+def app(small_app):
+    return small_app
 
 
 def _origin(app) -> str:
