@@ -40,3 +40,14 @@ def empty_pages_pdf(path: Path, pages: int, declared: int | None = None) -> Path
 def deep_json(depth: int) -> str:
     """An article object whose text field holds lists nested `depth` deep."""
     return '{"id": "deep", "text": ' + "[" * depth + "]" * depth + "}"
+
+
+def endless_parser(*_args: object) -> None:
+    """A parser that never returns (as pypdf or lxml might on a crafted file)."""
+    while True:
+        pass
+
+
+def greedy_parser(*_args: object) -> bytearray:
+    """A parser that asks for 4 GB at once."""
+    return bytearray(4 * 1024**3)
