@@ -62,6 +62,8 @@ COSTLY_ROUTES = (*JSON_ROUTES, UPLOAD_ROUTE)
 UPLOAD_COOKIE = "newsrag_upload"
 UPLOAD_HEADER = "x-upload-token"
 BUSY_MESSAGE = "too many requests from your address; wait a few seconds and try again"
+QUEUE_FULL_MESSAGE = "the server is busy with other questions; try again in a minute"
+QUEUE_ROUTES = ("/gradio_api/queue/join", "/gradio_api/call/")
 
 
 @dataclass(frozen=True)
@@ -211,6 +213,8 @@ class RequestGuard:
             await _send_error(send, status, message)
             return
         limit = self.limits.upload_bytes if scope["path"].startswith(UPLOAD_ROUTE) else self.limits.body_bytes
+        if scope["path"].startswith(QUEUE_ROUTES):
+            send = _queue_full_in_words(send)
         await self._with_body_limit(scope, receive, send, limit)
 
     def refusal(self, scope: Scope) -> tuple[int, str] | None:
@@ -274,6 +278,29 @@ class RequestGuard:
                 raise
         if too_large and not started:
             await _send_error(send, 413, f"the request body is over the {limit / 1e6:g} MB limit")
+
+
+def _queue_full_in_words(send: Send) -> Send:
+    """Gradio's 503 for a full queue ("Queue is full. Max size is 64 and size is 64.") as a sentence to act on."""
+    full = False
+
+    async def send_busy(message: Message) -> None:
+        nonlocal full
+        if message["type"] == "http.response.start" and message["status"] == 503:
+            full = True
+            body = json.dumps({"detail": QUEUE_FULL_MESSAGE, "error": QUEUE_FULL_MESSAGE}).encode()
+            headers = MutableHeaders(scope=message)
+            del headers["content-encoding"]
+            headers["content-length"] = str(len(body))
+            headers["retry-after"] = "60"
+            await send(message)
+            await send({"type": "http.response.body", "body": body})
+            return
+        if full:  # Gradio's own body, replaced above
+            return
+        await send(message)
+
+    return send_busy
 
 
 def _media_type(headers: Headers) -> str:
