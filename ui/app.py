@@ -331,7 +331,7 @@ def perimeter(config: Config, extra_hosts: tuple[str, ...] = ()) -> list[Middlew
         per_second=config.client_per_s,
     )
     return [
-        Middleware(RequestGuard, hosts=hosts, limits=limits),
+        Middleware(RequestGuard, hosts=hosts, limits=limits, login=bool(config.auth)),
         Middleware(CORSMiddleware, allow_origins=[]),
         Middleware(SecurityHeaders),
     ]

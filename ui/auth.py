@@ -51,8 +51,10 @@ class Login:
     attempt; a success clears the source's count.
     """
 
-    def __init__(self, credentials: Credentials) -> None:
+    def __init__(self, credentials: Credentials, first_delay_s: float = FIRST_DELAY_S, max_delay_s: float = MAX_DELAY_S) -> None:
         self.credentials = credentials
+        self.first_delay_s = first_delay_s
+        self.max_delay_s = max_delay_s
         self.failures: dict[str, _Failures] = {}
 
     def delay_for(self, source: str, now: float | None = None) -> float:
@@ -60,7 +62,7 @@ class Login:
         failed = self.failures.get(source)
         if failed is None or now - failed.last > FORGET_AFTER_S:
             return 0.0
-        return min(MAX_DELAY_S, FIRST_DELAY_S * 2 ** (failed.count - 1))
+        return min(self.max_delay_s, self.first_delay_s * 2 ** (failed.count - 1))
 
     async def check(self, source: str, user: str, password: str) -> bool:
         """Are these the credentials? Waits first when `source` failed recently."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import logging
+import re
 import secrets
 import time
 from collections.abc import Iterable
@@ -29,11 +30,14 @@ from rag.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
-# Gradio's front end needs inline scripts and styles and `new Function` (custom HTML templates).
+# Gradio's page has five inline scripts (its config and start-up), which get a fresh nonce per
+# response; its front end needs `new Function` (the `js` hooks, custom HTML templates), hence
+# 'unsafe-eval'; and inline styles. No other inline script and no event-handler attribute runs.
+SCRIPT_POLICY = "script-src 'self' 'nonce-{nonce}' 'unsafe-eval'"
 PAGE_POLICY = "; ".join(
     [
         "default-src 'self'",
-        "script-src 'self' 'unsafe-inline' 'unsafe-eval'",
+        SCRIPT_POLICY,
         "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "font-src 'self' data:",
@@ -62,6 +66,10 @@ COSTLY_ROUTES = (*JSON_ROUTES, UPLOAD_ROUTE)
 UPLOAD_COOKIE = "newsrag_upload"
 UPLOAD_HEADER = "x-upload-token"
 BUSY_MESSAGE = "too many requests from your address; wait a few seconds and try again"
+# Gradio's sub-app documents its routes here, also without a login; nothing needs them.
+HIDDEN_ROUTES = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+# Gradio serves these without checking its login; with one, a request must at least carry it.
+LOGIN_FREE_IN_GRADIO = ("/gradio_api/heartbeat/",)
 QUEUE_FULL_MESSAGE = "the server is busy with other questions; try again in a minute"
 QUEUE_ROUTES = ("/gradio_api/queue/join", "/gradio_api/call/")
 
@@ -190,12 +198,15 @@ class RequestGuard:
     (body too large), 415 (not JSON) or 429 (too many requests); the app behind never sees them.
     """
 
-    def __init__(self, app: ASGIApp, hosts: TrustedHosts, limits: Limits = Limits(), upload_tokens: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, hosts: TrustedHosts, limits: Limits = Limits(), upload_tokens: bool = True, login: bool = False
+    ) -> None:
         self.app = app
         self.hosts = hosts
         self.limits = limits
         self.rates = RateLimiter(limits.burst, limits.per_second)
         self.upload_tokens = upload_tokens
+        self.login = login
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -225,6 +236,10 @@ class RequestGuard:
             return 400, f"unknown host '{headers.get('host', '')}'; add it to allowed_hosts (RAG_ALLOWED_HOSTS) to serve it"
         if "/file=http:" in path or "/file=https:" in path:
             return 403, "this server does not fetch URLs"
+        if path in HIDDEN_ROUTES:
+            return 404, "not found"
+        if self.login and path.startswith(LOGIN_FREE_IN_GRADIO) and not _carries_login(headers):
+            return 401, "authentication required"
         if method in SAFE_METHODS:
             return None
         if not self._same_site(headers):
@@ -303,6 +318,13 @@ def _queue_full_in_words(send: Send) -> Send:
     return send_busy
 
 
+def _carries_login(headers: Headers) -> bool:
+    """Gradio's login cookie or HTTP Basic credentials are present (Gradio or the API checks them)."""
+    if headers.get("authorization", "").lower().startswith("basic "):
+        return True
+    return any(part.strip().startswith("access-token") for part in headers.get("cookie", "").split(";"))
+
+
 def _media_type(headers: Headers) -> str:
     return headers.get("content-type", "").split(";", 1)[0].strip().lower()
 
@@ -344,12 +366,16 @@ def upload_token_ok(headers: Headers) -> bool:
     return bool(given) and bool(stored) and secrets.compare_digest(given, stored)
 
 
+_SCRIPT_TAG = re.compile(rb"<script(?=[\s>])")
+
+
 class SecurityHeaders:
     """ASGI middleware: a content security policy, `nosniff`, and no credentials for other origins.
 
-    It also removes any CORS grant to another origin (Gradio's own server echoes them), turns
-    Gradio's `SameSite=None` login cookie into `SameSite=Lax` so another site's requests do not
-    carry the login, and gives the app's page the upload token cookie.
+    HTML responses are read whole (Gradio's page is 13 KB) to give each `<script>` the
+    response's nonce. It also removes any CORS grant to another origin (Gradio's own server
+    echoes them), turns Gradio's `SameSite=None` login cookie into `SameSite=Lax` so another
+    site's requests do not carry the login, and gives the app's page the upload token cookie.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -366,20 +392,41 @@ class SecurityHeaders:
         origin = request.get("origin")
         foreign = origin is not None and not same_origin(origin, request.get("host", ""))
 
+        nonce = secrets.token_urlsafe(16)
+        html: list[bytes] = []
+        start: Message | None = None
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal start
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 headers["X-Content-Type-Options"] = "nosniff"
                 headers["Referrer-Policy"] = "same-origin"
-                headers["Content-Security-Policy"] = FILE_POLICY if served_file else PAGE_POLICY
+                headers["Content-Security-Policy"] = FILE_POLICY if served_file else PAGE_POLICY.format(nonce=nonce)
                 if foreign:
                     for name in ("access-control-allow-origin", "access-control-allow-credentials"):
                         del headers[name]
                 _lax_cookies(headers)
                 if needs_token:
                     headers.append("Set-Cookie", f"{UPLOAD_COOKIE}={new_upload_token()}; Path=/; SameSite=Strict")
+                html_page = headers.get("content-type", "").startswith("text/html")
+                if html_page and not served_file and "content-encoding" not in headers:
+                    start = message  # held until the body is complete
+                    return
+            elif start is not None and message["type"] == "http.response.body":
+                html.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = _SCRIPT_TAG.sub(b'<script nonce="' + nonce.encode() + b'"', b"".join(html))
+                headers = MutableHeaders(scope=start)
+                headers["content-length"] = str(len(body))
+                await send(start)
+                await send({"type": "http.response.body", "body": body})
+                return
             await send(message)
 
+        if path == "/":  # the page must come uncompressed for its scripts to get the nonce
+            scope = dict(scope, headers=[(k, v) for k, v in scope["headers"] if k != b"accept-encoding"])
         await self.app(scope, receive, send_with_headers)
 
 

@@ -215,3 +215,18 @@ def test_a_refused_flood_gets_a_sentence_saying_to_wait(app):
     limited = [r for r in asyncio.run(burst()) if r.status_code == 429]
     assert len(limited) >= app.config.client_burst // 2
     assert limited[0].json()["error"] == BUSY_MESSAGE and limited[0].headers["retry-after"] == "5"
+
+
+def test_route_listings_are_not_served(app):
+    for path in ("openapi.json", "docs", "redoc"):
+        assert httpx.get(app.url + path, timeout=30).status_code == 404, path
+
+
+def test_with_a_login_gradios_open_streams_need_it_too(app, serve_app):
+    guarded = dataclasses.replace(app.config, port=free_port(), auth="alice:pw")
+    with serve_app(app.pipeline, guarded) as running:
+        assert httpx.get(running.url + "gradio_api/heartbeat/abc", timeout=30).status_code == 401
+        assert httpx.get(running.url + "openapi.json", timeout=30).status_code == 404
+        assert httpx.post(running.url + "api/ask", json=QUESTION, timeout=30).status_code == 401
+        ok = httpx.post(running.url + "api/ask", json=QUESTION, auth=("alice", "pw"), timeout=30)
+        assert ok.status_code == 200
