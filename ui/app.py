@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
+import os
 import secrets
 import shutil
 import sys
 import threading
 import tempfile
 import weakref
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -397,6 +400,21 @@ def seed_if_empty(library, seed_dir: Path) -> None:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
 
 
+def use_private_upload_cache(environ: MutableMapping[str, str]) -> Path | None:
+    """Point Gradio's upload cache at a new folder only this user can open; None when one is set.
+
+    Gradio's default, <tmp>/gradio, is shared by every Gradio app on the machine, under names
+    others can guess, and readable by other users. Gradio reads GRADIO_TEMP_DIR when the app is
+    built, so this runs first; the folder is removed when the server exits.
+    """
+    if environ.get("GRADIO_TEMP_DIR"):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="newsrag-uploads-"))  # mode 0700
+    environ["GRADIO_TEMP_DIR"] = str(folder)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> None:
     """Open the index (seeding it when empty), start the server, print its URL and block."""
     import uvicorn
@@ -404,6 +422,7 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
     from rag.pipeline import Pipeline
 
     check_exposure(config, share)
+    use_private_upload_cache(os.environ)
     pipeline = Pipeline(config)
     if seed_dir is not None:
         seed_if_empty(pipeline.library, seed_dir)

@@ -234,7 +234,7 @@ class RequestGuard:
         path, method = scope["path"], scope["method"]
         if not self.hosts.allows(headers.get("host")):
             return 400, f"unknown host '{headers.get('host', '')}'; add it to allowed_hosts (RAG_ALLOWED_HOSTS) to serve it"
-        if "/file=http:" in path or "/file=https:" in path:
+        if _fetches_url(path):
             return 403, "this server does not fetch URLs"
         if path in HIDDEN_ROUTES:
             return 404, "not found"
@@ -316,6 +316,15 @@ def _queue_full_in_words(send: Send) -> Send:
         await send(message)
 
     return send_busy
+
+
+def _fetches_url(path: str) -> bool:
+    """Would Gradio fetch another server for this path (`/file=https://…`, `/proxy=…`)?"""
+    lowered = path.lower()
+    if "/proxy=" in lowered:
+        return True
+    _, file_route, target = lowered.partition("/file=")
+    return bool(file_route) and ("://" in target or target.startswith("//"))
 
 
 def _carries_login(headers: Headers) -> bool:

@@ -159,9 +159,12 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(app):
     assert streamed.status_code in (400, 413) and time.monotonic() - started < 10
 
 
-def test_the_server_fetches_no_url_for_a_client(app):
-    response = httpx.get(app.url + "gradio_api/file=https://example.org/x.png", timeout=30)
-    assert response.status_code == 403
+@pytest.mark.parametrize(
+    "path", ["gradio_api/file=https://example.org/x.png", "gradio_api/file=HTTP://example.org/x", "gradio_api/proxy=https://example.org/x"]
+)
+def test_the_server_fetches_no_url_for_a_client(app, path):
+    response = httpx.get(app.url + path, timeout=30)
+    assert response.status_code == 403 and response.json() == {"error": "this server does not fetch URLs"}
 
 
 def test_file_routes_get_the_sandbox_policy(app):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,17 @@ def test_auth_from_the_environment_allows_share(tmp_path, monkeypatch):
     config = load_config({}, environ={"RAG_AUTH": "alice:pw"}, config_file=None)
     assert config.auth == "alice:pw"
     ui_app.check_exposure(config, share=True)  # no error
+
+
+def test_serve_keeps_uploads_in_a_folder_only_this_user_can_open(tmp_path, served, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    ui_app.serve(config_for(tmp_path))
+    [(app, _, _)] = served
+    folder = Path(os.environ["GRADIO_TEMP_DIR"])
+    assert folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert folder != Path(tempfile.gettempdir()) / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "mine"))
+    assert ui_app.use_private_upload_cache(os.environ) is None  # the user's own choice stands
