@@ -30,6 +30,9 @@ class Credentials:
         user, _, password = value.partition(":")
         if not user or not password:
             raise ConfigError("--auth must look like USER:PASSWORD (both parts non-empty)")
+        if not value.isascii() or not value.isprintable():
+            # HTTP Basic has no agreed character set; FastAPI's reader takes ASCII only.
+            raise ConfigError("--auth: use ASCII letters, digits and punctuation in USER:PASSWORD")
         return cls(user, password)
 
     def match(self, user: str, password: str) -> bool:

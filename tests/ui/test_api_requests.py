@@ -64,8 +64,8 @@ def test_credentials_match_only_the_configured_user_and_password():
         assert not credentials.match(user, password)
 
 
-@pytest.mark.parametrize("value", ["nopassword", ":pw", "alice:"])
-def test_credentials_need_a_user_and_a_password(value):
+@pytest.mark.parametrize("value", ["nopassword", ":pw", "alice:", "alice:pässwort", "alice:pw\n"])
+def test_credentials_need_a_user_and_an_ascii_password(value):
     with pytest.raises(ConfigError, match="USER:PASSWORD"):
         Credentials.parse(value)
 
