@@ -47,7 +47,7 @@ def server_env(data_dir: Path, embed_model: str, stand_in: StandIn) -> dict[str,
     env.update(
         HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", ANONYMIZED_TELEMETRY="False", GRADIO_ANALYTICS_ENABLED="False",
         TOKENIZERS_PARALLELISM="false", RAG_DATA_DIR=str(data_dir), RAG_EMBED_MODEL=embed_model,
-        RAG_OPENAI_BASE_URL=stand_in.url + "/v1", RAG_OPENAI_MODEL="reader",
+        RAG_OPENAI_BASE_URL=stand_in.url + "/v1", RAG_OPENAI_MODEL="reader", RAG_CLIENT_PER_S="0",
     )
     return env
 

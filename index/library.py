@@ -19,6 +19,7 @@ from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedd
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
+from index.parse_worker import ParseWorker
 from index.locking import writer_lock
 from index.remote_embedding import EmbeddingServer
 from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings
@@ -198,7 +199,8 @@ class Library:
         """Add new and changed documents from files or folders; skip unchanged ones."""
         started = time.perf_counter()
         report = IngestReport()
-        with self._write_lock(), self.store.guarded():
+        # PDF and HTML are parsed in a child process with a time and memory limit (index/parse_worker.py).
+        with self._write_lock(), self.store.guarded(), ParseWorker() as worker:
             if rebuild:
                 self.store.reset()
                 self.lexical.reset()
@@ -216,7 +218,7 @@ class Library:
                     progress(Progress(files_done, len(files), report.chunks_written, elapsed, current))
 
             for done, (path, root) in enumerate(files, start=1):
-                for item in load_file(path, root, int(self.settings.max_file_mb * 1e6)):
+                for item in load_file(path, root, int(self.settings.max_file_mb * 1e6), worker):
                     entry = self._classify(item, known, seen, report)
                     if entry is not None:
                         batch.append(entry)

@@ -3,22 +3,35 @@
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import logging
 import os
 import re
+import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from index.documents import Document, id_from_url, normalize_date, title_from_url
+from index.parse_worker import ParseFailed, ParseWorker
 
 log = logging.getLogger(__name__)
 
 TEXT_SUFFIXES = {".txt", ".md", ".markdown"}
 HTML_SUFFIXES = {".html", ".htm"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | {".pdf", ".json", ".jsonl", ".jsonl.gz"}
+
+# Bounds on what one hostile file can cost. A .jsonl.gz counts its decompressed bytes against
+# max_file_mb (100 MB of newlines compress to 97 KB); a JSON Lines file may hold this many lines.
+MAX_JSONL_LINES = 200_000
+# A PDF may have this many pages, this much text (characters per allowed byte of file), and
+# this long for its text to be extracted; an empty page costs pypdf about as much as a full one.
+MAX_PDF_PAGES = 5_000
+MAX_PDF_SECONDS = 60.0
+_GZIP_CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -61,8 +74,13 @@ def discover(paths: list[Path]) -> tuple[list[tuple[Path, Path]], list[LoadFailu
     return files, failures
 
 
-def load_file(path: Path, root: Path, max_bytes: int) -> Iterator[Document | LoadFailure]:
-    """Yield the documents in one file, or failures naming the file (and line) and the reason."""
+def load_file(
+    path: Path, root: Path, max_bytes: int, worker: ParseWorker | None = None
+) -> Iterator[Document | LoadFailure]:
+    """Yield the documents in one file, or failures naming the file (and line) and the reason.
+
+    With a `worker`, PDF and HTML are parsed in its child process, under its time and memory limits.
+    """
     try:
         size = path.stat().st_size
         if size > max_bytes:
@@ -81,19 +99,30 @@ def load_file(path: Path, root: Path, max_bytes: int) -> Iterator[Document | Loa
         if suffix in TEXT_SUFFIXES:
             yield _text_document(path, relative, _decode(raw), markdown=suffix != ".txt")
         elif suffix in HTML_SUFFIXES:
-            yield _html_document(path, relative, _decode(raw))
+            yield _parse(worker, read_html, path, relative, _decode(raw))
         elif suffix == ".pdf":
-            yield _pdf_document(path, relative, raw)
+            yield _parse(worker, read_pdf, path, relative, raw, max_bytes)
         elif suffix == ".json":
             yield from _json_documents(path, relative, _decode(raw))
         else:
-            yield from _jsonl_documents(path, relative, raw, gz=suffix == ".jsonl.gz")
-    except _BadInput as exc:
+            yield from _jsonl_documents(path, relative, raw, gz=suffix == ".jsonl.gz", max_bytes=max_bytes)
+    except BadInput as exc:
         yield LoadFailure(str(path), str(exc))
+    except RecursionError:  # a structure nested deeper than Python's stack, anywhere in a parser
+        yield LoadFailure(str(path), "nested too deeply to read")
 
 
-class _BadInput(Exception):
-    pass
+def _parse(worker: ParseWorker | None, parser: Callable[..., Document], *args: object) -> Document:
+    if worker is None:
+        return parser(*args)
+    try:
+        return worker.run(parser, *args)
+    except ParseFailed as exc:
+        raise BadInput(str(exc)) from None
+
+
+class BadInput(Exception):
+    """A file that cannot be read; the message is the reason shown with its name."""
 
 
 def _relative_id(path: Path, root: Path) -> str:
@@ -105,20 +134,20 @@ def _relative_id(path: Path, root: Path) -> str:
 
 def _decode(raw: bytes) -> str:
     if b"\x00" in raw[:8192]:
-        raise _BadInput("binary data, not text")
+        raise BadInput("binary data, not text")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _BadInput(f"not valid UTF-8 (byte {exc.start})") from None
+        raise BadInput(f"not valid UTF-8 (byte {exc.start})") from None
     controls = sum(1 for ch in text[:8192] if ord(ch) < 32 and ch not in "\n\r\t\f")
     if controls > 0.05 * min(len(text), 8192):
-        raise _BadInput("binary data, not text")
+        raise BadInput("binary data, not text")
     return text
 
 
 def _require_text(text: str, what: str) -> str:
     if not text.strip():
-        raise _BadInput(f"no text found in {what}")
+        raise BadInput(f"no text found in {what}")
     return text
 
 
@@ -143,7 +172,7 @@ def _guess_title(text: str, path: Path, markdown: bool) -> str:
     return sentence[:90].rsplit(" ", 1)[0] + "…"
 
 
-def _html_document(path: Path, doc_id: str, html: str) -> Document:
+def read_html(path: Path, doc_id: str, html: str) -> Document:
     import trafilatura
 
     # Without the pruning, a page of menus alone comes back as its link texts.
@@ -169,9 +198,7 @@ def _html_document(path: Path, doc_id: str, html: str) -> Document:
     )
 
 
-def _pdf_document(path: Path, doc_id: str, raw: bytes) -> Document:
-    import io
-
+def read_pdf(path: Path, doc_id: str, raw: bytes, max_chars: int) -> Document:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -179,25 +206,70 @@ def _pdf_document(path: Path, doc_id: str, raw: bytes) -> Document:
     try:
         reader = PdfReader(io.BytesIO(raw))
         if reader.is_encrypted and not reader.decrypt(""):
-            raise _BadInput("encrypted PDF (needs a password)")
-        pages = [page.extract_text() or "" for page in reader.pages]
+            raise BadInput("encrypted PDF (needs a password)")
+        pages = _pdf_pages(reader, max_chars)
         title = (reader.metadata.title if reader.metadata else None) or path.stem
-    except _BadInput:
+    except BadInput:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, OSError) as exc:
-        raise _BadInput(f"corrupt PDF ({type(exc).__name__}: {exc})") from None
+        raise BadInput(f"corrupt PDF ({type(exc).__name__}: {exc})") from None
     except Exception as exc:  # pypdf raises many kinds on hostile files; none may escape
-        raise _BadInput(f"unreadable PDF ({type(exc).__name__})") from None
+        raise BadInput(f"unreadable PDF ({type(exc).__name__})") from None
     text = _require_text("\n\n".join(p.strip() for p in pages if p.strip()), "PDF (scanned images only?)")
     return Document(doc_id=doc_id, text=text, title=str(title), source=str(path))
 
 
+def _pdf_pages(reader, max_chars: int) -> list[str]:
+    """The text of each page, within the page, text and time caps."""
+    tree = reader.trailer["/Root"]["/Pages"]
+    declared = tree.get("/Count", 0)
+    if isinstance(declared, int) and declared > MAX_PDF_PAGES:
+        raise BadInput(f"PDF has {declared:,} pages, over the {MAX_PDF_PAGES:,}-page limit")
+    if _has_more_pages(tree, MAX_PDF_PAGES):  # the declared count can lie; pypdf would list them all
+        raise BadInput(f"PDF has over {MAX_PDF_PAGES:,} pages, the limit")
+    deadline = time.monotonic() + MAX_PDF_SECONDS
+    pages: list[str] = []
+    chars = 0
+    for number, page in enumerate(reader.pages, start=1):
+        if number > MAX_PDF_PAGES:  # the declared count can lie
+            raise BadInput(f"PDF has over {MAX_PDF_PAGES:,} pages, the limit")
+        text = page.extract_text() or ""
+        chars += len(text)
+        if chars > max_chars:
+            raise BadInput(f"PDF holds more than {max_chars:,} characters of text (max_file_mb)")
+        if time.monotonic() > deadline:
+            raise BadInput(f"reading the PDF's text took over {MAX_PDF_SECONDS:g} s (stopped at page {number})")
+        pages.append(text)
+    return pages
+
+
+def _has_more_pages(tree, limit: int) -> bool:
+    """Does the page tree hold more than `limit` pages? Reads at most `limit` + 1 page objects."""
+    stack, seen, pages = [tree], set(), 0
+    while stack:
+        ref = stack.pop()
+        key = getattr(ref, "idnum", None)
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        node = ref.get_object()
+        kids = node.get("/Kids") if hasattr(node, "get") else None
+        if kids is None:
+            pages += 1
+            if pages > limit:
+                return True
+        else:
+            stack.extend(reversed(list(kids)))
+    return False
+
+
 def _article(obj: object, where: str, fallback_id: str, source: str) -> Document:
     if not isinstance(obj, dict):
-        raise _BadInput(f"{where}: expected an article object, got {type(obj).__name__}")
+        raise BadInput(f"{where}: expected an article object, got {type(obj).__name__}")
     text = obj.get("text") or obj.get("body") or obj.get("content") or ""
     if not isinstance(text, str) or not text.strip():
-        raise _BadInput(f"{where}: article has no 'text'")
+        raise BadInput(f"{where}: article has no 'text'")
     url = str(obj.get("url") or "")
     doc_id = str(obj.get("id") or "") or (id_from_url(url) if url else fallback_id)
     authors = obj.get("authors") or ()
@@ -218,27 +290,25 @@ def _json_documents(path: Path, doc_id: str, text: str) -> Iterator[Document | L
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise _BadInput(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+        raise BadInput(f"invalid JSON at line {exc.lineno}: {exc.msg}") from None
+    except RecursionError:
+        raise BadInput("JSON nested too deeply to read") from None
     items = data if isinstance(data, list) else [data]
     if not items:
-        raise _BadInput("empty JSON list")
+        raise BadInput("empty JSON list")
     for i, obj in enumerate(items):
         fallback = doc_id if len(items) == 1 else f"{doc_id}#{i}"
         try:
             yield _article(obj, f"item {i}", fallback, str(path))
-        except _BadInput as exc:
+        except BadInput as exc:
             yield LoadFailure(str(path), str(exc))
 
 
-def _jsonl_documents(path: Path, doc_id: str, raw: bytes, *, gz: bool) -> Iterator[Document | LoadFailure]:
-    if gz:
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise _BadInput(f"corrupt gzip data ({exc})") from None
-        if not raw.strip():  # the plain-file check saw only the compressed bytes
-            raise _BadInput("empty file (after decompressing)")
-    for lineno, line in enumerate(raw.splitlines(), start=1):
+def _jsonl_documents(
+    path: Path, doc_id: str, raw: bytes, *, gz: bool, max_bytes: int
+) -> Iterator[Document | LoadFailure]:
+    stream = _checked_lines(raw, gz, max_bytes)
+    for lineno, line in enumerate(stream, start=1):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
@@ -249,5 +319,41 @@ def _jsonl_documents(path: Path, doc_id: str, raw: bytes, *, gz: bool) -> Iterat
             yield LoadFailure(where, "not valid UTF-8")
         except json.JSONDecodeError as exc:
             yield LoadFailure(where, f"invalid JSON ({exc.msg})")
-        except _BadInput as exc:
+        except RecursionError:
+            yield LoadFailure(where, "JSON nested too deeply to read")
+        except BadInput as exc:
             yield LoadFailure(where, str(exc).split(": ", 1)[-1])
+
+
+def _checked_lines(raw: bytes, gz: bool, max_bytes: int) -> IO[bytes]:
+    """A stream of the file's lines, once its (decompressed) size and line count are within the caps.
+
+    A .jsonl.gz is decompressed twice, a megabyte at a time: once to measure it, keeping nothing,
+    then line by line while reading. Nothing is read before the file is known to fit.
+    """
+    if not gz:
+        _check_lines(raw.count(b"\n"))
+        return io.BytesIO(raw)
+    size = lines = 0
+    text = False
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+            while chunk := fh.read(_GZIP_CHUNK):
+                size += len(chunk)
+                if size > max_bytes:
+                    raise BadInput(
+                        f"decompresses to more than {max_bytes / 1e6:g} MB, the limit (max_file_mb); split it into smaller files"
+                    )
+                lines += chunk.count(b"\n")
+                _check_lines(lines)
+                text = text or bool(chunk.strip())
+    except (OSError, EOFError, zlib.error) as exc:
+        raise BadInput(f"corrupt gzip data ({exc})") from None
+    if not text:  # the plain-file check saw only the compressed bytes
+        raise BadInput("empty file (after decompressing)")
+    return gzip.GzipFile(fileobj=io.BytesIO(raw))
+
+
+def _check_lines(lines: int) -> None:
+    if lines > MAX_JSONL_LINES:
+        raise BadInput(f"more than {MAX_JSONL_LINES:,} lines, the limit for one file; split it into smaller files")

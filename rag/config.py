@@ -44,7 +44,14 @@ class Config:
     refusal_threshold: float = 0.13
     host: str = "127.0.0.1"
     port: int = 7860
-    auth: str | None = field(default=None, repr=False)
+    auth: str | None = field(default=None, repr=False)  # USER:PASSWORD; RAG_AUTH keeps it out of `ps`
+    # Host names the server answers to besides loopback and --host (comma-separated; ".example.org"
+    # for its subdomains): the name a proxy forwards. Any other Host header is refused.
+    allowed_hosts: str = ""
+    # Costly requests (answers, uploads) one client address may send at once, then per second;
+    # per_s 0 turns the limit off (load benchmarks from one address).
+    client_burst: int = 30
+    client_per_s: float = 2.0
 
     @property
     def cache_dir(self) -> Path:
@@ -107,6 +114,10 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError("k must be between 1 and 50")
     if "hnsw_ef_search" in idx and not 1 <= idx["hnsw_ef_search"] <= 10_000:
         raise ConfigError("hnsw_ef_search must be between 1 and 10000")
+    if "client_burst" in top and top["client_burst"] < 1:
+        raise ConfigError("client_burst must be at least 1")
+    if "client_per_s" in top and top["client_per_s"] < 0:
+        raise ConfigError("client_per_s must be 0 (no limit) or more")
     for name in ("verify_threshold", "verify_floor"):
         if name in top and not 0.0 <= top[name] <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1")

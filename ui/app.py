@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import logging
+import os
 import secrets
 import shutil
 import sys
 import threading
 import tempfile
 import weakref
+from collections.abc import MutableMapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,14 +20,16 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 
 from rag.config import Config
 from rag.errors import ConfigError
-from ui.api import Answerer, api_router
+from ui.api import MAX_QUESTION_CHARS, Answerer, api_router
+from ui.auth import Credentials, Login
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
 from ui.render import conversation_html, documents_html, sources_html
-from ui.security import SecurityHeaders
+from ui.security import Limits, RequestGuard, SecurityHeaders, TrustedHosts, parse_allowed_hosts
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +55,10 @@ HEAD = (
 )
 # Uploaded and exported files in Gradio's cache are deleted after a day.
 CACHE_CLEANUP = (3600, 86400)
+# Events waiting in Gradio's queue, all clients together; beyond it a request is told to try again.
+QUEUE_MAX_SIZE = 64
+# Gradio's public share links end in this domain.
+SHARE_DOMAIN = ".gradio.live"
 
 
 @dataclass(frozen=True)
@@ -127,6 +136,7 @@ def _chat_tab(config: Config, choices: list[tuple[str, str]]) -> ChatTab:
                     max_lines=6,
                     scale=8,
                     autofocus=True,
+                    max_length=MAX_QUESTION_CHARS,
                     elem_id="question",
                     container=False,
                 )
@@ -273,14 +283,19 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
         gr.api(answerer.ask, api_name="ask", concurrency_limit=answer_limit, concurrency_id="answer")
         gr.api(docs.list_documents, api_name="documents", concurrency_limit=None)
         gr.api(docs.remove, api_name="remove", concurrency_id="ingest")
-    demo.queue(default_concurrency_limit=1)
+    demo.queue(default_concurrency_limit=1, max_size=QUEUE_MAX_SIZE)
     return demo, answerer
 
 
-def _launch_options(config: Config) -> dict[str, Any]:
+def login_for(config: Config) -> Login | None:
+    """The server's login (one for the page and the API), or None without credentials."""
+    return Login(Credentials.parse(config.auth)) if config.auth else None
+
+
+def _launch_options(config: Config, login: Login | None) -> dict[str, Any]:
     paths = Paths(config.index.data_dir)
     return dict(
-        auth=tuple(config.auth.split(":", 1)) if config.auth else None,
+        auth=login.gradio_auth() if login else None,
         # Nothing under the data directory is served: uploads are read by the indexer, never
         # sent back (an uploaded .html would otherwise open in the app's origin).
         allowed_paths=[],
@@ -293,24 +308,47 @@ def _launch_options(config: Config) -> dict[str, Any]:
     )
 
 
-def check_auth(config: Config) -> None:
-    """Credentials, when given, need a user name and a password."""
-    if config.auth is None:
-        return
-    user, _, password = config.auth.partition(":")
-    if not user or not password:
-        raise ConfigError("--auth must look like USER:PASSWORD (both parts non-empty)")
+def check_exposure(config: Config, share: bool = False) -> None:
+    """Refuse set-ups that publish the library without a login; check the credentials' form."""
+    if config.auth is not None:
+        Credentials.parse(config.auth)
+    parse_allowed_hosts(config.allowed_hosts)
+    if share and not config.auth:
+        raise ConfigError(
+            "--share publishes your library (with upload and remove) on the internet; "
+            "add --auth USER:PASSWORD (or set RAG_AUTH) to use it"
+        )
+
+
+def perimeter(config: Config, extra_hosts: tuple[str, ...] = ()) -> list[Middleware]:
+    """The middleware every route of the server sits behind, outermost first.
+
+    The request guard (trusted hosts, same-site state changes, JSON bodies, body and rate
+    limits), then a CORS policy that names no other origin (Gradio defers to the parent app's
+    policy when there is one, instead of echoing origins), then the security headers.
+    """
+    hosts = TrustedHosts.for_server(config.host, [*parse_allowed_hosts(config.allowed_hosts), *extra_hosts])
+    limits = Limits(
+        upload_bytes=int(4 * config.index.max_file_mb * 1e6) + 1_000_000,
+        burst=config.client_burst,
+        per_second=config.client_per_s,
+    )
+    return [
+        Middleware(RequestGuard, hosts=hosts, limits=limits, login=bool(config.auth)),
+        Middleware(CORSMiddleware, allow_origins=[]),
+        Middleware(SecurityHeaders),
+    ]
 
 
 def build_app(pipeline, config: Config) -> FastAPI:
-    """The FastAPI app: POST /api/ask, and the Gradio chat mounted at /."""
-    check_auth(config)
+    """The FastAPI app: POST /api/ask, and the Gradio chat mounted at /, behind the perimeter."""
+    check_exposure(config)
     demo, answerer = build_blocks(pipeline, config)
-    app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None)
-    app.add_middleware(SecurityHeaders)
-    app.include_router(api_router(answerer, config.auth))
+    app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None, middleware=perimeter(config))
+    login = login_for(config)
+    app.include_router(api_router(answerer, login))
     return gr.mount_gradio_app(
-        app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config)
+        app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config, login)
     )
 
 
@@ -362,13 +400,29 @@ def seed_if_empty(library, seed_dir: Path) -> None:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
 
 
+def use_private_upload_cache(environ: MutableMapping[str, str]) -> Path | None:
+    """Point Gradio's upload cache at a new folder only this user can open; None when one is set.
+
+    Gradio's default, <tmp>/gradio, is shared by every Gradio app on the machine, under names
+    others can guess, and readable by other users. Gradio reads GRADIO_TEMP_DIR when the app is
+    built, so this runs first; the folder is removed when the server exits.
+    """
+    if environ.get("GRADIO_TEMP_DIR"):
+        return None
+    folder = Path(tempfile.mkdtemp(prefix="newsrag-uploads-"))  # mode 0700
+    environ["GRADIO_TEMP_DIR"] = str(folder)
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> None:
     """Open the index (seeding it when empty), start the server, print its URL and block."""
     import uvicorn
 
     from rag.pipeline import Pipeline
 
-    check_auth(config)
+    check_exposure(config, share)
+    use_private_upload_cache(os.environ)
     pipeline = Pipeline(config)
     if seed_dir is not None:
         seed_if_empty(pipeline.library, seed_dir)
@@ -395,15 +449,16 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
 def _serve_shared(pipeline, config: Config) -> None:
     """Gradio's own server, for its public share link; /api/ask is added to it."""
     demo, answerer = build_blocks(pipeline, config)
-    options = _launch_options(config)
+    login = login_for(config)
+    options = _launch_options(config, login)
     demo.launch(
         server_name=config.host,
         server_port=config.port,
         share=True,
         prevent_thread_lock=True,
-        app_kwargs={"middleware": [Middleware(SecurityHeaders)]},
+        app_kwargs={"middleware": perimeter(config, extra_hosts=(SHARE_DOMAIN,))},
         **options,
     )
-    demo.app.include_router(api_router(answerer, config.auth))
+    demo.app.include_router(api_router(answerer, login))
     print(f"newsrag chat running at {demo.local_url} (public link: {demo.share_url})", flush=True)
     demo.block_thread()

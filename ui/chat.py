@@ -18,14 +18,15 @@ from index.documents import parse_date
 from rag.config import BACKENDS, Config
 from rag.errors import RagError
 from rag.types import Answer, Filters, Retrieved
-from ui.api import MAX_K
+from ui.api import MAX_K, MAX_QUESTION_CHARS
 from ui.conversation import Turn, dump_turns, history_pairs, load_turns
-from ui.render import conversation_html, conversation_markdown, sources_html
+from ui.render import conversation_html, conversation_markdown, sources_html, toast
 
 log = logging.getLogger(__name__)
 
 EMPTY_HINT = "Type a question first, for example: “What did the article say about …?”"
 BUSY_HINT = "An answer is still on its way: wait for it, or press Stop."
+LONG_HINT = f"Questions may be up to {MAX_QUESTION_CHARS:,} characters; shorten yours and send it again."
 # A session counts as answering for at most this long (in case an answer never ran at all).
 BUSY_TIMEOUT_S = 600.0
 FORGET_AFTER_S = 3600.0
@@ -103,6 +104,9 @@ class ChatHandlers:
         """Runs at once (not queued): clear the box, show the question, swap Send for Stop."""
         text = (question or "").strip()
         session, now = _session(request), time.monotonic()
+        if len(text) > MAX_QUESTION_CHARS:  # the box caps it too; a client that skips the box gets this
+            gr.Warning(LONG_HINT)
+            return gr.skip(), "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         if not text or now - self._answering.get(session, -BUSY_TIMEOUT_S) < BUSY_TIMEOUT_S:
             gr.Info(EMPTY_HINT if not text else BUSY_HINT)
             return gr.skip(), "", gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
@@ -151,7 +155,7 @@ class ChatHandlers:
         try:
             choices = read_choices(self.config, *settings)
         except ValueError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(toast(exc))
             turn.error = str(exc)
             yield self._final(turns)
             return
@@ -178,7 +182,7 @@ class ChatHandlers:
             if not isinstance(exc, RagError):
                 log.exception("answering %r failed", pending)
             turn.error = user_message(exc)
-            gr.Warning(turn.error)
+            gr.Warning(toast(turn.error))
         finally:
             close = getattr(events, "close", None)
             if close is not None:

@@ -10,7 +10,7 @@ import gradio as gr
 
 from index.library import Library, Progress
 from rag.errors import RagError
-from ui.render import documents_html, ingest_report_html
+from ui.render import documents_html, ingest_report_html, toast
 from ui.uploads import store_uploads
 
 log = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class DocumentHandlers:
             stored, rejected = store_uploads(sources, self.upload_dir, self.max_bytes)
         except OSError as exc:
             message = f"Could not save the uploads in {self.upload_dir}: {exc.strerror or exc}."
-            gr.Warning(message)
+            gr.Warning(toast(message))
             return {"error": message}
         failed = [{"path": r.name, "reason": r.reason} for r in rejected]
         if not stored:
@@ -54,7 +54,7 @@ class DocumentHandlers:
         try:
             report = self.library.ingest(stored, progress=on_progress)
         except RagError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(toast(exc))
             return {"error": str(exc), "failed": failed}
         result = report.to_json()
         # Name failed inputs by file name (and line), not by their place on the server.
@@ -84,7 +84,7 @@ class DocumentHandlers:
         try:
             records = self.library.documents()
         except RagError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(toast(exc))
             return documents_html([], error=str(exc)), None
         return documents_html(records), [(choice_label(r), r.doc_id) for r in records]
 
@@ -98,10 +98,10 @@ class DocumentHandlers:
         try:
             result = self.remove_document(doc_id)
         except RagError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(toast(exc))
             return self.refresh({"error": str(exc)})
         message = f"Removed “{result['title']}”." if result["removed"] else f"No document with id '{doc_id}'."
-        (gr.Info if result["removed"] else gr.Warning)(message)
+        (gr.Info if result["removed"] else gr.Warning)(toast(message))
         return self.refresh({"error": message} if not result["removed"] else {"message": message})
 
     # ---- JSON endpoints (gr.api) ---------------------------------------------------------------

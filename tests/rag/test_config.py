@@ -50,3 +50,11 @@ def test_embedding_server_settings_come_from_file_env_and_the_embed_url_flag_and
 
     args = build_parser().parse_args(["search", "q", "--embed-url", "http://cli-host:8089/v1", "--config", str(toml)])
     assert config_from_args(args).index.embed_url == "http://cli-host:8089/v1"
+
+
+def test_server_limits_and_host_names_come_from_the_environment():
+    config = load_config({}, environ={"RAG_ALLOWED_HOSTS": "news.example.org", "RAG_CLIENT_BURST": "5", "RAG_CLIENT_PER_S": "0", "RAG_AUTH": "a:b"})
+    assert (config.allowed_hosts, config.client_burst, config.client_per_s, config.auth) == ("news.example.org", 5, 0.0, "a:b")
+    for env, message in (({"RAG_CLIENT_BURST": "0"}, "client_burst"), ({"RAG_CLIENT_PER_S": "-1"}, "client_per_s")):
+        with pytest.raises(ConfigError, match=message):
+            load_config({}, environ=env)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 
@@ -78,6 +78,19 @@ def _seeded_minilm_app(tmp_path: Path, minilm, auth: str | None = None) -> Abstr
 def seeded_app(minilm) -> Callable[..., AbstractContextManager[RunningApp]]:
     """`seeded_app(folder, auth=None)`: serve the real app over `seeds/` (MiniLM, extractive)."""
     return lambda folder, auth=None: _seeded_minilm_app(folder, minilm, auth)
+
+
+@pytest.fixture(scope="module")
+def small_app(tmp_path_factory) -> Iterator[RunningApp]:
+    """The real app over the two made-up articles (hash-embedded, extractive), one per test module."""
+    folder = tmp_path_factory.mktemp("small-app")
+    corpus = folder / "articles.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
+    library = Library(IndexSettings(data_dir=folder / "data", embed_model="hash-256"))
+    assert library.ingest([corpus]).ok
+    config = Config(index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
+    with serve_in_thread(Pipeline(config, library=library), config) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

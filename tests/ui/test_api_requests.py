@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-import base64
+import asyncio
+import time
 from datetime import date
 
 import pytest
 
-from ui.api import BadRequest, basic_auth_ok, parse_ask
+from rag.errors import ConfigError
+from ui.api import BadRequest, parse_ask
+from ui.auth import Credentials, Login
 
 
 def test_a_minimal_request_needs_only_the_question():
@@ -41,6 +44,12 @@ def test_history_k_backend_and_filters_are_read():
         ({"question": "q", "filters": {"published_to": "yesterday"}}, "published_to"),
         ({"question": "q", "surprise": 1}, "unknown field"),
         ({"question": "x" * 100_001}, "longer than"),
+        ({"question": "q", "filters": {"doc_ids": "a"}}, "filters.doc_ids"),
+        ({"question": "q", "filters": {"colour": "red"}}, "'filters' may hold"),
+        ({"question": "q", "filters": []}, "'filters' may hold"),
+        ({"question": "q", "history": [["q", 5]]}, "'history'"),
+        ({"question": "q", "k": 2.0}, "'k'"),
+        ({"question": "q", "a": 1, "b": 2}, r"unknown field\(s\): a, b"),
     ],
 )
 def test_bad_requests_are_refused_with_a_reason(body, message):
@@ -48,12 +57,28 @@ def test_bad_requests_are_refused_with_a_reason(body, message):
         parse_ask(body)
 
 
-def _basic(user_password: str) -> str:
-    return "Basic " + base64.b64encode(user_password.encode()).decode()
+def test_credentials_match_only_the_configured_user_and_password():
+    credentials = Credentials.parse("alice:s3cr:et")
+    assert credentials.match("alice", "s3cr:et")
+    for user, password in (("alice", "wrong"), ("bob", "s3cr:et"), ("alice", ""), ("", "s3cr:et")):
+        assert not credentials.match(user, password)
 
 
-def test_basic_auth_accepts_only_the_configured_credentials():
-    assert basic_auth_ok(_basic("alice:s3cr:et"), "alice:s3cr:et")
-    assert basic_auth_ok(_basic("alice:s3cr:et").replace("Basic", "basic"), "alice:s3cr:et")
-    for header in (None, "", _basic("alice:wrong"), _basic("bob:s3cr:et"), _basic("alice"), "Basic !!!", "Bearer x"):
-        assert not basic_auth_ok(header, "alice:s3cr:et"), header
+@pytest.mark.parametrize("value", ["nopassword", ":pw", "alice:", "alice:pässwort", "alice:pw\n"])
+def test_credentials_need_a_user_and_an_ascii_password(value):
+    with pytest.raises(ConfigError, match="USER:PASSWORD"):
+        Credentials.parse(value)
+
+
+def test_each_failed_login_makes_the_next_attempt_from_that_source_wait_longer():
+    login = Login(Credentials.parse("alice:pw"), first_delay_s=0.01, max_delay_s=0.16)
+    delays = []
+    for _ in range(6):
+        assert not asyncio.run(login.check("10.0.0.9", "alice", "guess"))
+        delays.append(login.delay_for("10.0.0.9"))
+    assert delays == [0.01, 0.02, 0.04, 0.08, 0.16, 0.16]
+    assert login.delay_for("10.0.0.8") == 0.0  # another source is not slowed
+    started = time.monotonic()
+    assert asyncio.run(login.check("10.0.0.9", "alice", "pw"))
+    assert time.monotonic() - started >= 0.16
+    assert login.delay_for("10.0.0.9") == 0.0  # a success clears the count

@@ -104,8 +104,10 @@ def chromium(tmp_path_factory):
             context.close()
 
 
-def open_chat(context, url: str):
+def open_chat(context, url: str, console: list[str] | None = None):
     page = context.new_page()
+    if console is not None:
+        page.on("console", lambda message: console.append(message.text))
     page.goto(url)
     page.wait_for_selector("#question textarea", timeout=WAIT_MS)
     return page
@@ -123,8 +125,12 @@ def last_answer(page):
 
 def test_chat_cites_highlights_exports_and_never_runs_document_code(tmp_path, seeded_app, chromium, beacon):
     with seeded_app(tmp_path / "app") as app:
-        page = open_chat(chromium, app.url)
+        console: list[str] = []
+        page = open_chat(chromium, app.url, console)
         expected = app.pipeline.ask(SEED_QUESTION).citations[0]
+        # The page runs under a policy without 'unsafe-inline' scripts: Gradio's own carry the nonce.
+        policy = page.evaluate("fetch('/').then(r => r.headers.get('content-security-policy'))")
+        assert "'nonce-" in policy and "'unsafe-inline'" not in policy.split("script-src")[1].split(";")[0]
 
         # Ask with Enter; the answer arrives with a clickable marker that opens its source.
         ask(page, SEED_QUESTION)
@@ -187,6 +193,7 @@ def test_chat_cites_highlights_exports_and_never_runs_document_code(tmp_path, se
         assert page.evaluate("typeof window.__pwned") == "undefined"
         assert page.locator("#conversation img, #sources img, #documents img, #conversation iframe, #sources iframe").count() == 0
         assert beacon.requests == []
+        assert [m for m in console if "Content Security Policy" in m] == []  # nothing of the app's own was blocked
 
 
 def test_answers_stream_can_be_stopped_and_a_waiting_question_sees_the_queue(tmp_path, minilm, chromium, serve_app, free_port):

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
 
 from rag.errors import StoreUnavailable
 from rag.types import Retrieved
-from ui.chat import EMPTY_HINT, ChatHandlers
+from ui.api import MAX_QUESTION_CHARS
+from ui.chat import EMPTY_HINT, LONG_HINT, ChatHandlers
 from rag.types import Answer
 from ui.conversation import Turn, dump_turns, load_turns
 
@@ -215,3 +217,18 @@ def test_settings_become_filters(small_config):
     assert (choices.backend, choices.k) == ("extractive", 3)
     assert choices.filters.doc_ids == ("a",)
     assert (choices.filters.published_from, choices.filters.published_to) == (date(2024, 1, 1), date(2024, 12, 31))
+
+
+def test_a_question_over_the_api_limit_is_refused_with_a_hint(chat):
+    box, pending, conversation, _, stored, _, _ = chat.take_question("a" * (MAX_QUESTION_CHARS + 1), [])
+    assert pending == "" and is_skip(box) and is_skip(conversation) and is_skip(stored)
+    assert "100,000 characters" in LONG_HINT
+
+
+def test_a_100_kb_question_of_markup_is_shown_and_answered_quickly(chat):
+    question = ("**a " * MAX_QUESTION_CHARS)[:MAX_QUESTION_CHARS]
+    started = time.monotonic()
+    _, pending, conversation, _, _, _, _ = chat.take_question(question, [])
+    assert pending == question.strip() and "**a" in conversation
+    updates = list(chat.answer(pending, [], *NO_SETTINGS))
+    assert updates and time.monotonic() - started < 5

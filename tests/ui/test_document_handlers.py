@@ -81,3 +81,14 @@ def test_remove_without_confirmation_keeps_the_document(docs, small_library):
     outputs = docs.remove_selected("harbor-2024", False)
     assert all(o == {"__type__": "update"} for o in outputs)
     assert "harbor-2024" in {r.doc_id for r in small_library.documents()}
+
+
+def test_a_removed_documents_title_reaches_the_toast_as_text(docs, small_library, tmp_path, monkeypatch):
+    import gradio as gr
+
+    shown: list[str] = []
+    monkeypatch.setattr(gr, "Info", shown.append)
+    path = upload(tmp_path, "evil.md", b"# <img src=x onerror=alert(1)>\n\nThe harbor ferry sails at noon on Sundays.\n")
+    assert docs.ingest([path], progress=RecordingProgress())["added"] == 1
+    docs.remove_selected("evil.md", True)
+    assert shown == ["Removed “&lt;img src=x onerror=alert(1)&gt;”."]

@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timezone
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rag.types import Answer, Citation, Passage
 from ui.conversation import Turn
 from ui.render import (
+    bold,
     conversation_html,
     conversation_markdown,
     documents_html,
@@ -188,3 +194,21 @@ def test_documents_table_escapes_titles_and_links_only_http_urls():
 def test_ingest_report_names_each_failed_file_and_reason():
     html = ingest_report_html({"added": 1, "updated": 0, "unchanged": 0, "failed": [{"path": "bad<1>.pdf", "reason": "corrupt PDF"}]})
     assert "Added 1" in html and "<b>bad&lt;1&gt;.pdf</b>: corrupt PDF" in html
+
+
+BOLD_RULE = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(alphabet="*a \n\t", max_size=24))
+def test_bold_follows_the_regex_rule(text):
+    assert bold(text) == BOLD_RULE.sub(r"<strong>\1</strong>", text)
+
+
+@pytest.mark.parametrize("unit", ["**a ", "*a ", "`a ", "[1, ", "** a", "a**", "&lt;**"])
+def test_100_kb_of_markup_renders_in_linear_time(unit):
+    text = unit * (100_000 // len(unit))
+    started = time.monotonic()
+    html = text_html(text)
+    assert time.monotonic() - started < 0.5
+    assert "<script" not in html and len(html) >= len(text) // 2

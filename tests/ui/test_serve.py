@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -72,3 +73,46 @@ def test_malformed_auth_is_a_config_error(tmp_path, served, auth):
     with pytest.raises(ConfigError, match="USER:PASSWORD"):
         ui_app.serve(config_for(tmp_path, auth=auth))
     assert served == []
+
+
+def test_share_without_auth_is_refused_before_anything_starts(tmp_path, served):
+    with pytest.raises(ConfigError, match=r"^--share publishes your library .* add --auth USER:PASSWORD \(or set RAG_AUTH\)"):
+        ui_app.serve(config_for(tmp_path), share=True)
+    assert served == [] and not (tmp_path / "data").exists()
+
+
+def test_rag_share_without_auth_exits_with_one_sentence(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(RAG_DATA_DIR=str(tmp_path / "data"), GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(Path(ui_app.__file__).parents[1]))
+    done = subprocess.run(
+        [sys.executable, "-m", "rag", "serve", "--share", "--port", "7999"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("rag: error: --share publishes your library")
+    assert "Traceback" not in done.stderr
+
+
+def test_auth_from_the_environment_allows_share(tmp_path, monkeypatch):
+    from rag.config import load_config
+
+    config = load_config({}, environ={"RAG_AUTH": "alice:pw"}, config_file=None)
+    assert config.auth == "alice:pw"
+    ui_app.check_exposure(config, share=True)  # no error
+
+
+def test_serve_keeps_uploads_in_a_folder_only_this_user_can_open(tmp_path, served, monkeypatch):
+    import os
+    import stat
+
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    ui_app.serve(config_for(tmp_path))
+    [(app, _, _)] = served
+    folder = Path(os.environ["GRADIO_TEMP_DIR"])
+    assert folder.is_dir() and stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert folder != Path(tempfile.gettempdir()) / "gradio"
+    monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "mine"))
+    assert ui_app.use_private_upload_cache(os.environ) is None  # the user's own choice stands

@@ -131,6 +131,8 @@ def test_post_api_ask_answers_bad_input_with_400_and_a_reason(app, body, needle)
 
 def test_post_api_ask_rejects_a_body_that_is_not_json(app):
     response = httpx.post(app.url + "api/ask", content=b"question=hi", timeout=30)
+    assert response.status_code == 415 and "Content-Type: application/json" in response.json()["error"]
+    response = httpx.post(app.url + "api/ask", content=b"question=hi", headers={"Content-Type": "application/json"}, timeout=30)
     assert response.status_code == 400 and response.json() == {"error": "the body is not valid JSON"}
 
 

@@ -1,6 +1,7 @@
 // Browser-side behaviour of the chat, installed once per page:
 // - a citation marker in an answer opens the matching source card in the sources panel;
-// - the conversation keeps its newest message in view unless the reader scrolled up.
+// - the conversation keeps its newest message in view unless the reader scrolled up;
+// - uploads send the page's upload token.
 (() => {
   if (window.__newsragChat) return;
   window.__newsragChat = true;
@@ -39,6 +40,20 @@
     }).observe(box, { childList: true, subtree: true, characterData: true });
     box.scrollTop = box.scrollHeight;
   }
+
+  // Uploads carry the page's token (a cookie set with the page): another site cannot read it to
+  // send it along, so it cannot upload through the user's browser.
+  const pageFetch = window.fetch.bind(window);
+  window.fetch = (input, init) => {
+    const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+    const token = (document.cookie.match(/(?:^|; )newsrag_upload=([^;]*)/) || [])[1];
+    if (token && url && /\/gradio_api\/upload(\?|$)/.test(url)) {
+      const headers = new Headers((init && init.headers) || {});
+      headers.set("X-Upload-Token", token);
+      init = { ...(init || {}), headers };
+    }
+    return pageFetch(input, init);
+  };
 
   const waitForConversation = setInterval(() => {
     const box = document.getElementById("conversation");
