@@ -161,6 +161,26 @@ def text_html(text: str, turn: int = 0, targets: Mapping[int, str] | None = None
     return "".join(out)
 
 
+_LEAD_END = re.compile(r"^(?P<markers>(?:\s*\[\d{1,3}(?:\s*,\s*\d{1,3})*\])*)\s*\.?\s*")
+
+
+def split_lead(answer: Answer) -> tuple[str, str]:
+    """The answer's first sentence when it is the short answer (with its markers), and the rest."""
+    short = answer.short_answer or ""
+    text = answer.answer or ""
+    if answer.refused or not short or not text.startswith(short):
+        return "", text
+    tail = _LEAD_END.match(text[len(short) :])
+    end = len(short) + (tail.end() if tail else 0)
+    return text[:end].strip(), text[end:].strip()
+
+
+def _lead_html(lead: str, short: str, turn: int, targets: Mapping[int, str]) -> str:
+    """The short answer, bold, with its citation markers, as the answer's first line."""
+    markers = _markers(esc(lead[len(short) :].strip().rstrip(".")), turn, targets)
+    return f'<p class="short-answer"><strong>{esc(short)}</strong> {markers}</p>'
+
+
 def _titles(passages: Iterable[Passage]) -> dict[int, str]:
     return {p.n: esc(p.title or p.doc_id) for p in passages}
 
@@ -190,7 +210,8 @@ def _assistant_html(turn: Turn, index: int, streaming: bool) -> str:
         targets = {n: t for n, t in _titles(answer.passages).items() if n in cited}
         for c in answer.citations:
             targets.setdefault(c.n, esc(c.title or c.doc_id))
-        body = text_html(answer.answer, index, targets)
+        lead, rest = split_lead(answer)
+        body = (_lead_html(lead, answer.short_answer or "", index, targets) if lead else "") + text_html(rest, index, targets)
         kind = "refused" if answer.refused else "answered"
         label = '<p class="refusal-label">Not answered from the articles</p>' if answer.refused else ""
         return f'<div class="msg assistant {kind}"><div class="bubble">{label}{body}</div>{_answer_meta(answer)}</div>'
@@ -448,7 +469,10 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
             text = turn.error or ("(stopped) " + turn.partial if turn.partial else "(no answer)")
             out += [text, ""]
             continue
-        out += [answer.answer.strip(), ""]
+        lead, rest = split_lead(answer)
+        if lead:
+            out += [f"**{answer.short_answer}**{lead[len(answer.short_answer or ''):]}", ""]
+        out += [rest.strip(), ""]
         if answer.refused:
             out += ["_Not answered from the articles. Closest passages:_", ""]
             for p in answer.passages:

@@ -212,3 +212,23 @@ def test_100_kb_of_markup_renders_in_linear_time(unit):
     html = text_html(text)
     assert time.monotonic() - started < 0.5
     assert "<script" not in html and len(html) >= len(text) // 2
+
+
+def test_the_short_answer_is_shown_first_and_bold_with_its_citation_link():
+    p1 = passage(1)
+    turn = answered("240 million euros [1]. The bridge cost 240 million euros [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])
+    turn.answer.short_answer = "240 million euros"
+    chat = conversation_html([turn])
+    lead = chat.index('<p class="short-answer"><strong>240 million euros</strong>')
+    assert lead < chat.index("The bridge cost 240 million euros")
+    assert chat[lead:].split("</p>", 1)[0].count('href="#src-0-1"') == 1  # the lead's marker links to its source
+    md = conversation_markdown([turn])
+    assert "**240 million euros** [1]." in md and "The bridge cost 240 million euros [1]." in md
+
+
+def test_a_short_answer_made_of_markup_is_shown_as_text():
+    p1 = passage(1)
+    turn = answered(f"{HOSTILE} [1]. The bridge cost 240 million euros [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])
+    turn.answer.short_answer = HOSTILE
+    chat = conversation_html([turn])
+    assert "<script>" not in chat and "<img" not in chat and "&lt;script&gt;" in chat
