@@ -58,7 +58,7 @@ def embed_serve(workdir: Path) -> Iterator[tuple[str, float]]:
     log = (workdir / "embed-serve.log").open("wb")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag", "embed-serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "embed-serve", "--port", str(port)],
         cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"

@@ -38,7 +38,7 @@ def test_broken_toml_is_reported_with_its_path(tmp_path):
 
 
 def test_embedding_server_settings_come_from_file_env_and_the_embed_url_flag_and_the_key_stays_hidden(tmp_path):
-    from rag.cli import build_parser, config_from_args
+    from cli.main import build_parser, config_from_args
 
     toml = tmp_path / "rag.toml"
     toml.write_text('[index]\nembed_url = "http://file-host:8089/v1"\nembed_api_model = "all-minilm"\n')

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from index.library import Library
-from rag.cli import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE
+from cli.output import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, IngestBar, print_error
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
 from rag.types import Filters
@@ -49,9 +49,7 @@ def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) 
     if marker.exists() and marker.read_text() == fingerprint and library.status()["documents"] > 0:
         print(f"reusing the index of {corpus} (collection {config.index.collection})", file=sys.stderr)
         return config
-    from rag.commands import _Bar
-
-    bar = _Bar()
+    bar = IngestBar()
     try:
         report = library.ingest([corpus], progress=bar)
     finally:
@@ -72,7 +70,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         print(compare_runs(*args.compare))
         return EXIT_OK
     if args.gold is None:
-        print("rag: error: give a gold file (GOLD.jsonl) or --compare RUN_A RUN_B", file=sys.stderr)
+        print_error("give a gold file (GOLD.jsonl) or --compare RUN_A RUN_B")
         return EXIT_USAGE
     thresholds = parse_thresholds(args.min)
     items = load_gold(args.gold)

@@ -1,0 +1,143 @@
+"""The layering, read from the source: every import of every module, including those inside functions.
+
+index/ turns files into searchable chunks, rag/ turns a question into an Answer, ui/ shows it,
+evals/ measures it, and cli/ (the composition root) wires them. Data flows one way.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PACKAGES = ("index", "rag", "ui", "evals", "cli")
+# What each layer may import besides itself.
+ALLOWED = {
+    "index": set(),
+    "rag": {"index"},
+    "evals": {"rag", "index"},
+    "ui": {"rag", "index"},
+    "cli": {"index", "rag", "ui", "evals"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ROOT).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def _modules() -> dict[str, Path]:
+    return {_module_name(p): p for package in PACKAGES for p in sorted((ROOT / package).rglob("*.py"))}
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> str:
+    """The absolute module an `ImportFrom` names (relative imports resolved against `module`)."""
+    if not node.level:
+        return node.module or ""
+    is_package = _modules()[module].name == "__init__.py"
+    base = module.split(".") if is_package else module.split(".")[:-1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join(base + ([node.module] if node.module else []))
+
+
+@cache
+def _imports(module: str) -> frozenset[str]:
+    """Project modules `module` imports anywhere in its body; `from pkg import mod` counts as `pkg.mod`."""
+    tree = ast.parse(_modules()[module].read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            target = _resolve(module, node)
+            named = {f"{target}.{alias.name}" for alias in node.names} & _modules().keys()
+            found.update(named or {target})
+    return frozenset(m for m in found if m.split(".")[0] in PACKAGES and m != module)
+
+
+def _string_imports(module: str) -> list[str]:
+    """Calls of importlib.import_module or __import__ with a project module's name."""
+    tree = ast.parse(_modules()[module].read_text(encoding="utf-8"))
+    hits = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+        if name not in ("import_module", "__import__"):
+            continue
+        arg = node.args[0] if node.args else None
+        literal = arg.value if isinstance(arg, ast.Constant) and isinstance(arg.value, str) else None
+        # A computed name could be anything: only literals naming something outside the project pass.
+        if literal is None or literal.split(".")[0] in PACKAGES:
+            hits.append(ast.unparse(node))
+    return hits
+
+
+def test_the_packages_hold_modules():
+    assert all(any(m.split(".")[0] == p for m in _modules()) for p in PACKAGES)
+
+
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_layer_imports_only_the_layers_below_it(package):
+    upward = {
+        module: sorted(m for m in _imports(module) if m.split(".")[0] not in ALLOWED[package] | {package})
+        for module in _modules()
+        if module.split(".")[0] == package
+    }
+    assert {m: found for m, found in upward.items() if found} == {}
+
+
+def test_no_module_imports_a_project_module_by_its_name_as_a_string():
+    found = {module: hits for module in _modules() if (hits := _string_imports(module))}
+    assert found == {}
+
+
+def _cycles() -> list[list[str]]:
+    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
+    graph = {m: sorted(d for d in _imports(m) if d in _modules()) for m in _modules()}
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for dep in graph[node]:
+            if dep not in index:
+                visit(dep)
+                low[node] = min(low[node], low[dep])
+            elif dep in on_stack:
+                low[node] = min(low[node], index[dep])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                top = stack.pop()
+                on_stack.discard(top)
+                group.append(top)
+                if top == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for module in graph:
+        if module not in index:
+            visit(module)
+    return groups
+
+
+def test_no_import_cycles_between_modules():
+    assert _cycles() == []
+
+
+def test_the_checker_sees_imports_inside_functions_and_relative_ones():
+    # rag/commands.py once imported ui.app inside a function: such imports must count.
+    assert "ui.app" in _imports("cli.commands")
+    assert "cli.output" in _imports("cli.evaluate")
