@@ -3,20 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
 
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict retrieval to some documents and/or a published-date range (inclusive)."""
-
-    doc_ids: tuple[str, ...] = ()
-    published_from: date | None = None
-    published_to: date | None = None
-    as_of: date | None = None
-
-    def is_empty(self) -> bool:
-        return not (self.doc_ids or self.published_from or self.published_to or self.as_of)
+from index.filters import Filters  # noqa: F401  (re-exported: the filter a question carries)
 
 
 @dataclass(frozen=True)

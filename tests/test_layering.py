@@ -141,3 +141,20 @@ def test_the_checker_sees_imports_inside_functions_and_relative_ones():
     # rag/commands.py once imported ui.app inside a function: such imports must count.
     assert "ui.app" in _imports("cli.commands")
     assert "cli.output" in _imports("cli.evaluate")
+
+
+CHROMA_OPERATORS = {"$and", "$or", "$in", "$nin", "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$contains"}
+
+
+def test_nothing_above_index_writes_the_stores_filter_syntax_or_touches_a_collection():
+    found = {}
+    for module, path in _modules().items():
+        if module.startswith("index"):
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        hits = [n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and n.value in CHROMA_OPERATORS]
+        hits += [ast.unparse(n) for n in ast.walk(tree) if isinstance(n, ast.Attribute) and n.attr in ("chunks", "docs")
+                 and isinstance(n.value, ast.Attribute) and n.value.attr == "store"]
+        if hits:
+            found[module] = hits
+    assert found == {}
