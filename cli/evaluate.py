@@ -103,6 +103,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
 def _picker(choose: str, pipeline, items) -> tuple:
     """How options are picked ("model" or "words") and the function that does it."""
     from evals.runner import pick_by_words
+    from rag.backends import REGISTRY
     from rag.backends.base import ChoiceScorer
     from rag.choose import choose_option
     from rag.types import Passage
@@ -110,10 +111,10 @@ def _picker(choose: str, pipeline, items) -> tuple:
     if choose == "words" or not any(item.choices for item in items):
         return pick_by_words, "words"
     backend = pipeline.config.backend
-    if choose == "model" and backend == "extractive":
-        backend = "embedded"  # extractive answers, options picked by the local model
+    if choose == "model" and REGISTRY[backend].factory is None:
+        backend = "embedded"  # answers quoted without a model, options picked by the local model
     try:
-        scorer = None if backend == "extractive" else pipeline.generator(backend)
+        scorer = pipeline.generator(backend) if REGISTRY[backend].factory is not None else None
     except BackendUnavailable:
         if choose == "model":
             raise

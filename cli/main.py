@@ -14,7 +14,8 @@ from pathlib import Path
 
 from cli import commands
 from cli.output import EXIT_UNAVAILABLE, EXIT_USAGE, print_error
-from rag.config import BACKENDS, Config, load_config
+from rag.backends import BACKENDS
+from rag.config import Config, load_config
 from rag.errors import (
     BackendUnavailable,
     ConfigError,

@@ -13,9 +13,10 @@ from typing import Any
 from index.errors import ConfigError
 from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
 from index.settings import IndexSettings
+from rag.backends import BACKENDS, REGISTRY  # noqa: F401  (BACKENDS re-exported)
 
-BACKENDS = ("embedded", "ollama", "openai", "extractive")
 ANSWER_MODES = ("auto", "generate", "select", "verify")
+MAX_K = 50  # passages per answer
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class Config:
         """How an LLM back end answers: writes the answer, selects or verifies the evidence sentence."""
         if self.answer_mode != "auto":
             return self.answer_mode
-        return "verify" if backend == "embedded" else "generate"
+        return REGISTRY[backend].answer_mode or "generate"
 
     def with_overrides(self, **values: Any) -> Config:
         """Return a copy with some top-level or index settings replaced (None values ignored)."""
@@ -103,8 +104,8 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError(f"unknown backend '{top['backend']}'; choose one of {', '.join(BACKENDS)}")
     if "answer_mode" in top and top["answer_mode"] not in ANSWER_MODES:
         raise ConfigError(f"unknown answer_mode '{top['answer_mode']}'; choose one of {', '.join(ANSWER_MODES)}")
-    if "k" in top and not 1 <= top["k"] <= 50:
-        raise ConfigError("k must be between 1 and 50")
+    if "k" in top and not 1 <= top["k"] <= MAX_K:
+        raise ConfigError(f"k (the number of passages) must be between 1 and {MAX_K}")
     if "hnsw_ef_search" in idx and not 1 <= idx["hnsw_ef_search"] <= 10_000:
         raise ConfigError("hnsw_ef_search must be between 1 and 10000")
     for name in ("verify_threshold", "verify_floor"):

@@ -20,12 +20,14 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from tqdm import tqdm
 
-from rag.config import Config
 from rag.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from rag.config import Config  # the back ends read their settings from it; it validates their names
 
 log = logging.getLogger(__name__)
 
