@@ -62,7 +62,8 @@ def cmd_list(args: argparse.Namespace, config: Config) -> int:
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
     from rag.retrieve import Retriever
 
-    passages = Retriever(_library(config), mode=args.mode).retrieve(args.query, args.k or config.k)
+    retriever = Retriever(_library(config), mode=args.mode, settings=config.retrieval)
+    passages = retriever.retrieve(args.query, config.k)
     if args.json:
         print_json([p.to_json() for p in passages])
         return EXIT_OK

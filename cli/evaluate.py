@@ -79,7 +79,8 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
     if args.corpus:
         config = prepare_corpus(config, args.corpus, args.collection)
     library = Library(config.index)
-    pipeline = Pipeline(config, library=library, retriever=Retriever(library, mode=args.retrieval))
+    retriever = Retriever(library, mode=args.retrieval, settings=config.retrieval)
+    pipeline = Pipeline(config, library=library, retriever=retriever)
     out = args.out or Path("runs") / args.gold.name.split(".")[0]
 
     def ask(item):

@@ -70,7 +70,7 @@ class Pipeline:
     ) -> None:
         self.config = config
         self.library = library or open_library(config.index)
-        self.retriever = retriever or Retriever(self.library)
+        self.retriever = retriever or Retriever(self.library, settings=config.retrieval)
         self._generators: dict[str, Generator] = {}
         self._sentences = CachedSentences(self.library.embedder)
         if generator is not None:

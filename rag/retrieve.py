@@ -8,7 +8,7 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
 from index.documents import parse_date
@@ -16,6 +16,7 @@ from index.filters import Filters, as_filters
 from index.lexical import query_terms
 from index.library import Library
 from index.store import StoredChunk
+from rag.config import RetrievalSettings
 from rag.types import Passage
 
 log = logging.getLogger(__name__)
@@ -25,20 +26,6 @@ _RECENT = re.compile(
     r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|currently|now|today|yesterday|new|newest|upcoming|announced)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """Knobs of the fusion; defaults measured on realtimeqa-dev (docs/evals.md)."""
-
-    candidates: int = 40
-    rrf_k: int = 30
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.5
-    recency_weight: float = 2.0
-    recency_half_life_days: float = 7.0
-    duplicate_jaccard: float = 0.6
-    per_document: int = 0  # at most this many passages of one article before other articles' (0: no limit)
 
 
 class Retriever:
