@@ -264,10 +264,10 @@ class Library:
         docs = [d for d, _ in batch]
         self.store.begin([d.doc_id for d in docs])
         self.store.add_chunks(batch, vectors)
-        self.lexical.put_versions([(d.doc_id, d.content_hash[:12], [_row(d, c) for c in chunks]) for d, chunks in batch])
+        self.lexical.put_versions([(d.doc_id, d.version, [_row(d, c) for c in chunks]) for d, chunks in batch])
         self.store.put_records(docs, [len(c) for _, c in batch])  # the commit point of each document
         for doc in docs:
-            version = doc.content_hash[:12]
+            version = doc.version
             if doc.doc_id in known:  # a new document has no older chunks: `repair` removed any leftovers
                 self.store.delete_chunks(self.store.stale_chunk_ids(doc.doc_id, version))
                 self.lexical.delete_document(doc.doc_id, keep_version=version)
@@ -370,7 +370,7 @@ class Library:
 
 def _row(doc: Document, chunk: Chunk) -> LexicalRow:
     return LexicalRow(
-        chunk.chunk_id, doc.doc_id, doc.content_hash[:12], doc.published_key, doc.title, chunk.text,
+        chunk.chunk_id, doc.doc_id, doc.version, doc.published_key, doc.title, chunk.text,
         chunk.start, chunk.end, doc.url, doc.published,
     )
 

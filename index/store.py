@@ -81,7 +81,7 @@ class StoredChunk:
 def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
     return {
         "doc_id": doc.doc_id,
-        "version": doc.content_hash[:12],
+        "version": doc.version,
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
@@ -367,7 +367,7 @@ class ChromaStore:
                     "authors": json.dumps(list(d.authors), ensure_ascii=False),
                     "source": d.source,
                     "content_hash": d.content_hash,
-                    "version": d.content_hash[:12],
+                    "version": d.version,
                     "n_chunks": n,
                 }
                 for d, n in zip(docs, n_chunks)

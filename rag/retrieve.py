@@ -51,10 +51,10 @@ class Retriever:
         ranked = self._prefer_recent(query, ranked, filters)
         passages = self._select(ranked, k)
         # Dense hits come with their cosine; only BM25-only hits need their vectors read back.
-        chosen = [cid for p in passages for cid in p.chunk_id.split("+")]
+        chosen = [cid for p in passages for cid in p.chunk_ids]
         relevance = cosines | self.library.similarities(vector, [c for c in chosen if c not in cosines])
         return [
-            replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_id.split("+")))
+            replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_ids))
             for i, p in enumerate(passages, start=1)
         ]
 
@@ -130,7 +130,7 @@ def _passage(chunk: StoredChunk, score: float) -> Passage:
     return Passage(
         n=0,
         doc_id=chunk.doc_id,
-        chunk_id=chunk.chunk_id,
+        chunk_ids=(chunk.chunk_id,),
         title=chunk.title,
         text=chunk.text,
         score=score,
@@ -153,7 +153,7 @@ def _merge_into(chosen: list[Passage], chunk: StoredChunk) -> bool:
         else:
             text = p.text + chunk.text[p.end - chunk.start :]
         start, end = min(p.start, chunk.start), max(p.end, chunk.end)
-        chosen[i] = replace(p, text=text, start=start, end=end, chunk_id=f"{p.chunk_id}+{chunk.chunk_id}")
+        chosen[i] = replace(p, text=text, start=start, end=end, chunk_ids=(*p.chunk_ids, chunk.chunk_id))
         return True
     return False
 

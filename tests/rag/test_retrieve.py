@@ -4,7 +4,7 @@ import pytest
 
 from index.store import StoredChunk
 from rag.retrieve import Retriever, RetrievalSettings
-from rag.types import Filters
+from rag.types import Filters, Passage
 
 
 def test_hybrid_finds_the_article_that_holds_the_answer(library):
@@ -114,7 +114,7 @@ def test_every_passage_carries_the_cosine_of_its_stored_vector_as_relevance(libr
     passages = Retriever(library, mode=mode).retrieve(question, 3)
     assert passages
     for p in passages:
-        stored = library.store.embeddings(p.chunk_id.split("+")).values()
+        stored = library.store.embeddings(p.chunk_ids).values()
         assert p.relevance == pytest.approx(float(np.max(np.asarray(list(stored)) @ vector)), abs=1e-6)
 
 
@@ -143,3 +143,12 @@ def test_one_article_alone_still_fills_every_slot_under_a_per_article_limit(libr
     only_a = [(c, 1.0) for c in RANKED if c.doc_id == "a"]
     passages = Retriever(library, settings=RetrievalSettings(per_document=1))._select(only_a, 3)
     assert [p.chunk_id for p in passages] == ["a:v:0", "a:v:500", "a:v:900"]
+
+
+def test_a_merged_passage_lists_its_chunks_and_keeps_the_joined_id_in_json(library):
+    touching = [_stored("a", 0, "harbor bridge opens"), _stored("a", 19, " after four years")]
+    merged = Retriever(library)._select([(c, 1.0) for c in touching], 3)
+    assert [p.chunk_ids for p in merged] == [("a:v:0", "a:v:19")]
+    data = merged[0].to_json()
+    assert data["chunk_id"] == "a:v:0+a:v:19"
+    assert Passage.from_json(data).chunk_ids == merged[0].chunk_ids
