@@ -14,11 +14,6 @@ from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
 from rag.types import Filters
 
-GATED = ("hit@5", "mrr@10", "evidence_hit@5", "answer_contained", "answer_f1", "mc_accuracy",
-         "citation_precision", "citation_recall", "refusal_precision", "refusal_recall",
-         "answered_with_verified_citation")
-
-
 def corpus_collection(corpus: Path) -> str:
     """A collection name of its own per corpus path, reused while the corpus is unchanged."""
     digest = hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:8]
@@ -72,7 +67,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
     if args.gold is None:
         print_error("give a gold file (GOLD.jsonl) or --compare RUN_A RUN_B")
         return EXIT_USAGE
-    thresholds = parse_thresholds(args.min)
+    thresholds = parse_thresholds(args.min, args.max)
     items = load_gold(args.gold)
     if args.limit:
         items = items[: args.limit]
@@ -135,7 +130,9 @@ def _picker(choose: str, pipeline, items) -> tuple:
 
 def _print_summary(metrics, out: Path) -> None:
     print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json)")
-    for key in GATED + ("latency_p50_ms", "latency_p95_ms", "first_token_p50_ms", "n_questions", "n_errors"):
+    from evals.scoring import GATED
+
+    for key in GATED:
         if key in metrics and metrics[key] is not None:
             value = metrics[key]
             print(f"  {key:<32} {value:.3f}" if isinstance(value, float) else f"  {key:<32} {value}")

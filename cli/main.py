@@ -109,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(auto: the model when the back end is the embedded one)",
     )
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail below this value")
+    p.add_argument(
+        "--max", action="append", default=[], metavar="METRIC=VALUE",
+        help="fail above this value (lower-is-better figures: times in ms, n_errors)",
+    )
     p.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two runs")
     _answering(p)
     _common(p)
