@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.library import Library
+from tests.support.unprivileged import unprivileged
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
@@ -99,15 +100,22 @@ _SIZE_LIMITED_RAG = (
 
 @pytest.fixture(scope="session")
 def run_rag(rag_workdir: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run `python -m cli ARGS...` to its end; `env` adds to `cli_env()`; `file_size_limit` caps file sizes (bytes)."""
+    """Run `python -m cli ARGS...` to its end; `env` adds to `cli_env()`; `file_size_limit` caps file sizes (bytes);
+    `as_unprivileged` runs it without root's power over file modes."""
     workdir = rag_workdir
 
     def run(
-        *args: str | Path, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT_S, file_size_limit: int | None = None
+        *args: str | Path,
+        env: dict[str, str] | None = None,
+        timeout: float = CLI_TIMEOUT_S,
+        file_size_limit: int | None = None,
+        as_unprivileged: bool = False,
     ):
         command = [sys.executable, "-m", "cli"]
         if file_size_limit is not None:
             command = [sys.executable, "-c", _SIZE_LIMITED_RAG, str(file_size_limit)]
+        if as_unprivileged:  # file modes apply even when the suite runs as root
+            command = unprivileged(command)
         return subprocess.run(
             [*command, *map(str, args)],
             cwd=workdir,
