@@ -69,7 +69,7 @@ SELECT = PromptTemplate(
 """Expects `sentences` (lines "i. text", i from 1) and `question`; returns one number, 0 for none.
 
 Used with small local models, which judge far better than they write: measured on the seed
-gold set, selecting beat generating (docs/evals.md)."""
+gold set, selecting beat generating (benchmarks/results/evals-history.md)."""
 
 
 # VERIFY and EXTRACT share every token up to the question, so after one the other reads only its last line.
@@ -90,7 +90,7 @@ VERIFY = PromptTemplate(
 
 Small local models judge one sentence far more reliably than they write or pick among several:
 the probability separates answerable from unanswerable seed questions better than any generated
-reply did (docs/evals.md)."""
+reply did (benchmarks/results/evals-history.md)."""
 VERIFY_OPTIONS = {"yes": ("yes", "Yes"), "no": ("no", "No")}
 
 
