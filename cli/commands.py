@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from cli.output import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, IngestBar, print_error, print_json, render_answer_text
 from rag.config import Config
@@ -162,15 +163,42 @@ def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_model(args: argparse.Namespace, config: Config) -> int:
-    from rag.backends.model_files import prepare_model_command, resolve_model_path
+    from rag.backends.model_files import resolve_model_path
 
     if args.action == "prepare":
         from index.library import prepare_embedder
 
-        status = prepare_model_command(config)
+        status = _prepare_generator_model(config)
         print(prepare_embedder(config.index), file=sys.stderr)
         return status
     print(resolve_model_path(config))
+    return EXIT_OK
+
+
+def _prepare_generator_model(config: Config) -> int:
+    """Assemble the default GGUF with a progress bar on stderr; the exit code says whether it is there."""
+    from tqdm import tqdm
+
+    from rag.backends.model_files import DEFAULT_MODEL, default_model_path, is_prepared, prepare_default_model
+    from rag.errors import BackendUnavailable
+
+    if config.model_path is not None:
+        path = Path(config.model_path).expanduser()
+        exists = path.is_file()
+        print(f"model_path is set to {path} ({'found' if exists else 'NOT found'}); nothing to prepare.", file=sys.stderr)
+        return EXIT_OK if exists else EXIT_FAILED_INPUT
+    target = default_model_path(config.cache_dir)
+    if is_prepared(target):
+        print(f"the default model is ready: {target}", file=sys.stderr)
+        return EXIT_OK
+    print("assembling the default model (1.1 GB, once)...", file=sys.stderr)
+    try:
+        with tqdm(total=DEFAULT_MODEL.size, unit="B", unit_scale=True, file=sys.stderr) as bar:
+            path = prepare_default_model(config.cache_dir, progress=bar.update)
+    except BackendUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED_INPUT
+    print(f"the default model is ready: {path}", file=sys.stderr)
     return EXIT_OK
 
 
