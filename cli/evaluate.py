@@ -8,11 +8,12 @@ import hashlib
 import sys
 from pathlib import Path
 
-from index.library import Library
 from cli.output import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, IngestBar, print_error
+from index.library import Library
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
 from rag.types import Filters
+
 
 def corpus_collection(corpus: Path) -> str:
     """A collection name of its own per corpus path, reused while the corpus is unchanged."""
@@ -34,8 +35,6 @@ def _fingerprint(path: Path) -> str:
 def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) -> Config:
     """Index `corpus` into its own collection (skipped when unchanged since the last run)."""
     if not corpus.exists():
-        from rag.errors import ConfigError
-
         raise ConfigError(f"corpus {corpus} does not exist")
     config = config.with_overrides(collection=collection or corpus_collection(corpus))
     marker = config.index.data_dir / f"{config.index.collection}.fingerprint"
@@ -129,9 +128,9 @@ def _picker(choose: str, pipeline, items) -> tuple:
 
 
 def _print_summary(metrics, out: Path) -> None:
-    print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json)")
     from evals.scoring import GATED
 
+    print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json)")
     for key in GATED:
         if key in metrics and metrics[key] is not None:
             value = metrics[key]
