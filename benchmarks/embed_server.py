@@ -104,9 +104,7 @@ def timed_encode(embedder, texts: list[str]) -> dict:
 
 
 def stored_vectors(library: Library) -> dict[str, np.ndarray]:
-    ids = sorted(library.store.chunk_ids())
-    got = library.store.chunks.get(ids=ids, include=["embeddings"])
-    return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+    return library.store.embeddings(sorted(library.store.chunk_ids()))
 
 
 def compare(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict:
