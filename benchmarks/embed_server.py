@@ -58,7 +58,7 @@ def embed_serve(workdir: Path) -> Iterator[tuple[str, float]]:
     log = (workdir / "embed-serve.log").open("wb")
     started = time.perf_counter()
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag", "embed-serve", "--port", str(port)],
+        [sys.executable, "-m", "cli", "embed-serve", "--port", str(port)],
         cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/v1"
@@ -104,9 +104,7 @@ def timed_encode(embedder, texts: list[str]) -> dict:
 
 
 def stored_vectors(library: Library) -> dict[str, np.ndarray]:
-    ids = sorted(library.store.chunk_ids())
-    got = library.store.chunks.get(ids=ids, include=["embeddings"])
-    return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
+    return library.store.embeddings(sorted(library.store.chunk_ids()))
 
 
 def compare(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict:

@@ -247,7 +247,7 @@ def run_command(source: Path, data_dir: Path) -> dict:
     first_conversion = not cached_network()
     started = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "rag", "ingest", str(source), "--data-dir", str(data_dir), "--json"],
+        [sys.executable, "-m", "cli", "ingest", str(source), "--data-dir", str(data_dir), "--json"],
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     seconds = time.perf_counter() - started
@@ -255,7 +255,7 @@ def run_command(source: Path, data_dir: Path) -> dict:
         raise SystemExit(f"rag ingest failed: {proc.stderr[-2000:]}")
     report = json.loads(proc.stdout)
     status = subprocess.run(
-        [sys.executable, "-m", "rag", "status", "--json", "--data-dir", str(data_dir)],
+        [sys.executable, "-m", "cli", "status", "--json", "--data-dir", str(data_dir)],
         cwd=ROOT, capture_output=True, text=True, check=True,
     )
     state = json.loads(status.stdout)

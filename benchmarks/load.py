@@ -4,7 +4,7 @@ Each session holds its own conversation about its own made-up article (a questio
 follow-up sent with the session's history), again and again for `--duration` seconds; every reply
 is checked (HTTP 200, the Answer JSON, its own question, the expected fact cited to the session's
 article with a quote found at its offsets, the follow-up read with this session's history). The
-server is a separate process (`python -m rag serve`), once per back end: `extractive`, and
+server is a separate process (`python -m cli serve`), once per back end: `extractive`, and
 `openai` pointed at a stand-in OpenAI-compatible server in this process that answers instantly
 from the prompt, so the figures are the app's own cost (a real model's time adds to them).
 A single session run first on the same server is the baseline of the ratio.
@@ -53,7 +53,7 @@ def server_env(data_dir: Path, embed_model: str, stand_in: StandIn) -> dict[str,
 
 
 def ingest(corpus: Path, env: dict[str, str], workdir: Path) -> None:
-    done = subprocess.run([sys.executable, "-m", "rag", "ingest", str(corpus)], cwd=workdir, env=env, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "cli", "ingest", str(corpus)], cwd=workdir, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"ingest failed:\n{done.stderr[-2000:]}")
 
@@ -64,7 +64,7 @@ def rag_server(backend: str, env: dict[str, str], workdir: Path) -> Iterator[str
     port = free_port()
     log = (workdir / f"serve-{backend}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "rag", "serve", "--backend", backend, "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "cli", "serve", "--backend", backend, "--host", "127.0.0.1", "--port", str(port)],
         cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}/"
@@ -158,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "settings": {
             "sessions": args.sessions, "duration_s": args.duration, "baseline_s": args.baseline,
             "embed_model": args.embed_model, "turns_per_conversation": len(chats[0].turns),
-            "server": "python -m rag serve (separate process), loopback", "stand_in": "tests/support/llm_standin.py model 'reader'",
+            "server": "python -m cli serve (separate process), loopback", "stand_in": "tests/support/llm_standin.py model 'reader'",
         },
         "machine": machine(),
         "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},

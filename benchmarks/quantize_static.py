@@ -1,7 +1,7 @@
 """Static int8 (NNCF post-training quantisation, computed by OpenVINO): faster than fp32, and how far from it?
 
 A candidate for the performance issue's target 1 on CPUs without bf16 instructions, measured and
-rejected (docs/benchmarks.md, "Static int8 and the AVX2 ceiling"). Everything runs in this process
+rejected (benchmarks/results/history.md, "Static int8 (NNCF), tried and rejected"). Everything runs in this process
 over the realtimeqa-dev chunk texts: plain fp32 `SentenceTransformer.encode` (the baseline), then
 this repository's encoder computed by OpenVINO in fp32, in static int8, and, where the CPU has bf16
 instructions, in bf16 and in int8 with bf16 between the quantised layers. The int8 network is

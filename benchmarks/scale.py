@@ -88,7 +88,7 @@ def as_document(doc_id: str, record: dict, texts: list[str]) -> tuple[Document, 
     text = "\n\n".join(texts)
     doc = Document(doc_id=doc_id, text=text, title=record["title"], url=record["url"], published=record["published"])
     chunks, start = [], 0
-    version = doc.content_hash[:12]
+    version = doc.version
     for i, t in enumerate(texts):
         chunks.append(Chunk(f"{doc_id}:{version}:{i}", doc_id, i, t, start, start + len(t)))
         start += len(t) + 2

@@ -84,7 +84,7 @@ def time_serve(backend: str, env: dict[str, str], timeout_s: float = 180.0) -> d
 
 def time_import(env: dict[str, str]) -> float:
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-c", "import rag.cli"], env=env, check=True, cwd=ROOT)
+    subprocess.run([sys.executable, "-c", "import cli.main"], env=env, check=True, cwd=ROOT)
     return time.perf_counter() - started
 
 
@@ -107,7 +107,7 @@ def main() -> int:
             for r in args.runtimes
         }
 
-    rows = {"import rag.cli (baseline)": {"listening_s": None, "first_answer_s": round(float(np.median(baseline)), 2)}}
+    rows = {"import cli.main (baseline)": {"listening_s": None, "first_answer_s": round(float(np.median(baseline)), 2)}}
     for (backend, runtime), timings in runs.items():
         name = f"rag serve --backend {backend}" + (f" ({runtime})" if len(args.runtimes) > 1 else "")
         rows[name] = {

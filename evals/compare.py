@@ -7,7 +7,8 @@ from pathlib import Path
 
 from evals.outcome import choice_correct, outcome
 from evals.records import EvalRecord, by_id, read_records
-from evals.scoring import LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.metrics import REGISTRY
+from evals.scoring import GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics
 from rag.errors import RagError
 
 
@@ -37,14 +38,16 @@ def compare_runs(run_a: Path, run_b: Path) -> str:
 
 
 def _metric_table(a: Metrics, b: Metrics) -> list[str]:
-    rows = ["| metric | A | B | B - A | |", "|---|---:|---:|---:|---|"]
-    for name in (*QUALITY_METRICS, *LATENCY_METRICS, "n_questions", "n_errors"):
+    rows = ["| metric | better | A | B | B - A | |", "|---|---|---:|---:|---:|---|"]
+    counts = [name for name in GATED if REGISTRY[name].unit == "count"]
+    for name in (*QUALITY_METRICS, *LATENCY_METRICS, *counts):
         va, vb = a.get(name), b.get(name)
         if va is None and vb is None:
             continue
-        verdict = "" if name == "n_questions" else _verdict(va, vb, name not in QUALITY_METRICS)
+        better = REGISTRY[name].better
+        verdict = _verdict(va, vb, better == "lower") if better else ""
         rows.append(
-            f"| {name} | {_fmt(name, va)} | {_fmt(name, vb)} | {_delta(name, va, vb)} | {verdict} |"
+            f"| {name} | {better or ''} | {_fmt(name, va)} | {_fmt(name, vb)} | {_delta(name, va, vb)} | {verdict} |"
         )
     return rows
 

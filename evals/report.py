@@ -15,6 +15,7 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from evals.metrics import REGISTRY
 from evals.metrics.latency import timings
 from evals.outcome import Outcome, outcome, worst_first
 from evals.records import EvalRecord
@@ -27,28 +28,6 @@ LATENCY_PNG = "latency.png"
 WORST_N = 15
 TOP_PASSAGES = 3
 PASSAGE_CHARS = 600
-
-DESCRIPTIONS = {
-    "hit@1": "a gold document (or evidence) in the top 1 passage",
-    "hit@5": "a gold document (or evidence) in the top 5 passages",
-    "hit@10": "a gold document (or evidence) in the top 10 passages",
-    "mrr@10": "mean 1/rank of the first relevant passage (top 10)",
-    "evidence_hit@1": "a gold evidence quote in the top 1 passage",
-    "evidence_hit@5": "a gold evidence quote in the top 5 passages",
-    "evidence_hit@10": "a gold evidence quote in the top 10 passages",
-    "evidence_mrr@10": "mean 1/rank of the first passage holding evidence",
-    "answer_em": "normalised answer equals a gold answer",
-    "answer_f1": "token F1 against the best gold answer",
-    "answer_contained": "a gold answer occurs in the answer",
-    "answered_with_verified_citation": "answered, correct (contained) and cited",
-    "mc_accuracy": "picked option is the gold option",
-    "citation_precision": "citations whose quote supports their sentence",
-    "citation_recall": "answer sentences with a supporting citation",
-    "refusal_precision": "refusals that were on unanswerable questions",
-    "refusal_recall": "unanswerable questions that were refused",
-    "refusal_f1": "harmonic mean of refusal precision and recall",
-}
-
 
 @dataclass(frozen=True)
 class _Report:
@@ -143,10 +122,11 @@ def _markdown(report: _Report) -> str:
     m = report.metrics
     lines = ["# Evaluation report", ""]
     lines += [f"- {_md(str(k))}: {_md(str(v))}" for k, v in report.run_info.items()]
-    lines += ["", "## Metrics", "", "| metric | value | what it measures |", "|---|---:|---|"]
-    lines += [f"| {n} | {_fmt(m.get(n))} | {DESCRIPTIONS[n]} |" for n in QUALITY_METRICS]
-    lines += ["", "| latency | ms |", "|---|---:|"]
-    lines += [f"| {n} | {_fmt(m.get(n), 0)} |" for n in LATENCY_METRICS]
+    lines += ["", "## Metrics", "", "Scores range from 0 to 1, higher is better; times are in milliseconds, lower is better.", ""]
+    lines += ["| metric | value | what it measures |", "|---|---:|---|"]
+    lines += [f"| {n} | {_fmt(m.get(n))} | {REGISTRY[n].description} |" for n in QUALITY_METRICS]
+    lines += ["", "| latency (lower is better) | ms | what it measures |", "|---|---:|---|"]
+    lines += [f"| {n} | {_fmt(m.get(n), 0)} | {REGISTRY[n].description} |" for n in LATENCY_METRICS]
     lines += ["", "## Outcomes", "", "| outcome | questions |", "|---|---:|"]
     lines += [f"| {o.value} | {report.outcomes.get(o.value, 0)} |" for o in Outcome]
     for title, path in report.plots.items():
@@ -207,15 +187,17 @@ def _html(report: _Report) -> str:
     parts = ["<!doctype html><html><head><meta charset='utf-8'><title>Evaluation report</title>"]
     parts += [f"<style>{_CSS}</style></head><body><h1>Evaluation report</h1><ul>"]
     parts += [f"<li>{e(str(k))}: {e(str(v))}</li>" for k, v in report.run_info.items()]
-    parts.append("</ul><h2>Metrics</h2><table>")
+    parts.append("</ul><h2>Metrics</h2>")
+    parts.append("<p>Scores range from 0 to 1, higher is better; times are in milliseconds, lower is better.</p><table>")
     parts.append("<tr><th>metric</th><th>value</th><th>what it measures</th></tr>")
     parts += [
-        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n))}</td><td>{e(DESCRIPTIONS[n])}</td></tr>"
+        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n))}</td><td>{e(REGISTRY[n].description)}</td></tr>"
         for n in QUALITY_METRICS
     ]
-    parts += ["</table><table><tr><th>latency</th><th>ms</th></tr>"]
+    parts += ["</table><table><tr><th>latency (lower is better)</th><th>ms</th><th>what it measures</th></tr>"]
     parts += [
-        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n), 0)}</td></tr>" for n in LATENCY_METRICS
+        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n), 0)}</td><td>{e(REGISTRY[n].description)}</td></tr>"
+        for n in LATENCY_METRICS
     ]
     parts += ["</table><h2>Outcomes</h2><table><tr><th>outcome</th><th>questions</th></tr>"]
     parts += [

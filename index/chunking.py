@@ -47,7 +47,7 @@ class Chunker:
         return self._splitter
 
     def chunk(self, doc: Document) -> list[Chunk]:
-        version = doc.content_hash[:12]
+        version = doc.version
         spans = align_spans(doc.text, self.splitter.split_text(doc.text))
         return [
             Chunk(

@@ -28,6 +28,11 @@ class Document:
             object.__setattr__(self, "content_hash", content_hash(self))
 
     @property
+    def version(self) -> str:
+        """This content's version: the first 12 hex digits of `content_hash`, stored with every chunk."""
+        return self.content_hash[:12]
+
+    @property
     def published_key(self) -> int:
         """The published date as an orderable integer YYYYMMDD (0 when unknown)."""
         return date_key(self.published)

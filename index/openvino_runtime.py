@@ -1,7 +1,7 @@
 """The MiniLM encoder compiled by OpenVINO (`embed_runtime` "auto", the default, or "openvino"): the
 network of `index/bert.py`.
 
-Against torch on the same texts (docs/benchmarks.md): on an AMD EPYC with AVX-512 BF16 (Zen 5),
+Against torch on the same texts (benchmarks/results/history.md): on an AMD EPYC with AVX-512 BF16 (Zen 5),
 batches of chunks run 2.2x faster in fp32 and 1.5x faster in bf16 (torch's fp32 matrix products
 go through MKL, which takes its AVX2 path on AMD CPUs); on a Xeon with AMX they run as fast in bf16,
 a question embeds in 5.3 instead of 10.3 ms in fp32. The vectors equal torch's to a cosine of

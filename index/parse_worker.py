@@ -102,7 +102,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
     """The child's loop: parse each request, answer ("ok", result) or ("failed", reason)."""
     import resource
 
-    from index import loaders
+    from index.errors import BadInput
 
     limit = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -116,7 +116,7 @@ def _serve(conn: Connection, memory_mb: int) -> None:
         parser, args = request
         try:
             reply: tuple[str, Any] = ("ok", parser(*args))
-        except loaders.BadInput as exc:
+        except BadInput as exc:
             reply = ("failed", str(exc))
         except MemoryError:
             reply = ("failed", f"reading it needed over {memory_mb} MB of memory, the limit")

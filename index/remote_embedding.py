@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import numpy as np
 
-from index.embedding import MINILM, minilm_path
+from index.minilm import MINILM, minilm_path
 from index.errors import ConfigError, EmbedderUnavailable
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ EMBED_VARIANTS = ("auto", "fp32", "int8", "bf16")
 DEFAULT_VARIANT = "fp32"
 # What computes the local model's vectors; both give the same ones. "auto": OpenVINO where it is
 # installed and the variant is fp32 or bf16 (2.2x torch's fp32 batches on AMD EPYC, a query in half
-# the time on a Xeon, docs/benchmarks.md), torch for int8 or where OpenVINO fails to load.
+# the time on a Xeon, benchmarks/results/history.md), torch for int8 or where OpenVINO fails to load.
 EMBED_RUNTIMES = ("auto", "torch", "openvino")
 
 
@@ -40,7 +40,7 @@ class IndexSettings:
     embed_api_key: str = field(default="", repr=False)  # sent as a Bearer token; RAG_EMBED_API_KEY
     embed_timeout_s: float = 60.0
     # HNSW candidates Chroma explores per query (its default: 100). At 1M chunks recall@10 against
-    # an exact search rose from 0.41 to 0.63 for 0.7 ms more per query (docs/benchmarks.md).
+    # an exact search rose from 0.41 to 0.63 for 0.7 ms more per query (benchmarks/results/history.md).
     hnsw_ef_search: int = 400
     ingest_batch_chunks: int = 256  # chunks embedded and committed together: memory bound and crash granularity
     chunk_size: int = 192

@@ -15,6 +15,7 @@ import numpy as np
 from index.chunking import Chunk
 from index.documents import Document
 from index.errors import IndexMismatchError, RagError, StorageError, StoreUnavailable, write_failure
+from index.filters import Filters
 from index.settings import IndexSettings
 
 log = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ class StoredChunk:
 def chunk_metadata(doc: Document, chunk: Chunk) -> dict[str, Any]:
     return {
         "doc_id": doc.doc_id,
-        "version": doc.content_hash[:12],
+        "version": doc.version,
         "index": chunk.index,
         "start": chunk.start,
         "end": chunk.end,
@@ -323,17 +324,18 @@ class ChromaStore:
     def count(self) -> int:
         return self._guard(lambda: self.chunks.count() if self.chunks is not None else 0)
 
-    def query(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[StoredChunk]:
+    def query(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[StoredChunk]:
         """The `n` nearest chunks with their text and metadata, `score` their cosine similarity."""
-        nearest = self.nearest(vector, n, where)
+        nearest = self.nearest(vector, n, filters)
         found = self._guard(lambda: {c.chunk_id: c for c in self.get_chunks([cid for cid, _ in nearest])})
         return [replace(found[cid], score=score) for cid, score in nearest if cid in found]
 
-    def nearest(self, vector: np.ndarray, n: int, where: dict[str, Any] | None) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `n` nearest chunks; reading their text costs
-        twice the search itself, so callers that have it elsewhere skip it."""
+    def nearest(self, vector: np.ndarray, n: int, filters: Filters | None = None) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks that pass `filters`; reading their
+        text costs twice the search itself, so callers that have it elsewhere skip it."""
         if self.chunks is None or n <= 0:
             return []
+        where = _where(filters) if filters else None
 
         def run() -> list[tuple[str, float]]:
             got = self.chunks.query(
@@ -342,6 +344,13 @@ class ChromaStore:
             return [(cid, 1.0 - float(dist)) for cid, dist in zip(got["ids"][0], got["distances"][0])]
 
         return self._guard(run)
+
+    def embeddings(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of these chunks (absent ids are left out)."""
+        if self.chunks is None or not ids:
+            return {}
+        got = self._guard(lambda: self.chunks.get(ids=list(ids), include=["embeddings"]))
+        return dict(zip(got["ids"], np.asarray(got["embeddings"], dtype=np.float32)))
 
     # ---- document records -----------------------------------------------------------------
     def put_records(self, docs: Sequence[Document], n_chunks: Sequence[int]) -> None:
@@ -358,7 +367,7 @@ class ChromaStore:
                     "authors": json.dumps(list(d.authors), ensure_ascii=False),
                     "source": d.source,
                     "content_hash": d.content_hash,
-                    "version": d.content_hash[:12],
+                    "version": d.version,
                     "n_chunks": n,
                 }
                 for d, n in zip(docs, n_chunks)
@@ -397,6 +406,22 @@ class ChromaStore:
                 if _is_connection_error(exc):
                     raise
                 log.debug("collection %s absent on reset", coll)
+
+
+def _where(filters: Filters) -> dict[str, Any] | None:
+    """`filters` in Chroma's metadata syntax (None: no restriction)."""
+    clauses: list[dict[str, Any]] = []
+    if filters.doc_ids:
+        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
+    lo, hi = filters.key_range()
+    if lo:
+        clauses.append({"published_key": {"$gte": lo}})
+    if hi:
+        clauses.append({"published_key": {"$lte": hi}})
+        clauses.append({"published_key": {"$gt": 0}})
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
 
 
 def _record(doc_id: str, meta: dict[str, Any], text: str) -> DocumentRecord:

@@ -37,7 +37,7 @@ def choose_option(
     if not options or not passages:
         return None
     # Sentences that mention the options are what tells them apart.
-    # Single sentences, as measured on realtimeqa-dev (docs/evals.md): joining sentences that point
+    # Single sentences, as measured on realtimeqa-dev (benchmarks/results/evals-history.md): joining sentences that point
     # back changes 146 of its 209 prompts and has not been measured there.
     evidence = rank_sentences(" ".join([question, *options]), passages, join_back=False)
     rows = compact_context(evidence, sentences=CONTEXT_SENTENCES, max_chars=CONTEXT_CHARS)

@@ -13,9 +13,24 @@ from typing import Any
 from index.errors import ConfigError
 from index.offline import apply_offline_defaults  # noqa: F401  (re-exported)
 from index.settings import IndexSettings
+from rag.backends import BACKENDS, REGISTRY  # noqa: F401  (BACKENDS re-exported)
 
-BACKENDS = ("embedded", "ollama", "openai", "extractive")
 ANSWER_MODES = ("auto", "generate", "select", "verify")
+MAX_K = 50  # passages per answer
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    """Knobs of the fusion; defaults measured on realtimeqa-dev (docs/evals.md). Set in `[retrieval]` of rag.toml."""
+
+    candidates: int = 40  # dense and BM25 hits read per question, each side
+    rrf_k: int = 30
+    dense_weight: float = 1.0
+    bm25_weight: float = 1.5
+    recency_weight: float = 2.0
+    recency_half_life_days: float = 7.0
+    duplicate_jaccard: float = 0.6
+    per_document: int = 0  # at most this many passages of one article before other articles' (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,7 @@ class Config:
     """Every setting of the application; built once at the edge and passed in."""
 
     index: IndexSettings = field(default_factory=IndexSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     backend: str = "embedded"
     k: int = 6
     model_path: Path | None = None
@@ -61,15 +77,16 @@ class Config:
         """How an LLM back end answers: writes the answer, selects or verifies the evidence sentence."""
         if self.answer_mode != "auto":
             return self.answer_mode
-        return "verify" if backend == "embedded" else "generate"
+        return REGISTRY[backend].answer_mode or "generate"
 
     def with_overrides(self, **values: Any) -> Config:
-        """Return a copy with some top-level or index settings replaced (None values ignored)."""
+        """Return a copy with some top-level, index or retrieval settings replaced (None values ignored)."""
         return _apply(self, {k: v for k, v in values.items() if v is not None})
 
 
 _INDEX_FIELDS = {f.name for f in dataclasses.fields(IndexSettings)}
-_TOP_FIELDS = {f.name for f in dataclasses.fields(Config)} - {"index"}
+_RETRIEVAL_FIELDS = {f.name for f in dataclasses.fields(RetrievalSettings)}
+_TOP_FIELDS = {f.name for f in dataclasses.fields(Config)} - {"index", "retrieval"}
 # Environment variables that are not RAG_<FIELD>.
 _ENV_ALIASES = {"OPENAI_API_KEY": "openai_api_key", "OLLAMA_HOST": "ollama_url"}
 
@@ -97,11 +114,15 @@ def _coerce(name: str, value: Any, target: type | str) -> Any:
 def _apply(config: Config, values: Mapping[str, Any]) -> Config:
     top: dict[str, Any] = {}
     idx: dict[str, Any] = {}
+    ret: dict[str, Any] = {}
     types = {f.name: f.type for f in dataclasses.fields(Config)}
     itypes = {f.name: f.type for f in dataclasses.fields(IndexSettings)}
+    rtypes = {f.name: f.type for f in dataclasses.fields(RetrievalSettings)}
     for name, value in values.items():
         if name in _INDEX_FIELDS:
             idx[name] = _coerce(name, value, itypes[name])
+        elif name in _RETRIEVAL_FIELDS:
+            ret[name] = _coerce(name, value, rtypes[name])
         elif name in _TOP_FIELDS:
             top[name] = _coerce(name, value, types[name])
         else:
@@ -110,8 +131,8 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError(f"unknown backend '{top['backend']}'; choose one of {', '.join(BACKENDS)}")
     if "answer_mode" in top and top["answer_mode"] not in ANSWER_MODES:
         raise ConfigError(f"unknown answer_mode '{top['answer_mode']}'; choose one of {', '.join(ANSWER_MODES)}")
-    if "k" in top and not 1 <= top["k"] <= 50:
-        raise ConfigError("k must be between 1 and 50")
+    if "k" in top and not 1 <= top["k"] <= MAX_K:
+        raise ConfigError(f"k (the number of passages) must be between 1 and {MAX_K}")
     if "hnsw_ef_search" in idx and not 1 <= idx["hnsw_ef_search"] <= 10_000:
         raise ConfigError("hnsw_ef_search must be between 1 and 10000")
     if "client_burst" in top and top["client_burst"] < 1:
@@ -121,8 +142,22 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
     for name in ("verify_threshold", "verify_floor"):
         if name in top and not 0.0 <= top[name] <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1")
+    _check_retrieval(ret)
     index = dataclasses.replace(config.index, **idx) if idx else config.index
-    return dataclasses.replace(config, index=index, **top)
+    retrieval = dataclasses.replace(config.retrieval, **ret) if ret else config.retrieval
+    return dataclasses.replace(config, index=index, retrieval=retrieval, **top)
+
+
+def _check_retrieval(values: Mapping[str, Any]) -> None:
+    bounds = {
+        "candidates": (1, 1000), "rrf_k": (0, 1000), "per_document": (0, 50), "duplicate_jaccard": (0.0, 1.0),
+        "dense_weight": (0.0, 100.0), "bm25_weight": (0.0, 100.0), "recency_weight": (0.0, 100.0),
+    }
+    for name, (lo, hi) in bounds.items():
+        if name in values and not lo <= values[name] <= hi:
+            raise ConfigError(f"{name} must be between {lo} and {hi}")
+    if "recency_half_life_days" in values and values["recency_half_life_days"] <= 0:
+        raise ConfigError("recency_half_life_days must be above 0")
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -133,7 +168,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path} is not valid TOML: {exc}") from exc
     flat: dict[str, Any] = {}
     for key, value in data.items():
-        if isinstance(value, dict):  # [index], [llm] ... sections are flattened
+        if isinstance(value, dict):  # [index], [retrieval], [llm] ... sections are flattened
             flat.update(value)
         else:
             flat[key] = value
@@ -148,7 +183,7 @@ def _from_env(environ: Mapping[str, str]) -> dict[str, Any]:
     for key, value in environ.items():
         if key.startswith("RAG_"):
             name = key[4:].lower()
-            if name in _INDEX_FIELDS or name in _TOP_FIELDS:
+            if name in _INDEX_FIELDS or name in _RETRIEVAL_FIELDS or name in _TOP_FIELDS:
                 values[name] = value
     return values
 

@@ -13,8 +13,8 @@ from index.library import Library, open_library
 from rag.backends.base import ChoiceScorer, Generator
 from rag.citations import answer_sentences, is_refusal, verify_sentence
 from rag.condense import condense
-from rag.config import BACKENDS, Config
-from rag.errors import BackendUnavailable, ConfigError
+from rag.config import Config
+from rag.errors import BackendUnavailable
 from rag.extractive import (
     CachedSentences,
     Evidence,
@@ -83,7 +83,7 @@ class Pipeline:
     ) -> None:
         self.config = config
         self.library = library or open_library(config.index)
-        self.retriever = retriever or Retriever(self.library)
+        self.retriever = retriever or Retriever(self.library, settings=config.retrieval)
         self._generators: dict[str, Generator] = {}
         self._sentences = CachedSentences(self.library.embedder)
         if generator is not None:
@@ -118,12 +118,8 @@ class Pipeline:
     ) -> Iterator[StreamEvent]:
         """Yield `Retrieved`, then text pieces, then the final verified `Answer`."""
         started = time.perf_counter()
-        backend = backend or self.config.backend
-        if backend not in BACKENDS:
-            raise ConfigError(f"unknown backend '{backend}'; choose one of {', '.join(BACKENDS)}")
-        k = k or self.config.k
-        if not 1 <= k <= 50:
-            raise ConfigError("k must be between 1 and 50")
+        chosen = self.config.with_overrides(backend=backend or None, k=k or None)  # validates both
+        backend, k = chosen.backend, chosen.k
         notices: list[str] = []
         cleaned = " ".join((question or "").split())
         problem = _question_problem(cleaned)

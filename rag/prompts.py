@@ -10,6 +10,10 @@ from rag.backends.base import ChatMessage
 from rag.citations import defuse_markers
 
 REFUSAL = "The articles I have do not answer this question."
+# What Qwen2.5's own chat template inserts when the conversation has no system message; the embedded
+# back end's ChatML sends it for messages without one. Keep it byte for byte: `verify_threshold` was
+# calibrated with it (a margin of 0.007 on the seed set).
+DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 # Turn delimiters of common chat templates: ChatML and Llama 3 (`<|im_start|>`, `<|eot_id|>`), Mistral
 # (`[INST]`), Gemma (`<start_of_turn>`), `<s>`/`</s>`. A server that applies its template to the
 # messages and tokenizes the result would read them inside quoted text as the end of the user's turn.
@@ -65,7 +69,7 @@ SELECT = PromptTemplate(
 """Expects `sentences` (lines "i. text", i from 1) and `question`; returns one number, 0 for none.
 
 Used with small local models, which judge far better than they write: measured on the seed
-gold set, selecting beat generating (docs/evals.md)."""
+gold set, selecting beat generating (benchmarks/results/evals-history.md)."""
 
 
 # VERIFY and EXTRACT share every token up to the question, so after one the other reads only its last line.
@@ -86,7 +90,7 @@ VERIFY = PromptTemplate(
 
 Small local models judge one sentence far more reliably than they write or pick among several:
 the probability separates answerable from unanswerable seed questions better than any generated
-reply did (docs/evals.md)."""
+reply did (benchmarks/results/evals-history.md)."""
 VERIFY_OPTIONS = {"yes": ("yes", "Yes"), "no": ("no", "No")}
 
 

@@ -8,38 +8,24 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date
 
-from index.documents import date_key, parse_date
+from index.documents import parse_date
+from index.filters import Filters, as_filters
 from index.lexical import query_terms
-from index.library import Library, similarities
+from index.library import Library
 from index.store import StoredChunk
-from rag.types import Filters, Passage
+from rag.config import RetrievalSettings
+from rag.types import Passage
 
 log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "bm25")
-# A filtered dense search first reads this many times the candidates unfiltered (see `_dense`).
-FILTER_OVERFETCH = 4
 _RECENT = re.compile(
     r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|currently|now|today|yesterday|new|newest|upcoming|announced)\b",
     re.IGNORECASE,
 )
-
-
-@dataclass(frozen=True)
-class RetrievalSettings:
-    """Knobs of the fusion; defaults measured on realtimeqa-dev (docs/evals.md)."""
-
-    candidates: int = 40
-    rrf_k: int = 30
-    dense_weight: float = 1.0
-    bm25_weight: float = 1.5
-    recency_weight: float = 2.0
-    recency_half_life_days: float = 7.0
-    duplicate_jaccard: float = 0.6
-    per_document: int = 0  # at most this many passages of one article before other articles' (0: no limit)
 
 
 class Retriever:
@@ -65,10 +51,10 @@ class Retriever:
         ranked = self._prefer_recent(query, ranked, filters)
         passages = self._select(ranked, k)
         # Dense hits come with their cosine; only BM25-only hits need their vectors read back.
-        chosen = [cid for p in passages for cid in p.chunk_id.split("+")]
-        relevance = cosines | similarities(self.library, vector, [c for c in chosen if c not in cosines])
+        chosen = [cid for p in passages for cid in p.chunk_ids]
+        relevance = cosines | self.library.similarities(vector, [c for c in chosen if c not in cosines])
         return [
-            replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_id.split("+")))
+            replace(p, n=i, relevance=max(relevance.get(cid, 0.0) for cid in p.chunk_ids))
             for i, p in enumerate(passages, start=1)
         ]
 
@@ -78,10 +64,7 @@ class Retriever:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="bm25")
             pool = self._pool
-        lo, hi = _key_range(filters)
-        return pool.submit(
-            self.library.lexical_search, query, self.settings.candidates, doc_ids=filters.doc_ids, min_key=lo, max_key=hi
-        )
+        return pool.submit(self.library.lexical_search, query, self.settings.candidates, filters)
 
     def _fuse(
         self, vector, filters: Filters, lexical: Future | None
@@ -91,7 +74,7 @@ class Retriever:
         lists: list[tuple[list[StoredChunk], float]] = []
         cosines: dict[str, float] = {}
         if self.mode in ("hybrid", "dense"):
-            dense = self._dense(vector, filters)
+            dense = self.library.dense_search(vector, s.candidates, filters)
             cosines = {hit.chunk_id: hit.score for hit in dense}
             lists.append((dense, s.dense_weight))
         if lexical is not None:
@@ -103,26 +86,6 @@ class Retriever:
                 scores[hit.chunk_id] = scores.get(hit.chunk_id, 0.0) + weight / (s.rrf_k + rank + 1)
                 chunks.setdefault(hit.chunk_id, hit)
         return sorted(((chunks[c], v) for c, v in scores.items()), key=lambda cv: -cv[1]), cosines
-
-    def _dense(self, vector, filters: Filters) -> list[StoredChunk]:
-        """The top dense candidates that pass the filters.
-
-        Chroma's filtered search costs about 15x its plain one (140-165 against 10 ms at 18k chunks),
-        and most filters (an `as_of` date, a date range) keep most of the archive. So the unfiltered
-        top `FILTER_OVERFETCH` x candidates are filtered here first: if enough pass, they are the
-        filtered top candidates up to the HNSW approximation (on realtimeqa-dev, recall@40 against
-        an exact search 0.988, where Chroma's filtered search gets 0.979); if not, Chroma filters.
-        """
-        n = self.settings.candidates
-        where = _where(filters)
-        if where is None:
-            return self.library.dense_search(vector, n)
-        if not filters.doc_ids:
-            lo, hi = _key_range(filters)
-            passing = [hit for hit in self.library.dense_search(vector, FILTER_OVERFETCH * n) if _in_range(hit, lo, hi)]
-            if len(passing) >= n:
-                return passing[:n]
-        return self.library.dense_search(vector, n, where)
 
     def _prefer_recent(self, query: str, ranked, filters: Filters):
         """Questions about 'this week' or 'the latest' favour articles close to the reference date."""
@@ -167,7 +130,7 @@ def _passage(chunk: StoredChunk, score: float) -> Passage:
     return Passage(
         n=0,
         doc_id=chunk.doc_id,
-        chunk_id=chunk.chunk_id,
+        chunk_ids=(chunk.chunk_id,),
         title=chunk.title,
         text=chunk.text,
         score=score,
@@ -190,7 +153,7 @@ def _merge_into(chosen: list[Passage], chunk: StoredChunk) -> bool:
         else:
             text = p.text + chunk.text[p.end - chunk.start :]
         start, end = min(p.start, chunk.start), max(p.end, chunk.end)
-        chosen[i] = replace(p, text=text, start=start, end=end, chunk_id=f"{p.chunk_id}+{chunk.chunk_id}")
+        chosen[i] = replace(p, text=text, start=start, end=end, chunk_ids=(*p.chunk_ids, chunk.chunk_id))
         return True
     return False
 
@@ -202,46 +165,6 @@ def _shingles(text: str) -> set[str]:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
-
-
-def _key_range(filters: Filters) -> tuple[int, int]:
-    lo = date_key(filters.published_from) if filters.published_from else 0
-    hi_dates = [d for d in (filters.published_to, filters.as_of) if d]
-    hi = date_key(min(hi_dates)) if hi_dates else 0
-    return lo, hi
-
-
-def _in_range(chunk: StoredChunk, lo: int, hi: int) -> bool:
-    """The date part of `_where` (bounds from `_key_range`), applied to one chunk."""
-    key = date_key(chunk.published)
-    return (not lo or key >= lo) and (not hi or 0 < key <= hi)
-
-
-def _where(filters: Filters) -> dict | None:
-    clauses: list[dict] = []
-    if filters.doc_ids:
-        clauses.append({"doc_id": {"$in": list(filters.doc_ids)}})
-    lo, hi = _key_range(filters)
-    if lo:
-        clauses.append({"published_key": {"$gte": lo}})
-    if hi:
-        clauses.append({"published_key": {"$lte": hi}})
-        clauses.append({"published_key": {"$gt": 0}})
-    if not clauses:
-        return None
-    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-
-def as_filters(
-    doc_ids: Sequence[str] = (), published_from: object = None, published_to: object = None, as_of: object = None
-) -> Filters:
-    """Build `Filters` from loose values (strings or dates)."""
-    return Filters(
-        doc_ids=tuple(doc_ids),
-        published_from=parse_date(published_from),
-        published_to=parse_date(published_to),
-        as_of=parse_date(as_of),
-    )
 
 
 __all__ = ["MODES", "Retriever", "RetrievalSettings", "as_filters", "date"]

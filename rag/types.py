@@ -3,29 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from datetime import date
 
-
-@dataclass(frozen=True)
-class Filters:
-    """Restrict retrieval to some documents and/or a published-date range (inclusive)."""
-
-    doc_ids: tuple[str, ...] = ()
-    published_from: date | None = None
-    published_to: date | None = None
-    as_of: date | None = None
-
-    def is_empty(self) -> bool:
-        return not (self.doc_ids or self.published_from or self.published_to or self.as_of)
+from index.filters import Filters  # noqa: F401  (re-exported: the filter a question carries)
 
 
 @dataclass(frozen=True)
 class Passage:
-    """A retrieved span of one document; `start`/`end` index into the document's text."""
+    """A retrieved span of one document; `start`/`end` index into the document's text.
+
+    Overlapping chunks of a document are merged into one passage: `chunk_ids` lists them all.
+    """
 
     n: int
     doc_id: str
-    chunk_id: str
+    chunk_ids: tuple[str, ...]
     title: str
     text: str
     score: float
@@ -34,6 +25,11 @@ class Passage:
     url: str = ""
     published: str = ""
     relevance: float = 0.0  # cosine similarity of the question to this passage
+
+    @property
+    def chunk_id(self) -> str:
+        """The passage's id in JSON and citations: its chunks' ids joined by "+"."""
+        return "+".join(self.chunk_ids)
 
     def to_json(self) -> dict:
         return {
@@ -56,7 +52,7 @@ class Passage:
         return cls(
             n=int(data["n"]),
             doc_id=str(data["doc_id"]),
-            chunk_id=str(data.get("chunk_id", "")),
+            chunk_ids=tuple(str(data.get("chunk_id", "")).split("+")),
             title=str(data.get("title", "")),
             text=str(data.get("text", "")),
             score=float(data.get("score", 0.0)),

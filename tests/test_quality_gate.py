@@ -34,7 +34,7 @@ GATES = {
 def run_eval(tmp_path: Path, backend: str) -> tuple[subprocess.CompletedProcess, dict]:
     out = tmp_path / f"run-{backend}"
     cmd = [
-        sys.executable, "-m", "rag", "eval", str(GOLD), "--corpus", str(ROOT / "seeds"),
+        sys.executable, "-m", "cli", "eval", str(GOLD), "--corpus", str(ROOT / "seeds"),
         "--backend", backend, "--data-dir", str(tmp_path / "data"), "--out", str(out),
     ]
     for metric, minimum in GATES[backend].items():
@@ -63,7 +63,7 @@ def test_quality_gate_fails_on_an_impossible_minimum(tmp_path):
     """The gate itself works: a minimum nobody reaches makes `rag eval` exit non-zero."""
     gold = tmp_path / "gold.jsonl"
     gold.write_text(GOLD.read_text().splitlines()[0] + "\n")
-    cmd = [sys.executable, "-m", "rag", "eval", str(gold), "--corpus", str(ROOT / "seeds"), "--backend", "extractive",
+    cmd = [sys.executable, "-m", "cli", "eval", str(gold), "--corpus", str(ROOT / "seeds"), "--backend", "extractive",
            "--data-dir", str(tmp_path / "data"), "--out", str(tmp_path / "run"), "--min", "answer_f1=0.999"]
     proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)
     assert proc.returncode != 0

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 
+from rag.backends import REGISTRY
 from rag.config import Config
 from rag.errors import ConfigError
 from ui.api import MAX_QUESTION_CHARS, Answerer, api_router
@@ -35,12 +36,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).parent / "static"
 UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".json", ".jsonl", ".gz"]
-BACKEND_LABELS = [
-    ("embedded (local model)", "embedded"),
-    ("extractive (quotes only, no model)", "extractive"),
-    ("ollama", "ollama"),
-    ("openai-compatible server", "openai"),
-]
+BACKEND_LABELS = [(f"{b.name} ({b.description})", b.name) for b in REGISTRY.values()]
 HEADER = "<h1>newsrag</h1><p>Answers from your news articles, every claim cited.</p>"
 STORAGE_KEY = "newsrag-conversation"
 # Runs in the browser before removing: asks the user, and sends the answer along with the id.

@@ -15,10 +15,10 @@ from typing import Any
 import gradio as gr
 
 from index.documents import parse_date
-from rag.config import BACKENDS, Config
-from rag.errors import RagError
+from rag.config import Config
+from rag.errors import ConfigError, RagError
 from rag.types import Answer, Filters, Retrieved
-from ui.api import MAX_K, MAX_QUESTION_CHARS
+from ui.api import MAX_QUESTION_CHARS
 from ui.conversation import Turn, dump_turns, history_pairs, load_turns
 from ui.render import conversation_html, conversation_markdown, sources_html, toast
 
@@ -48,20 +48,19 @@ def read_choices(
     config: Config, backend: str | None, k: Any, doc_ids: Sequence[str] | None, date_from: Any, date_to: Any
 ) -> Choices:
     """Validate the settings; raises ValueError with a sentence for the user."""
-    backend = backend or config.backend
-    if backend not in BACKENDS:
-        raise ValueError(f"Unknown back end '{backend}'; choose one of {', '.join(BACKENDS)}.")
     try:
-        k_value = int(k) if k not in (None, "") else config.k
+        k_value = int(k) if k not in (None, "") else None
     except (TypeError, ValueError):
         raise ValueError("The number of passages must be a whole number.") from None
-    if not 1 <= k_value <= MAX_K:
-        raise ValueError(f"The number of passages must be between 1 and {MAX_K}.")
+    try:
+        chosen = config.with_overrides(backend=backend or None, k=k_value)  # validates both
+    except ConfigError as exc:
+        raise ValueError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
     start, end = _date(date_from, "from"), _date(date_to, "to")
     if start and end and start > end:
         raise ValueError("The 'published from' date is after the 'published to' date.")
     filters = Filters(doc_ids=tuple(d for d in (doc_ids or ()) if d), published_from=start, published_to=end)
-    return Choices(backend, k_value, filters)
+    return Choices(chosen.backend, chosen.k, filters)
 
 
 def _date(value: Any, which: str) -> date | None:

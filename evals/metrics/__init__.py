@@ -1,1 +1,27 @@
-"""One metric family per module; each documents what it measures and its range."""
+"""One metric family per module; each documents what it measures and its range, and declares its
+metrics (name, description, which way is better, gated by default) in a `MODULE`.
+
+The registry below is the one list: metrics.json, the report, `--compare` and the quality gates
+(`--min`, `--max`) read it. A new metric in an existing module touches that module only; a new
+module also gets its line in `MODULES`.
+"""
+
+from __future__ import annotations
+
+from evals.metrics import answer, choice, citations, latency, refusal, retrieval, run, verified
+from evals.metrics.metric import Metric, MetricModule
+
+# In the order of metrics.json within each kind (scores, then times, then counts).
+MODULES: tuple[MetricModule, ...] = (
+    retrieval.MODULE,
+    answer.MODULE,
+    verified.MODULE,
+    choice.MODULE,
+    citations.MODULE,
+    refusal.MODULE,
+    latency.MODULE,
+    run.MODULE,
+)
+REGISTRY: dict[str, Metric] = {metric.name: metric for module in MODULES for metric in module.metrics}
+
+__all__ = ["MODULES", "REGISTRY", "Metric", "MetricModule"]

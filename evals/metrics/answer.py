@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from evals.metrics.textnorm import answer_tokens, contains_phrase, normalize_answer
+from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
 
 
@@ -52,3 +53,14 @@ def _f1(predicted: list[str], gold: list[str]) -> float:
     precision = common / len(predicted)
     recall = common / len(gold)
     return 2 * precision * recall / (precision + recall)
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("answer_em", "normalised answer equals a gold answer"),
+        Metric("answer_f1", "token F1 against the best gold answer", gated=True),
+        Metric("answer_contained", "a gold answer occurs in the answer", gated=True),
+        Metric("n_answerable", "answerable questions", better=None, unit="count"),
+    ),
+    compute=answer_metrics,
+)

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evals.metrics.textnorm import content_words, contains_phrase, normalize_answer
+from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
 
 ANSWER_WEIGHT = 1.0
@@ -95,3 +96,12 @@ def _support(words: set[str], sources: list[tuple[float, set[str]]]) -> tuple[fl
     weights = [max((w for w, vocab in sources if word in vocab), default=0.0) for word in words]
     hits = sum(word in vocab for word in words for _, vocab in sources)
     return (sum(weights) / len(words), hits)
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("mc_accuracy", "picked option is the gold option", gated=True),
+        Metric("n_choices", "multiple-choice questions", better=None, unit="count"),
+    ),
+    compute=choice_metrics,
+)

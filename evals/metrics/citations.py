@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from evals.metrics.textnorm import content_words, squash
+from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
 
 SUPPORT_THRESHOLD = 0.4
@@ -130,3 +131,13 @@ def citation_metrics(
         ),
         "n_citations": attachments,
     }
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("citation_precision", "citations whose quote supports their sentence", gated=True),
+        Metric("citation_recall", "answer sentences with a supporting citation", gated=True),
+        Metric("n_citations", "citation attachments scored", better=None, unit="count"),
+    ),
+    compute=citation_metrics,
+)

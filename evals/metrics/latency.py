@@ -12,6 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evals.records import EvalRecord
+from evals.metrics.metric import Metric, MetricModule
 
 # timings_ms key -> metric prefix
 TIMINGS = {"total": "latency", "first_token": "first_token", "retrieve": "retrieve"}
@@ -35,3 +36,16 @@ def latency_metrics(records: Sequence[EvalRecord]) -> dict[str, float | None]:
         for pct in PERCENTILES:
             out[f"{prefix}_p{pct}_ms"] = float(np.percentile(values, pct)) if values else None
     return out
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("latency_p50_ms", "question to full answer, median", better="lower", unit="ms", gated=True),
+        Metric("latency_p95_ms", "question to full answer, 95th percentile", better="lower", unit="ms", gated=True),
+        Metric("first_token_p50_ms", "question to first streamed token, median", better="lower", unit="ms", gated=True),
+        Metric("first_token_p95_ms", "question to first streamed token, 95th percentile", better="lower", unit="ms"),
+        Metric("retrieve_p50_ms", "retrieval alone, median", better="lower", unit="ms"),
+        Metric("retrieve_p95_ms", "retrieval alone, 95th percentile", better="lower", unit="ms"),
+    ),
+    compute=latency_metrics,
+)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evals.records import EvalRecord
+from evals.metrics.metric import Metric, MetricModule
 
 
 def refusal_metrics(records: Sequence[EvalRecord]) -> dict[str, float | int | None]:
@@ -33,3 +34,15 @@ def refusal_metrics(records: Sequence[EvalRecord]) -> dict[str, float | int | No
         "n_unanswerable": len(unanswerable),
         "n_refused": len(refused),
     }
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("refusal_precision", "refusals that were on unanswerable questions", gated=True),
+        Metric("refusal_recall", "unanswerable questions that were refused", gated=True),
+        Metric("refusal_f1", "harmonic mean of refusal precision and recall"),
+        Metric("n_unanswerable", "unanswerable questions", better=None, unit="count"),
+        Metric("n_refused", "answers that were refusals", better=None, unit="count"),
+    ),
+    compute=refusal_metrics,
+)

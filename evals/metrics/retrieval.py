@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from evals.gold import GoldItem
+from evals.metrics.metric import Metric, MetricModule
 from evals.metrics.textnorm import squash
 from evals.records import EvalRecord
 
@@ -69,3 +70,19 @@ def _rank_metrics(
 
 def _mean(values: Sequence[float | bool]) -> float | None:
     return sum(values) / len(values) if values else None
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("hit@1", "a gold document (or evidence) in the top 1 passage"),
+        Metric("hit@5", "a gold document (or evidence) in the top 5 passages", gated=True),
+        Metric("hit@10", "a gold document (or evidence) in the top 10 passages"),
+        Metric("mrr@10", "mean 1/rank of the first relevant passage (top 10)", gated=True),
+        Metric("evidence_hit@1", "a gold evidence quote in the top 1 passage"),
+        Metric("evidence_hit@5", "a gold evidence quote in the top 5 passages", gated=True),
+        Metric("evidence_hit@10", "a gold evidence quote in the top 10 passages"),
+        Metric("evidence_mrr@10", "mean 1/rank of the first passage holding evidence"),
+        Metric("n_retrieval", "questions scored for retrieval", better=None, unit="count"),
+    ),
+    compute=retrieval_metrics,
+)

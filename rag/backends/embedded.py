@@ -19,13 +19,16 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rag.backends.base import ChatMessage
 from rag.backends.fifo_lock import FifoLock
 from rag.backends.model_files import resolve_model_path
-from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
+from rag.prompts import DEFAULT_SYSTEM
+
+if TYPE_CHECKING:
+    from rag.config import Config  # the back ends read their settings from it; it validates their names
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +36,9 @@ IM_START = "<|im_start|>"
 IM_END = "<|im_end|>"
 STOP = (IM_END, "<|endoftext|>")
 ROLES = ("system", "user", "assistant")
-# What Qwen2.5's own chat template inserts when the conversation has no system message.
-DEFAULT_SYSTEM = "You are Qwen, created by Alibaba Cloud. You are a helpful assistant."
 
 Segment = tuple[str, bool]  # (text, is a control marker)
-Loader = Callable[[Config], Any]
+Loader = Callable[["Config"], Any]
 
 
 def chatml_segments(messages: Sequence[ChatMessage], *, default_system: str = DEFAULT_SYSTEM) -> list[Segment]:

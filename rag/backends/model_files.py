@@ -15,17 +15,16 @@ import logging
 import os
 import re
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
-from tqdm import tqdm
-
-from rag.config import Config
 from rag.errors import BackendUnavailable
+
+if TYPE_CHECKING:
+    from rag.config import Config  # the back ends read their settings from it; it validates their names
 
 log = logging.getLogger(__name__)
 
@@ -231,30 +230,3 @@ def resolve_model_path(config: Config) -> Path:
             )
         return path
     return prepare_default_model(config.cache_dir)
-
-
-def prepare_model_command(config: Config) -> int:
-    """CLI: assemble the default model with a progress bar on stderr; return an exit code."""
-    if config.model_path is not None:
-        path = Path(config.model_path).expanduser()
-        exists = path.is_file()
-        state = "found" if exists else "NOT found"
-        print(f"model_path is set to {path} ({state}); nothing to prepare.", file=sys.stderr)
-        return 0 if exists else 1
-    target = default_model_path(config.cache_dir)
-    if is_prepared(target):
-        print(f"the default model is ready: {target}", file=sys.stderr)
-        return 0
-    try:
-        path = _prepare_with_bar(config.cache_dir)
-    except BackendUnavailable as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    print(f"the default model is ready: {path}", file=sys.stderr)
-    return 0
-
-
-def _prepare_with_bar(cache_dir: Path) -> Path:
-    print("assembling the default model (1.1 GB, once)...", file=sys.stderr)
-    with tqdm(total=DEFAULT_MODEL.size, unit="B", unit_scale=True, file=sys.stderr) as bar:
-        return prepare_default_model(cache_dir, progress=bar.update)

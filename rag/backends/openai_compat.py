@@ -9,14 +9,16 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from rag.backends.base import ChatMessage
-from rag.config import Config
 from rag.backends.http_stream import http_client, post_stream
 from rag.errors import BackendUnavailable, ConfigError
+
+if TYPE_CHECKING:
+    from rag.config import Config  # the back ends read their settings from it; it validates their names
 
 log = logging.getLogger(__name__)
 

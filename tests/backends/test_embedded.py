@@ -228,7 +228,7 @@ def test_default_model_picks_the_option_a_passage_states(real_generator: Embedde
     from rag.types import Passage
 
     text = "The harbor bridge opened on Monday. Mayor Ann Lee cut the ribbon in front of a large crowd."
-    passages = [Passage(n=1, doc_id="d1", chunk_id="d1:0", title="Bridge opens", text=text, score=1.0, start=0, end=len(text))]
+    passages = [Passage(n=1, doc_id="d1", chunk_ids=("d1:0",), title="Bridge opens", text=text, score=1.0, start=0, end=len(text))]
     options = ["Governor Bob Smith", "Mayor Ann Lee", "Police chief Carl Berg", "Nobody"]
     index, shares = choose_option(real_generator, "Who cut the ribbon when the harbor bridge opened?", options, passages)
     assert options[index] == "Mayor Ann Lee"

@@ -10,8 +10,10 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from rag.backends import OllamaGenerator, OpenAICompatGenerator, make_generator
+from rag.backends import make_generator
 from rag.backends.base import ChatMessage, Generator
+from rag.backends.ollama import OllamaGenerator
+from rag.backends.openai_compat import OpenAICompatGenerator
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
 from tests.support.llm_standin import TOKENS, StandIn, running_stand_in
@@ -143,3 +145,15 @@ def test_make_generator_rejects_unknown_names_and_bad_urls() -> None:
         make_generator("gpt", Config())
     with pytest.raises(ConfigError, match="ollama_url"):
         make_generator("ollama", Config(ollama_url="localhost:11434"))
+
+
+def test_the_registry_is_the_one_list_of_back_ends_and_config_validates_against_it() -> None:
+    from rag.backends import BACKENDS, REGISTRY
+    from rag.config import load_config
+
+    assert BACKENDS == ("embedded", "ollama", "openai", "extractive")
+    assert REGISTRY["extractive"].factory is None and REGISTRY["embedded"].answer_mode == "verify"
+    with pytest.raises(ConfigError, match="choose one of embedded, ollama, openai, extractive"):
+        load_config({"backend": "gpt"}, environ={})
+    with pytest.raises(ConfigError, match="between 1 and 50"):
+        load_config({"k": 51}, environ={})

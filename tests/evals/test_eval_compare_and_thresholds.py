@@ -1,4 +1,4 @@
-"""Comparing two runs and the --min quality gate."""
+"""Comparing two runs and the --min / --max quality gates."""
 
 from __future__ import annotations
 
@@ -31,8 +31,9 @@ def two_runs(tmp_path: Path, make_item, make_answer):
 
 def test_compare_shows_metric_deltas(two_runs) -> None:
     table = compare_runs(*two_runs)
-    assert "| answer_contained | 0.500 | 1.000 | +0.500 | better |" in table
-    assert "| refusal_recall | 0.000 | 1.000 | +1.000 | better |" in table
+    assert "| answer_contained | higher | 0.500 | 1.000 | +0.500 | better |" in table
+    assert "| refusal_recall | higher | 0.000 | 1.000 | +1.000 | better |" in table
+    assert "| n_questions |  | 3 | 3 | +0 |  |" in table
 
 
 def test_compare_lists_only_the_questions_that_changed(two_runs) -> None:
@@ -74,9 +75,37 @@ def test_parse_thresholds_validates_up_front() -> None:
         ("=0.9", "expected METRIC=VALUE"),
         ("hit@5=high", "'high' is not a number"),
         ("hit@5=90", "between 0 and 1"),
-        ("latency_p95_ms=0.5", "not a higher-is-better score"),
+        ("latency_p95_ms=0.5", "not a higher-is-better figure; use --max"),
     ],
 )
 def test_bad_threshold_specs_raise_a_clear_error(spec: str, message: str) -> None:
     with pytest.raises(ThresholdError, match=message):
         check_thresholds({"hit@5": 1.0}, [spec])
+
+
+def test_a_maximum_fails_above_its_value_and_reads_milliseconds() -> None:
+    metrics = {"latency_p95_ms": 3200.0, "first_token_p50_ms": 900.0, "n_errors": 0}
+    thresholds = parse_thresholds([], ["latency_p95_ms=3000", "first_token_p50_ms=1000", "n_errors=0"])
+    assert thresholds[0] == Threshold("latency_p95_ms", 3000.0, "max")
+    assert check_thresholds(metrics, thresholds) == ["latency_p95_ms = 3200.000 is above the maximum 3000.000"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("hit@5=0.9", "not a lower-is-better figure; use --min"), ("latency_p95_ms=-1", "at least 0")],
+)
+def test_bad_maximums_raise_a_clear_error(spec: str, message: str) -> None:
+    with pytest.raises(ThresholdError, match=message):
+        parse_thresholds([], [spec])
+
+
+def test_compare_says_that_less_time_is_better(tmp_path: Path, make_item, make_answer) -> None:
+    import json
+
+    items = [make_item("q1", "Who is the spokesman?", ["Levit"])]
+    for name, total in (("a", 2000.0), ("b", 1000.0)):
+        run_eval(items, lambda item: make_answer("Levit"), tmp_path / name, progress=False)
+        metrics = json.loads((tmp_path / name / "metrics.json").read_text())
+        metrics["latency_p50_ms"] = total
+        (tmp_path / name / "metrics.json").write_text(json.dumps(metrics))
+    assert "| latency_p50_ms | lower | 2000 ms | 1000 ms | -1000 ms | better |" in compare_runs(tmp_path / "a", tmp_path / "b")

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from index.library import Library
+from tests.support.unprivileged import unprivileged
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
@@ -93,21 +94,28 @@ def rag_workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # `rag` in a process whose files may not grow past a size: writes beyond it fail with EFBIG, like a full disk.
 _SIZE_LIMITED_RAG = (
     "import resource, sys; limit = int(sys.argv[1]); resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)); "
-    "from rag.cli import main; sys.exit(main(sys.argv[2:]))"
+    "from cli.main import main; sys.exit(main(sys.argv[2:]))"
 )
 
 
 @pytest.fixture(scope="session")
 def run_rag(rag_workdir: Path) -> Callable[..., subprocess.CompletedProcess]:
-    """Run `python -m rag ARGS...` to its end; `env` adds to `cli_env()`; `file_size_limit` caps file sizes (bytes)."""
+    """Run `python -m cli ARGS...` to its end; `env` adds to `cli_env()`; `file_size_limit` caps file sizes (bytes);
+    `as_unprivileged` runs it without root's power over file modes."""
     workdir = rag_workdir
 
     def run(
-        *args: str | Path, env: dict[str, str] | None = None, timeout: float = CLI_TIMEOUT_S, file_size_limit: int | None = None
+        *args: str | Path,
+        env: dict[str, str] | None = None,
+        timeout: float = CLI_TIMEOUT_S,
+        file_size_limit: int | None = None,
+        as_unprivileged: bool = False,
     ):
-        command = [sys.executable, "-m", "rag"]
+        command = [sys.executable, "-m", "cli"]
         if file_size_limit is not None:
             command = [sys.executable, "-c", _SIZE_LIMITED_RAG, str(file_size_limit)]
+        if as_unprivileged:  # file modes apply even when the suite runs as root
+            command = unprivileged(command)
         return subprocess.run(
             [*command, *map(str, args)],
             cwd=workdir,
@@ -122,11 +130,11 @@ def run_rag(rag_workdir: Path) -> Callable[..., subprocess.CompletedProcess]:
 
 @pytest.fixture(scope="session")
 def start_rag(rag_workdir: Path) -> Callable[..., subprocess.Popen]:
-    """Start `python -m rag ARGS...` in the background (output discarded); returns the process."""
+    """Start `python -m cli ARGS...` in the background (output discarded); returns the process."""
 
     def start(*args: str | Path, env: dict[str, str] | None = None) -> subprocess.Popen:
         return subprocess.Popen(
-            [sys.executable, "-m", "rag", *map(str, args)],
+            [sys.executable, "-m", "cli", *map(str, args)],
             cwd=rag_workdir,
             env=cli_env(**(env or {})),
             stdin=subprocess.DEVNULL,

@@ -183,7 +183,7 @@ def test_rag_model_prepare_converts_the_network_so_the_first_ingest_does_not(tmp
 
     def prepare() -> subprocess.CompletedProcess:
         return subprocess.run(
-            [sys.executable, "-m", "rag", "model", "prepare", "--data-dir", str(tmp_path / "data")],
+            [sys.executable, "-m", "cli", "model", "prepare", "--data-dir", str(tmp_path / "data")],
             capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300,
         )
 

@@ -22,7 +22,7 @@ class LetterReader:
 
 
 def passage(n: int, text: str) -> Passage:
-    return Passage(n=n, doc_id=f"d{n}", chunk_id=f"d{n}:0", title=f"Story {n}", text=text, score=1.0, start=0, end=len(text))
+    return Passage(n=n, doc_id=f"d{n}", chunk_ids=(f"d{n}:0",), title=f"Story {n}", text=text, score=1.0, start=0, end=len(text))
 
 
 PASSAGES = [

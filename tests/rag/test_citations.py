@@ -8,7 +8,7 @@ TEXT = (
 
 
 def passage(n: int = 1, text: str = TEXT, start: int = 100) -> Passage:
-    return Passage(n=n, doc_id="d", chunk_id=f"d::{n}", title="T", text=text, score=1.0, start=start, end=start + len(text))
+    return Passage(n=n, doc_id="d", chunk_ids=(f"d::{n}",), title="T", text=text, score=1.0, start=start, end=start + len(text))
 
 
 def test_supported_citation_quotes_the_exact_sentence_with_document_offsets():

@@ -38,7 +38,7 @@ def test_broken_toml_is_reported_with_its_path(tmp_path):
 
 
 def test_embedding_server_settings_come_from_file_env_and_the_embed_url_flag_and_the_key_stays_hidden(tmp_path):
-    from rag.cli import build_parser, config_from_args
+    from cli.main import build_parser, config_from_args
 
     toml = tmp_path / "rag.toml"
     toml.write_text('[index]\nembed_url = "http://file-host:8089/v1"\nembed_api_model = "all-minilm"\n')
@@ -58,3 +58,36 @@ def test_server_limits_and_host_names_come_from_the_environment():
     for env, message in (({"RAG_CLIENT_BURST": "0"}, "client_burst"), ({"RAG_CLIENT_PER_S": "-1"}, "client_per_s")):
         with pytest.raises(ConfigError, match=message):
             load_config({}, environ=env)
+
+
+def test_retrieval_settings_come_from_the_retrieval_section_and_the_environment(tmp_path):
+    toml = tmp_path / "rag.toml"
+    toml.write_text("[retrieval]\nrrf_k = 60\nper_document = 1\nbm25_weight = 2.5\n")
+    config = load_config({}, environ={"RAG_CANDIDATES": "80", "RAG_RRF_K": "10"}, config_file=toml)
+    assert (config.retrieval.rrf_k, config.retrieval.per_document) == (10, 1)  # the environment wins
+    assert (config.retrieval.candidates, config.retrieval.bm25_weight) == (80, 2.5)
+    assert config.retrieval.recency_half_life_days == 7.0
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"candidates": 0}, "candidates must be between 1 and 1000"),
+        ({"duplicate_jaccard": 1.5}, "duplicate_jaccard must be between 0.0 and 1.0"),
+        ({"recency_half_life_days": 0}, "recency_half_life_days must be above 0"),
+        ({"rrf_k": "many"}, "setting 'rrf_k' has an invalid value"),
+    ],
+)
+def test_bad_retrieval_settings_are_refused_with_their_name(values, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(values, environ={})
+
+
+def test_the_pipeline_builds_its_retriever_from_the_configured_settings(tmp_path, library):
+    from cli.main import build_parser, config_from_args
+    from rag.pipeline import Pipeline
+
+    toml = tmp_path / "rag.toml"
+    toml.write_text("[retrieval]\ncandidates = 12\n")
+    config = config_from_args(build_parser().parse_args(["search", "q", "--config", str(toml)]))
+    assert Pipeline(config, library=library).retriever.settings.candidates == 12

@@ -13,7 +13,7 @@ from rag.types import Passage
 
 
 def make(n: int, text: str) -> Passage:
-    return Passage(n=n, doc_id=f"d{n}", chunk_id=f"c{n}", title=f"T{n}", text=text, score=1.0, start=0, end=len(text), relevance=0.5)
+    return Passage(n=n, doc_id=f"d{n}", chunk_ids=(f"c{n}",), title=f"T{n}", text=text, score=1.0, start=0, end=len(text), relevance=0.5)
 
 
 PASSAGES = [
@@ -132,7 +132,7 @@ QUOTES = (
 
 
 def _evidence_of(sentence: str, text: str = QUOTES) -> Evidence:
-    passage = Passage(n=1, doc_id="d", chunk_id="d:0", title="t", text=text, score=1.0, start=0, end=len(text))
+    passage = Passage(n=1, doc_id="d", chunk_ids=("d:0",), title="t", text=text, score=1.0, start=0, end=len(text))
     start = text.index(sentence)
     return Evidence(passage, sentence, start, start + len(sentence), 1.0, 1.0)
 

@@ -4,7 +4,7 @@ import pytest
 
 from index.store import StoredChunk
 from rag.retrieve import Retriever, RetrievalSettings
-from rag.types import Filters
+from rag.types import Filters, Passage
 
 
 def test_hybrid_finds_the_article_that_holds_the_answer(library):
@@ -74,38 +74,34 @@ def test_llama_index_adapter_returns_nodes_with_document_offsets(library):
     assert text[nodes[0].node.start_char_idx : nodes[0].node.end_char_idx] == nodes[0].node.text
 
 
-def _dense_calls(library, monkeypatch) -> list:
+def _nearest_calls(library, monkeypatch) -> list:
     calls = []
-    original = library.dense_search
+    original = library.store.nearest
 
-    def recording(vector, n, where=None):
-        calls.append(where)
-        return original(vector, n, where)
+    def recording(vector, n, filters=None):
+        calls.append(filters)
+        return original(vector, n, filters)
 
-    monkeypatch.setattr(library, "dense_search", recording)
+    monkeypatch.setattr(library.store, "nearest", recording)
     return calls
 
 
 def test_a_date_filter_that_keeps_enough_candidates_skips_chromas_filtered_search(library, monkeypatch):
-    from rag.retrieve import _where
-
-    retriever = Retriever(library, settings=RetrievalSettings(candidates=2))
     filters = Filters(as_of=date(2024, 12, 31))
     vector = library.embedder.encode_query("apple harvest tonnes")
-    expected = [h.chunk_id for h in library.dense_search(vector, 2, _where(filters))]
-    calls = _dense_calls(library, monkeypatch)
-    got = [h.chunk_id for h in retriever._dense(vector, filters)]
+    expected = [cid for cid, _ in library.store.nearest(vector, 2, filters)]
+    calls = _nearest_calls(library, monkeypatch)
+    got = [h.chunk_id for h in library.dense_search(vector, 2, filters)]
     assert got == expected and len(got) == 2
     assert calls == [None]  # one unfiltered read, filtered here
 
 
 def test_a_date_filter_that_keeps_too_few_candidates_falls_back_to_chroma(library, monkeypatch):
-    retriever = Retriever(library, settings=RetrievalSettings(candidates=2))
     filters = Filters(as_of=date(2023, 12, 31))  # only the 2023 article passes
     vector = library.embedder.encode_query("apple harvest tonnes")
-    calls = _dense_calls(library, monkeypatch)
-    hits = retriever._dense(vector, filters)
-    assert calls[0] is None and calls[-1] is not None  # the exact filtered search had the last word
+    calls = _nearest_calls(library, monkeypatch)
+    hits = library.dense_search(vector, 2, filters)
+    assert calls[0] is None and calls[-1] == filters  # the exact filtered search had the last word
     assert hits and all(h.published <= "2023-12-31" for h in hits)
 
 
@@ -118,8 +114,8 @@ def test_every_passage_carries_the_cosine_of_its_stored_vector_as_relevance(libr
     passages = Retriever(library, mode=mode).retrieve(question, 3)
     assert passages
     for p in passages:
-        stored = library.store.chunks.get(ids=p.chunk_id.split("+"), include=["embeddings"])["embeddings"]
-        assert p.relevance == pytest.approx(float(np.max(np.asarray(stored) @ vector)), abs=1e-6)
+        stored = library.store.embeddings(p.chunk_ids).values()
+        assert p.relevance == pytest.approx(float(np.max(np.asarray(list(stored)) @ vector)), abs=1e-6)
 
 
 def _stored(doc: str, start: int, words: str) -> StoredChunk:
@@ -147,3 +143,12 @@ def test_one_article_alone_still_fills_every_slot_under_a_per_article_limit(libr
     only_a = [(c, 1.0) for c in RANKED if c.doc_id == "a"]
     passages = Retriever(library, settings=RetrievalSettings(per_document=1))._select(only_a, 3)
     assert [p.chunk_id for p in passages] == ["a:v:0", "a:v:500", "a:v:900"]
+
+
+def test_a_merged_passage_lists_its_chunks_and_keeps_the_joined_id_in_json(library):
+    touching = [_stored("a", 0, "harbor bridge opens"), _stored("a", 19, " after four years")]
+    merged = Retriever(library)._select([(c, 1.0) for c in touching], 3)
+    assert [p.chunk_ids for p in merged] == [("a:v:0", "a:v:19")]
+    data = merged[0].to_json()
+    assert data["chunk_id"] == "a:v:0+a:v:19"
+    assert Passage.from_json(data).chunk_ids == merged[0].chunk_ids

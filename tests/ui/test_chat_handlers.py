@@ -196,7 +196,7 @@ def test_stop_frees_the_session_for_the_next_question(chat):
 @pytest.mark.parametrize(
     ("settings", "message"),
     [
-        (("gpt-9", 4, [], None, None), "Unknown back end"),
+        (("gpt-9", 4, [], None, None), "Unknown backend"),
         (("extractive", 0, [], None, None), "between 1 and 50"),
         (("extractive", 4, [], "2024-06-01", "2024-01-01"), "after the 'published to' date"),
     ],

@@ -7,7 +7,7 @@ from ui.conversation import MAX_TURNS, Turn, dump_turns, history_pairs, load_tur
 
 
 def _answer() -> Answer:
-    p = Passage(n=1, doc_id="d", chunk_id="d::0", title="T", text="Some text.", score=0.5, start=3, end=13, url="https://e.org", published="2024-01-02", relevance=0.7)
+    p = Passage(n=1, doc_id="d", chunk_ids=("d::0",), title="T", text="Some text.", score=0.5, start=3, end=13, url="https://e.org", published="2024-01-02", relevance=0.7)
     c = Citation(n=1, doc_id="d", chunk_id="d::0", title="T", url="https://e.org", published="2024-01-02", quote="Some text.", start=3, end=13)
     return Answer("Q?", "Some text [1].", False, [c], [p], "extractive", {"retrieve": 1.5, "total": 9.0}, ["note"], "Q?")
 

@@ -29,7 +29,7 @@ HOSTILE = '<script>window.__pwned=1</script> <img src=http://127.0.0.1:9/beacon.
 
 
 def passage(n: int = 1, text: str = "The bridge cost 240 million euros. It opened on Tuesday.", start: int = 100, **kw) -> Passage:
-    fields = dict(doc_id="harbor", chunk_id=f"harbor::{n}", title="Harbor bridge", score=1.0, url="https://example.org/h", published="2024-05-02")
+    fields = dict(doc_id="harbor", chunk_ids=(f"harbor::{n}",), title="Harbor bridge", score=1.0, url="https://example.org/h", published="2024-05-02")
     fields.update(kw)
     return Passage(n=n, text=text, start=start, end=start + len(text), **fields)
 

@@ -7,13 +7,15 @@ Exit codes: 0 all fine; 1 some input failed (ingest) or a quality gate failed (e
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from rag.config import BACKENDS, Config, load_config
+from cli import commands
+from cli.output import EXIT_UNAVAILABLE, EXIT_USAGE, print_error
+from rag.backends import BACKENDS
+from rag.config import Config, load_config
 from rag.errors import (
     BackendUnavailable,
     ConfigError,
@@ -25,9 +27,6 @@ from rag.errors import (
 )
 
 log = logging.getLogger("rag")
-
-EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
-
 
 def _common(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("index and configuration")
@@ -110,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
         "(auto: the model when the back end is the embedded one)",
     )
     p.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE", help="fail below this value")
+    p.add_argument(
+        "--max", action="append", default=[], metavar="METRIC=VALUE",
+        help="fail above this value (lower-is-better figures: times in ms, n_errors)",
+    )
     p.add_argument("--compare", nargs=2, type=Path, metavar=("RUN_A", "RUN_B"), help="compare two runs")
     _answering(p)
     _common(p)
@@ -158,30 +161,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     for noisy in ("chromadb", "httpx", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING if args.verbose else logging.ERROR)
-    from rag import commands
 
     handler: Callable[[argparse.Namespace, Config], int] = getattr(commands, f"cmd_{args.command.replace('-', '_')}")
     try:
         config = config_from_args(args)
         return handler(args, config)
     except (ConfigError, IndexMismatchError) as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_USAGE
     except (StoreUnavailable, BackendUnavailable, EmbedderUnavailable, IndexBusy) as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_UNAVAILABLE
     except RagError as exc:
-        _error(str(exc))
+        print_error(str(exc))
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
-        _error("interrupted")
+        print_error("interrupted")
         return 130
-
-
-def _error(message: str) -> None:
-    print(f"rag: error: {message}", file=sys.stderr)
-
-
-def print_json(obj: object) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False, indent=2) + "\n")
-    sys.stdout.flush()

@@ -8,15 +8,11 @@ import hashlib
 import sys
 from pathlib import Path
 
+from cli.output import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, IngestBar, print_error
 from index.library import Library
-from rag.cli import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
 from rag.types import Filters
-
-GATED = ("hit@5", "mrr@10", "evidence_hit@5", "answer_contained", "answer_f1", "mc_accuracy",
-         "citation_precision", "citation_recall", "refusal_precision", "refusal_recall",
-         "answered_with_verified_citation")
 
 
 def corpus_collection(corpus: Path) -> str:
@@ -39,8 +35,6 @@ def _fingerprint(path: Path) -> str:
 def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) -> Config:
     """Index `corpus` into its own collection (skipped when unchanged since the last run)."""
     if not corpus.exists():
-        from rag.errors import ConfigError
-
         raise ConfigError(f"corpus {corpus} does not exist")
     config = config.with_overrides(collection=collection or corpus_collection(corpus))
     marker = config.index.data_dir / f"{config.index.collection}.fingerprint"
@@ -49,9 +43,7 @@ def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) 
     if marker.exists() and marker.read_text() == fingerprint and library.status()["documents"] > 0:
         print(f"reusing the index of {corpus} (collection {config.index.collection})", file=sys.stderr)
         return config
-    from rag.commands import _Bar
-
-    bar = _Bar()
+    bar = IngestBar()
     try:
         report = library.ingest([corpus], progress=bar)
     finally:
@@ -72,16 +64,17 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         print(compare_runs(*args.compare))
         return EXIT_OK
     if args.gold is None:
-        print("rag: error: give a gold file (GOLD.jsonl) or --compare RUN_A RUN_B", file=sys.stderr)
+        print_error("give a gold file (GOLD.jsonl) or --compare RUN_A RUN_B")
         return EXIT_USAGE
-    thresholds = parse_thresholds(args.min)
+    thresholds = parse_thresholds(args.min, args.max)
     items = load_gold(args.gold)
     if args.limit:
         items = items[: args.limit]
     if args.corpus:
         config = prepare_corpus(config, args.corpus, args.collection)
     library = Library(config.index)
-    pipeline = Pipeline(config, library=library, retriever=Retriever(library, mode=args.retrieval))
+    retriever = Retriever(library, mode=args.retrieval, settings=config.retrieval)
+    pipeline = Pipeline(config, library=library, retriever=retriever)
     out = args.out or Path("runs") / args.gold.name.split(".")[0]
 
     def ask(item):
@@ -105,6 +98,7 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
 def _picker(choose: str, pipeline, items) -> tuple:
     """How options are picked ("model" or "words") and the function that does it."""
     from evals.runner import pick_by_words
+    from rag.backends import REGISTRY
     from rag.backends.base import ChoiceScorer
     from rag.choose import choose_option
     from rag.types import Passage
@@ -112,10 +106,10 @@ def _picker(choose: str, pipeline, items) -> tuple:
     if choose == "words" or not any(item.choices for item in items):
         return pick_by_words, "words"
     backend = pipeline.config.backend
-    if choose == "model" and backend == "extractive":
-        backend = "embedded"  # extractive answers, options picked by the local model
+    if choose == "model" and REGISTRY[backend].factory is None:
+        backend = "embedded"  # answers quoted without a model, options picked by the local model
     try:
-        scorer = None if backend == "extractive" else pipeline.generator(backend)
+        scorer = pipeline.generator(backend) if REGISTRY[backend].factory is not None else None
     except BackendUnavailable:
         if choose == "model":
             raise
@@ -134,8 +128,10 @@ def _picker(choose: str, pipeline, items) -> tuple:
 
 
 def _print_summary(metrics, out: Path) -> None:
+    from evals.scoring import GATED
+
     print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json)")
-    for key in GATED + ("latency_p50_ms", "latency_p95_ms", "first_token_p50_ms", "n_questions", "n_errors"):
+    for key in GATED:
         if key in metrics and metrics[key] is not None:
             value = metrics[key]
             print(f"  {key:<32} {value:.3f}" if isinstance(value, float) else f"  {key:<32} {value}")

@@ -13,7 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from index.embedding import HashEmbedder
-from rag.embed_server import MAX_INPUTS, build_app
+from index.embed_server import MAX_INPUTS, build_app
 
 MODEL = "hash-64"
 

@@ -1,11 +1,12 @@
-"""Handlers of the `rag` sub-commands: parse nothing, print results, return an exit code."""
+"""Handlers of the `rag` sub-commands: build the parts a command needs, print results, return an exit code."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
-from rag.cli import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, print_json
+from cli.output import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, IngestBar, print_error, print_json, render_answer_text
 from rag.config import Config
 
 
@@ -15,32 +16,11 @@ def _library(config: Config):
     return open_library(config.index)
 
 
-class _Bar:
-    """A tqdm bar on stderr fed by ingest progress events (files, chunks, chunks/s)."""
-
-    def __init__(self) -> None:
-        from tqdm import tqdm
-
-        self._tqdm = tqdm
-        self._bar = None
-
-    def __call__(self, event) -> None:
-        if self._bar is None:
-            self._bar = self._tqdm(total=event.files_total, unit="file", file=sys.stderr, dynamic_ncols=True)
-        rate = event.chunks / event.elapsed if event.elapsed > 0 else 0.0
-        self._bar.set_postfix_str(f"{event.chunks} chunks, {rate:.1f} chunks/s", refresh=False)
-        self._bar.update(event.files_done - self._bar.n)
-
-    def close(self) -> None:
-        if self._bar is not None:
-            self._bar.close()
-
-
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
     from index.library import open_library
 
     library = open_library(config.index, rebuild=args.rebuild)  # emptied before the spec check
-    bar = _Bar()
+    bar = IngestBar()
     try:
         report = library.ingest(args.paths, progress=bar)
     finally:
@@ -83,7 +63,8 @@ def cmd_list(args: argparse.Namespace, config: Config) -> int:
 def cmd_search(args: argparse.Namespace, config: Config) -> int:
     from rag.retrieve import Retriever
 
-    passages = Retriever(_library(config), mode=args.mode).retrieve(args.query, args.k or config.k)
+    retriever = Retriever(_library(config), mode=args.mode, settings=config.retrieval)
+    passages = retriever.retrieve(args.query, config.k)
     if args.json:
         print_json([p.to_json() for p in passages])
         return EXIT_OK
@@ -99,7 +80,7 @@ def cmd_remove(args: argparse.Namespace, config: Config) -> int:
     if _library(config).remove(args.doc_id):
         print(f"removed {args.doc_id}")
         return EXIT_OK
-    print(f"rag: error: no document with id '{args.doc_id}' (see `rag list`)", file=sys.stderr)
+    print_error(f"no document with id '{args.doc_id}' (see `rag list`)")
     return EXIT_USAGE
 
 
@@ -109,32 +90,13 @@ def _pipeline(config: Config):
     return Pipeline(config)
 
 
-def render_answer_text(answer, *, include_answer: bool = True) -> str:
-    """The answer with its [n] markers, then the sources list (for the terminal)."""
-    lines = [f"Verified answer: {answer.answer}" if include_answer else "", ""]
-    for notice in answer.notices:
-        lines.insert(0, f"note: {notice}")
-    if answer.citations:
-        lines.append("Sources:")
-        for c in answer.citations:
-            head = ", ".join(x for x in (c.title or c.doc_id, c.published, c.url) if x)
-            lines.append(f"  [{c.n}] {head}\n      “{' '.join(c.quote.split())}” (chars {c.start}-{c.end})")
-    elif answer.passages:
-        lines.append("Closest passages:")
-        for p in answer.passages[:3]:
-            lines.append(f"  [{p.n}] {p.title or p.doc_id} ({p.published or 'undated'}): {' '.join(p.text.split())[:160]}…")
-    t = answer.timings_ms
-    lines.append(f"({answer.backend}; retrieve {t.get('retrieve', 0):.0f} ms, first token {t.get('first_token', 0):.0f} ms, total {t.get('total', 0):.0f} ms)")
-    return "\n".join(lines)
-
-
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
     from rag.retrieve import as_filters
     from rag.types import Answer
 
     filters = as_filters(doc_ids=args.doc, as_of=args.as_of)
     if args.as_of and filters.as_of is None:
-        print(f"rag: error: --as-of '{args.as_of}' is not a date (use YYYY-MM-DD)", file=sys.stderr)
+        print_error(f"--as-of '{args.as_of}' is not a date (use YYYY-MM-DD)")
         return EXIT_USAGE
     pipeline = _pipeline(config)
     if args.json:
@@ -184,7 +146,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
     from index.embedding import make_embedder
     from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS
-    from rag.embed_server import serve
+    from index.embed_server import serve
     from rag.errors import ConfigError
 
     # Always this machine's model: a server that forwarded to another server would hide where vectors come from.
@@ -201,19 +163,46 @@ def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_model(args: argparse.Namespace, config: Config) -> int:
-    from rag.backends.model_files import prepare_model_command, resolve_model_path
+    from rag.backends.model_files import resolve_model_path
 
     if args.action == "prepare":
         from index.library import prepare_embedder
 
-        status = prepare_model_command(config)
+        status = _prepare_generator_model(config)
         print(prepare_embedder(config.index), file=sys.stderr)
         return status
     print(resolve_model_path(config))
     return EXIT_OK
 
 
+def _prepare_generator_model(config: Config) -> int:
+    """Assemble the default GGUF with a progress bar on stderr; the exit code says whether it is there."""
+    from tqdm import tqdm
+
+    from rag.backends.model_files import DEFAULT_MODEL, default_model_path, is_prepared, prepare_default_model
+    from rag.errors import BackendUnavailable
+
+    if config.model_path is not None:
+        path = Path(config.model_path).expanduser()
+        exists = path.is_file()
+        print(f"model_path is set to {path} ({'found' if exists else 'NOT found'}); nothing to prepare.", file=sys.stderr)
+        return EXIT_OK if exists else EXIT_FAILED_INPUT
+    target = default_model_path(config.cache_dir)
+    if is_prepared(target):
+        print(f"the default model is ready: {target}", file=sys.stderr)
+        return EXIT_OK
+    print("assembling the default model (1.1 GB, once)...", file=sys.stderr)
+    try:
+        with tqdm(total=DEFAULT_MODEL.size, unit="B", unit_scale=True, file=sys.stderr) as bar:
+            path = prepare_default_model(config.cache_dir, progress=bar.update)
+    except BackendUnavailable as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_FAILED_INPUT
+    print(f"the default model is ready: {path}", file=sys.stderr)
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace, config: Config) -> int:
-    from rag.evaluate import run_eval_command
+    from cli.evaluate import run_eval_command
 
     return run_eval_command(args, config)

@@ -1,0 +1,43 @@
+"""The command line: its help is pinned byte for byte, and errors become one sentence and an exit code."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cli.main import build_parser, main
+
+HELP = Path(__file__).resolve().parents[1] / "fixtures" / "help"
+COMMANDS = ("ingest", "status", "list", "search", "remove", "ask", "chat", "serve", "eval", "embed-serve", "model")
+
+
+def _help(command: str | None) -> str:
+    parser = build_parser()
+    if command is None:
+        return parser.format_help()
+    (sub,) = [a for a in parser._actions if a.dest == "command"]
+    return sub.choices[command].format_help()
+
+
+@pytest.mark.parametrize("command", [None, *COMMANDS])
+def test_every_flag_and_its_help_stay_as_they_were(command, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    assert _help(command) == (HELP / f"{command or 'root'}.txt").read_text(encoding="utf-8")
+
+
+def test_an_unknown_backend_in_the_environment_is_one_sentence_and_exit_2(monkeypatch, tmp_path, capsys):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("RAG_BACKEND", "gpt")
+    assert main(["search", "anything", "--data-dir", str(tmp_path / "data")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rag: error: unknown backend 'gpt'; choose one of embedded, ollama, openai, extractive")
+    assert "Traceback" not in err
+
+
+def test_model_prepare_with_a_missing_model_file_says_so_and_exits_1(monkeypatch, tmp_path, capsys):
+    from cli.commands import _prepare_generator_model
+    from rag.config import Config
+
+    assert _prepare_generator_model(Config(model_path=tmp_path / "none.gguf")) == 1
+    assert "none.gguf (NOT found); nothing to prepare." in capsys.readouterr().err
