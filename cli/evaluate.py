@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gzip
 import hashlib
+import json
 import sys
 from pathlib import Path
 
@@ -32,26 +34,57 @@ def _fingerprint(path: Path) -> str:
     return h.hexdigest()
 
 
-def prepare_corpus(config: Config, corpus: Path, collection: str | None = None) -> Config:
-    """Index `corpus` into its own collection (skipped when unchanged since the last run)."""
+def prepare_corpus(
+    config: Config, corpus: Path, collection: str | None = None, only_ids: frozenset[str] = frozenset()
+) -> Config:
+    """Index `corpus` into its own collection (skipped when unchanged since the last run).
+
+    With `only_ids`, only the articles of a JSON Lines corpus with those ids are indexed (a gold set
+    about a few articles of a large shared corpus, read where it lies and never copied).
+    """
     if not corpus.exists():
         raise ConfigError(f"corpus {corpus} does not exist")
-    config = config.with_overrides(collection=collection or corpus_collection(corpus))
+    ids_digest = hashlib.sha1("\n".join(sorted(only_ids)).encode()).hexdigest()[:8] if only_ids else ""
+    name = collection or corpus_collection(corpus) + (f"-{ids_digest}" if ids_digest else "")
+    config = config.with_overrides(collection=name)
     marker = config.index.data_dir / f"{config.index.collection}.fingerprint"
-    fingerprint = _fingerprint(corpus)
+    fingerprint = _fingerprint(corpus) + ids_digest
     library = Library(config.index)
     if marker.exists() and marker.read_text() == fingerprint and library.status()["documents"] > 0:
         print(f"reusing the index of {corpus} (collection {config.index.collection})", file=sys.stderr)
         return config
+    source = _subset(corpus, only_ids, config.index.data_dir / f"{name}.jsonl") if only_ids else corpus
     bar = IngestBar()
     try:
-        report = library.ingest([corpus], progress=bar)
+        report = library.ingest([source], progress=bar)
     finally:
         bar.close()
     print(f"indexed {corpus}: added {len(report.added)}, updated {len(report.updated)}, "
           f"unchanged {len(report.unchanged)}, failed {len(report.failed)}", file=sys.stderr)
     marker.write_text(fingerprint)
     return config
+
+
+def _subset(corpus: Path, ids: frozenset[str], out: Path) -> Path:
+    """The lines of a JSON Lines corpus (.jsonl or .jsonl.gz) whose article id is in `ids`, written to `out`."""
+    if corpus.is_dir() or not corpus.name.endswith((".jsonl", ".jsonl.gz")):
+        raise ConfigError(f"--gold-docs-only needs a JSON Lines corpus (.jsonl or .jsonl.gz), not {corpus}")
+    opener = gzip.open if corpus.name.endswith(".gz") else open
+    found: set[str] = set()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with opener(corpus, "rt", encoding="utf-8") as lines, out.open("w", encoding="utf-8") as kept:
+        for line in lines:
+            try:
+                article = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(article, dict) and article.get("id") in ids:
+                kept.write(line if line.endswith("\n") else line + "\n")
+                found.add(article["id"])
+    missing = sorted(ids - found)
+    if missing:
+        raise ConfigError(f"the corpus {corpus} has no article with id {', '.join(missing[:5])}")
+    return out
 
 
 def run_eval_command(args: argparse.Namespace, config: Config) -> int:
@@ -71,19 +104,21 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
     if args.limit:
         items = items[: args.limit]
     if args.corpus:
-        config = prepare_corpus(config, args.corpus, args.collection)
+        only = frozenset(d for item in items for d in item.doc_ids) if args.gold_docs_only else frozenset()
+        config = prepare_corpus(config, args.corpus, args.collection, only)
     library = Library(config.index)
     retriever = Retriever(library, mode=args.retrieval, settings=config.retrieval)
     pipeline = Pipeline(config, library=library, retriever=retriever)
     out = args.out or Path("runs") / args.gold.name.split(".")[0]
 
     def ask(item):
-        return pipeline.ask(item.question, filters=Filters(as_of=item.date) if item.date else None)
+        filters = Filters(as_of=item.date) if item.date else None
+        return pipeline.ask(item.question, history=item.history, filters=filters)
 
     pick, choose = _picker(args.choose, pipeline, items)
 
     settings = {
-        "gold": str(args.gold), "corpus": str(args.corpus or ""), "backend": config.backend, "k": config.k,
+        "gold": str(args.gold), "corpus": str(args.corpus or ""), "gold_docs_only": bool(args.gold_docs_only), "backend": config.backend, "k": config.k,
         "retrieval": args.retrieval, "collection": config.index.collection, "choose": choose,
         "config": {k: str(v) for k, v in dataclasses.asdict(config).items() if k not in ("auth", "openai_api_key")},
     }

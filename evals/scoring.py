@@ -11,6 +11,8 @@ Metrics = dict[str, float | int | None]
 
 # Fractions in [0, 1], higher is better: the metrics a `--min` quality gate may name.
 QUALITY_METRICS = tuple(name for name, m in REGISTRY.items() if m.better == "higher")
+# Fractions in [0, 1], lower is better (answered_wrong): gated with `--max`.
+FAILURE_RATES = tuple(name for name, m in REGISTRY.items() if m.better == "lower" and m.unit == "fraction")
 # Milliseconds, lower is better.
 LATENCY_METRICS = tuple(name for name, m in REGISTRY.items() if m.unit == "ms")
 COUNTS = tuple(name for name, m in REGISTRY.items() if m.unit == "count")
@@ -23,5 +25,5 @@ def compute_metrics(records: Sequence[EvalRecord]) -> Metrics:
     metrics: Metrics = {}
     for module in MODULES:
         metrics.update(module.compute(records))
-    order = QUALITY_METRICS + LATENCY_METRICS + COUNTS
+    order = QUALITY_METRICS + FAILURE_RATES + LATENCY_METRICS + COUNTS
     return {key: metrics.get(key) for key in order}

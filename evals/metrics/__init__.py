@@ -8,13 +8,14 @@ module also gets its line in `MODULES`.
 
 from __future__ import annotations
 
-from evals.metrics import answer, choice, citations, latency, refusal, retrieval, run, verified
+from evals.metrics import answer, choice, citations, latency, refusal, retrieval, run, short_answer, verified
 from evals.metrics.metric import Metric, MetricModule
 
 # In the order of metrics.json within each kind (scores, then times, then counts).
 MODULES: tuple[MetricModule, ...] = (
     retrieval.MODULE,
     answer.MODULE,
+    short_answer.MODULE,
     verified.MODULE,
     choice.MODULE,
     citations.MODULE,

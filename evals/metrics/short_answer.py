@@ -17,12 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evals.metrics.answer import answer_contained, exact_match, token_f1
+from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
 
 
 def scored_for_short_answer(record: EvalRecord) -> bool:
     """Answerable, and not an "... except" item."""
-    return record.item.answerable and not record.item.question.rstrip(" ?.").lower().endswith("except")
+    return record.item.answerable and not record.item.question.rstrip(" ?.:…").lower().endswith("except")
 
 
 def short_answer_of(record: EvalRecord) -> str:
@@ -58,3 +59,18 @@ def answered_wrong(records: Sequence[EvalRecord]) -> float | None:
     if not records:
         return None
     return sum(is_answered_wrong(r) for r in records) / len(records)
+
+
+def compute(records: Sequence[EvalRecord]) -> dict[str, float | int | None]:
+    """Every figure this module declares."""
+    return {**short_answer_metrics(records), "answered_wrong": answered_wrong(records)}
+
+
+MODULE = MetricModule(
+    metrics=(
+        Metric("short_answer_em", "the short answer equals a gold answer (normalised); '... except' items skipped"),
+        Metric("short_answer_f1", "token F1 of the short answer against the best gold answer", gated=True),
+        Metric("answered_wrong", "answered but not correct, over all questions", better="lower", gated=True),
+    ),
+    compute=compute,
+)
