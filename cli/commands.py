@@ -105,13 +105,14 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
             print(f"note: {notice}", file=sys.stderr)
         print_json(answer.to_json())
         return EXIT_OK
+    # A model that writes its answer is shown as it writes; the verified answer follows, short answer first.
+    writes = config.answer_mode_for(config.backend) == "generate" and config.backend != "extractive"
     streamed = ""
     for event in pipeline.stream(args.question, filters=filters):
         if isinstance(event, Answer):
-            shown = event.answer.strip() == streamed.strip()
             print("\n" if streamed else "", end="")
-            print(render_answer_text(event, include_answer=not shown))
-        elif isinstance(event, str):
+            print(render_answer_text(event))
+        elif isinstance(event, str) and writes:
             streamed += event
             print(event, end="", flush=True)
     return EXIT_OK

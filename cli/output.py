@@ -43,6 +43,8 @@ class IngestBar:
 def render_answer_text(answer, *, include_answer: bool = True) -> str:
     """The answer with its [n] markers, then the sources list (for the terminal)."""
     lines = [f"Verified answer: {answer.answer}" if include_answer else "", ""]
+    if answer.short_answer:
+        lines.insert(0, f"Answer: {answer.short_answer}")
     for notice in answer.notices:
         lines.insert(0, f"note: {notice}")
     if answer.citations:
