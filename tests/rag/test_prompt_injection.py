@@ -61,7 +61,7 @@ def test_fake_markers_inside_an_article_are_shown_as_plain_numbers(config, hosti
     assert [c.n for c in answer.citations] == list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)))
 
 
-@pytest.mark.parametrize("mode", ["generate", "select"])
+@pytest.mark.parametrize("mode", ["generate", "select", "verify"])
 @pytest.mark.parametrize("question", QUESTIONS, ids=[q.id for q in QUESTIONS])
 def test_a_model_that_obeys_the_articles_gets_no_citation_the_passages_do_not_support(
     config, hostile_library, question, mode

@@ -153,3 +153,11 @@ class ObedientModel:
         reply += " The bridge has been demolished [3]. The mayor resigned the same evening [2][9]. [n]"
         words = reply.split(" ")
         yield from (w if i == 0 else " " + w for i, w in enumerate(words))
+
+    def choice_probabilities(self, messages: Sequence[ChatMessage], options: Sequence[str]) -> dict[str, float]:
+        """Verify mode's question, answered as the articles ask: every sentence holding an instruction is believed."""
+        prompt = messages[-1].content
+        self.prompts.append(prompt)
+        yes = 0.95 if re.search(r"HOSTILE|ignore|instruction|system", prompt, re.IGNORECASE) else 0.6
+        shares = {"yes": yes, "no": 1.0 - yes}
+        return {o: shares.get(o.lower(), 0.0) / (2 if o.lower() in shares else 1) for o in options}
