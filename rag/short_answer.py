@@ -171,19 +171,25 @@ _ROLE = re.compile(
     re.IGNORECASE,
 )
 _CAPITAL = re.compile(r"\b[A-Z][\w’'.-]*")
+_YEAR_Q = re.compile(r"\b(what|which|in which|in what) year\b|\bwhat year\b", re.IGNORECASE)
+_YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
 
 
-def fits_kind(phrase: str, kind: Kind) -> bool:
-    """Is `phrase` of the kind asked: a name or role for who, a name for where, a date, a number, yes/no."""
+def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
+    """Is `phrase` of the kind asked: a name or role for who, a place name for where, a date (a year for
+    "what year"), a number, yes/no? Only a yes/no question takes "yes" or "no"."""
     phrase = clean_phrase(phrase)
-    if kind is Kind.YES_NO:
-        return phrase.lower() in ("yes", "no")
+    if phrase.lower() in ("yes", "no") or kind is Kind.YES_NO:
+        return kind is Kind.YES_NO and phrase.lower() in ("yes", "no")
     if kind is Kind.NUMBER:
         return bool(_NUMBERS.search(phrase))
     if kind is Kind.DATE:
+        if _YEAR_Q.search(question):
+            return bool(_YEAR.search(phrase))
         return bool(_DATE_WORDS.search(phrase))
     if kind is Kind.PLACE:
-        return bool(_CAPITAL.search(phrase))
+        named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
+        return bool(named) and not _ROLE.search(phrase)
     if kind is Kind.PERSON:
         return bool(_CAPITAL.search(phrase) or _ROLE.search(phrase))
     return True
@@ -303,7 +309,7 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if option is None:
             continue
         phrase = clean_phrase(option)
-        if grounded(phrase, support, question) and fits_kind(phrase, kind):
+        if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
             return phrase
     return None
 

@@ -72,6 +72,9 @@ def test_a_grounded_phrase_is_short_supported_and_adds_a_word():
         ("No", Kind.YES_NO, True),
         ("maybe", Kind.YES_NO, False),
         ("anything at all", Kind.OTHER, True),
+        ("Yes", Kind.OTHER, False),  # only a yes/no question is answered yes or no
+        ("Tuesday", Kind.PLACE, False),  # a day is not a place
+        ("German Army", Kind.PLACE, False),  # nor is an army
     ],
 )
 def test_a_phrase_must_be_of_the_kind_asked(phrase, kind, fits):
@@ -89,6 +92,12 @@ def test_a_phrase_must_be_of_the_kind_asked(phrase, kind, fits):
 )
 def test_patterns_find_a_phrase_of_the_kind_asked(question, expected):
     assert rule_span(question, SENTENCE, question_kind(question)) == expected
+
+
+def test_a_what_year_question_needs_a_year():
+    assert fits_kind("1995", Kind.DATE, "What year did the browser debut?")
+    assert not fits_kind("27", Kind.DATE, "What year did the browser debut?")
+    assert fits_kind("27 May", Kind.DATE, "When did the browser debut?")
 
 
 def test_patterns_find_the_reason_clause():
