@@ -16,13 +16,24 @@ export HF_HUB_DISABLE_TELEMETRY := 1
 export GRADIO_ANALYTICS_ENABLED := False
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: run test install install-test llm bench eval clean
+.PHONY: run test install install-test llm chromium bench eval clean
 
 run: install llm
 	$(BIN)/rag serve --seed-if-empty seeds
 
-test: install-test llm
+test: install-test llm chromium
 	$(BIN)/python -m pytest
+
+# The browser tests drive Debian's Chromium (a test tool's own browser download fails offline).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo ">> installing Debian's Chromium for the browser tests"; \
+	    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "make test needs Debian's Chromium for the browser tests: run 'sudo apt-get install chromium', then make test again." >&2; \
+	    exit 2; \
+	  fi; }
 
 eval: install llm
 	$(BIN)/rag eval evals/gold/seed.jsonl --corpus seeds --out runs/seed
