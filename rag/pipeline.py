@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from index.library import Library, open_library
+from rag.backends import REGISTRY
 from rag.backends.base import ChoiceScorer, Generator
 from rag.citations import answer_sentences, is_refusal, verify_sentence
 from rag.condense import condense
@@ -27,6 +28,7 @@ from rag.extractive import (
 )
 from rag.prompts import (
     ANSWER,
+    CONFIRM,
     EXTRACT,
     REFUSAL,
     SELECT,
@@ -61,6 +63,8 @@ OVERRULE_SIMILARITY = 0.70
 OVERRULE_COVERAGE, OVERRULE_COVERAGE_SIMILARITY = 0.75, 0.6
 
 StreamEvent = Retrieved | str | Answer
+# The registered back end without a model: what answers when a model is not asked or not available.
+QUOTES_ONLY = next(name for name, b in REGISTRY.items() if b.factory is None)
 
 
 @dataclass
@@ -152,7 +156,7 @@ class Pipeline:
             yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
             return
 
-        used_backend = backend if generator is not None else "extractive"
+        used_backend = backend if generator is not None else QUOTES_ONLY
         text = ""
         found = Found()
         if generator is not None:
@@ -164,10 +168,10 @@ class Pipeline:
                     yield piece
             except BackendUnavailable as exc:
                 notices.append(f"{exc} Answered extractively instead.")
-                used_backend, text = "extractive", ""
+                generator, used_backend, text = None, QUOTES_ONLY, ""
         # An answer chosen from the evidence alone must at least be of the kind asked for.
         answering = [e for e in evidence if fits_answer_type(standalone, e.text)]
-        if used_backend == "extractive":
+        if generator is None:
             text = self._extractive(standalone, answering, found) if _strong(answering) else REFUSAL
             timings["first_token"] = _ms(started)
             yield text
@@ -228,6 +232,8 @@ class Pipeline:
             if short is None:
                 log.debug("no %s answer in %r", kind.value, chosen.text[:80])
                 continue
+            if not self._confirmed(scorer, question, chosen, short):
+                continue
             found.short_answer, found.evidence = short, chosen
             picked = [chosen]
             if kind.wants_more:
@@ -282,6 +288,21 @@ class Pipeline:
         belief = yes / (yes + no) if yes + no > 0 else 0.0
         log.debug("verify %.3f for %r", belief, candidate.text[:80])
         return belief
+
+    def _confirmed(self, scorer: ChoiceScorer, question: str, chosen: Evidence, short: str) -> bool:
+        """Does the model read `short` in `chosen` as the answer (CONFIRM), not just something it mentions?
+
+        Skipped for yes/no answers and when `confirm_threshold` is 0.
+        """
+        if self.config.confirm_threshold <= 0 or short in ("Yes", "No"):
+            return True
+        messages = CONFIRM.render(sentence=format_sentence(chosen.text), question=question, answer=short)
+        probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
+        yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
+        no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
+        belief = yes / (yes + no) if yes + no > 0 else 0.0
+        log.debug("confirm %.3f for %r in %r", belief, short, chosen.text[:80])
+        return belief >= self.config.confirm_threshold
 
     def _in_doubt(self, belief: float) -> bool:
         return self.config.verify_floor <= belief < self.config.verify_threshold
@@ -346,7 +367,7 @@ class Pipeline:
                 log.warning("could not warm up the %s back end: %s", self.config.backend, exc)
 
     def _generator_or_none(self, backend: str) -> tuple[Generator | None, str]:
-        if backend == "extractive":
+        if REGISTRY[backend].factory is None:  # a back end that quotes the evidence, without a model
             return None, ""
         try:
             return self.generator(backend), ""
@@ -365,13 +386,13 @@ class Pipeline:
         sentences, citations, dropped = _verify(text, passages)
         if dropped:
             notices.append(f"Removed {dropped} citation(s) or sentence(s) the passages do not support.")
-        if not citations and backend != "extractive" and _should_fall_back(text, evidence):
+        if not citations and generator is not None and _should_fall_back(text, evidence):
             # The model cited nothing usable, or refused what one sentence plainly answers.
             found = Found()
             sentences, citations, _ = _verify(self._extractive(standalone, evidence, found), passages)
             if citations:
                 notices.append("The generated answer had no supported citation; showing the best supporting sentences.")
-                backend = f"{backend}+extractive"
+                backend = f"{backend}+{QUOTES_ONLY}"
         if citations and found.short_answer is None:
             found.short_answer = self._short_from_citation(generator, standalone, citations[0])
         lead = _short_line(found.short_answer, citations, passages) if citations and found.short_answer else None

@@ -116,6 +116,18 @@ YES_NO = PromptTemplate(
 question, once VERIFY has found that the sentence answers it. The short answer is the likelier word."""
 
 
+CONFIRM = PromptTemplate(
+    name="confirm",
+    system=VERIFY.system,
+    user=_SENTENCE_CHECK
+    + "Proposed answer: {answer}\nDoes the sentence say that the proposed answer is the answer to this question, "
+    "and not something else it mentions? Reply yes or no:",
+)
+"""Expects what VERIFY does and the short `answer` proposed from the sentence; read as the model's
+probability of "yes" against "no". Support is not enough: a sentence on the question's topic can hold
+a name or a number that answers another question."""
+
+
 def format_sentence(text: str) -> str:
     """VERIFY's `sentence` slot: one line, bracketed numbers made plain."""
     return defuse_markers(" ".join(text.split()))

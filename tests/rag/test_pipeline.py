@@ -359,3 +359,28 @@ def test_a_written_answer_leads_with_the_models_phrase_or_a_pattern_from_its_cit
     assert model.asked_for_phrase == 1
     assert answer.short_answer == short and answer.answer.startswith(f"{short} [")
     assert "The bridge cost 240 million euros [" in answer.answer
+
+
+class Doubter(Believer):
+    """Believes the sentence answers, but not that the proposed short answer is what it says answers."""
+
+    def choice_probabilities(self, messages, options):
+        if "Proposed answer:" in messages[-1].content:
+            self.confirmations = getattr(self, "confirmations", 0) + 1
+            return {"yes": 0.05, "Yes": 0.0, "no": 0.95, "No": 0.0, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
+        return super().choice_probabilities(messages, options)
+
+
+def test_a_short_answer_the_model_does_not_confirm_is_no_answer(config, library):
+    model = Doubter(trusted="240 million", copies="240 million euros")
+    answer = _verifying(config.with_overrides(confirm_threshold=0.5), library, model).ask("How much did the harbor bridge cost?")
+    assert answer.refused and model.confirmations >= 1
+
+
+def test_a_confirmed_short_answer_stands_and_the_check_is_off_at_zero(config, library):
+    model = Believer(trusted="240 million", copies="240 million euros")
+    answer = _verifying(config.with_overrides(confirm_threshold=0.5), library, model).ask("How much did the harbor bridge cost?")
+    assert answer.short_answer == "240 million euros"
+    doubter = Doubter(trusted="240 million", copies="240 million euros")
+    answer = _verifying(config.with_overrides(confirm_threshold=0.0), library, doubter).ask("How much did the harbor bridge cost?")
+    assert answer.short_answer == "240 million euros" and not hasattr(doubter, "confirmations")
