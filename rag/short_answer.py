@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from rag.sentences import content_words, numbers_in
+from rag.sentences import content_words
 
 MAX_WORDS = 10
 
@@ -144,9 +144,17 @@ def grounded(phrase: str, support: str, question: str) -> bool:
         return False
     if not words <= set(content_words(support)):
         return False
-    if not numbers_in(phrase) <= numbers_in(support):
-        return False
+    if not _number_tokens(phrase) <= _number_tokens(support):
+        return False  # "2" is not in "won 2-1", nor "19" in "Covid-19"
     return bool(words - set(content_words(question)))
+
+
+_NUMBER_TOKEN = re.compile(r"(?<![\w.,-])\d[\d,.]*(?:[-–/:]\w+)*")
+
+
+def _number_tokens(text: str) -> set[str]:
+    """Numbers as they stand, with what a hyphen, dash, slash or colon glues to them ("2-1", "24/7")."""
+    return {m.group(0).rstrip(".,").replace(",", "") for m in _NUMBER_TOKEN.finditer(text)}
 
 
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
@@ -207,7 +215,7 @@ _SCALE = r"(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred
     r"years?|months?|weeks?|days?|hours?|minutes?|people|points?|votes?|seats?|times|tons?|tonnes?|degrees|acres|" \
     r"hectares|euros?|dollars?|pounds?|yen|yuan|crowns?|francs?|rubles?|roubles?|rupees?|pesos?))?"
 _NUMBER_SPAN = re.compile(
-    rf"(?:[$€£]\s?)?\b(?:\d[\d,]*(?:\.\d+)?|{_NUMBER_WORD})(?:[- ](?:million|billion|trillion|thousand|hundred))?{_SCALE}"
+    rf"(?:[$€£]\s?)?\b(?:\d[\d,]*(?:\.\d+)?(?:[-–]\d+)?|{_NUMBER_WORD})(?:[- ](?:million|billion|trillion|thousand|hundred))?{_SCALE}"
     r"(?:\s(?:euros?|dollars?|pounds?|yen|yuan|crowns?|francs?|rubles?|roubles?|rupees?|pesos?))?\b",
     re.IGNORECASE,
 )

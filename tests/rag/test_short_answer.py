@@ -94,6 +94,13 @@ def test_patterns_find_a_phrase_of_the_kind_asked(question, expected):
     assert rule_span(question, SENTENCE, question_kind(question)) == expected
 
 
+def test_a_number_glued_to_another_is_not_grounded_alone():
+    sentence = "The Avalanche beat the Lightning 2-1 in Game 6, a first since Covid-19 began."
+    assert grounded("2-1", sentence, "What was the score?") and not grounded("2", sentence, "What was the score?")
+    assert not grounded("19", sentence, "How many games?")
+    assert rule_span("What was the score?", sentence, Kind.NUMBER) == "2-1"
+
+
 def test_a_what_year_question_needs_a_year():
     assert fits_kind("1995", Kind.DATE, "What year did the browser debut?")
     assert not fits_kind("27", Kind.DATE, "What year did the browser debut?")
