@@ -33,7 +33,7 @@ from rag.pipeline import Pipeline  # noqa: E402
 
 GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 OUT = ROOT / "benchmarks" / "results" / "answer_latency.json"
-GOALS = {"embedded first_token p50 ms": 4000, "embedded total p50 ms": 12000, "extractive after_retrieval p50 ms": 50}
+GOALS = {"embedded first_token p50 ms": 3000, "embedded total p50 ms": 8000, "extractive after_retrieval p50 ms": 50}
 RUNS = {
     "extractive": ("extractive", "auto"),
     "embedded": ("embedded", "auto"),
