@@ -89,7 +89,7 @@ def test_rag_share_without_auth_exits_with_one_sentence(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(RAG_DATA_DIR=str(tmp_path / "data"), GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(Path(ui_app.__file__).parents[1]))
     done = subprocess.run(
-        [sys.executable, "-m", "rag", "serve", "--share", "--port", "7999"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "cli", "serve", "--share", "--port", "7999"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 2, done.stderr
     assert done.stderr.count("\n") == 1 and done.stderr.startswith("rag: error: --share publishes your library")
