@@ -281,11 +281,7 @@ class Pipeline:
 
     def _belief(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> float:
         """The model's probability of "yes" against "no" to: does this sentence state the answer?"""
-        messages = VERIFY.render(sentence=format_sentence(candidate.text), question=question)
-        probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
-        yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
-        no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
-        belief = yes / (yes + no) if yes + no > 0 else 0.0
+        belief = _yes_share(scorer, VERIFY.render(sentence=format_sentence(candidate.text), question=question))
         log.debug("verify %.3f for %r", belief, candidate.text[:80])
         return belief
 
@@ -296,11 +292,7 @@ class Pipeline:
         """
         if self.config.confirm_threshold <= 0 or short in ("Yes", "No"):
             return True
-        messages = CONFIRM.render(sentence=format_sentence(chosen.text), question=question, answer=short)
-        probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
-        yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
-        no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
-        belief = yes / (yes + no) if yes + no > 0 else 0.0
+        belief = _yes_share(scorer, CONFIRM.render(sentence=format_sentence(chosen.text), question=question, answer=short))
         log.debug("confirm %.3f for %r in %r", belief, short, chosen.text[:80])
         return belief >= self.config.confirm_threshold
 
@@ -320,10 +312,7 @@ class Pipeline:
         """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score)."""
         if not isinstance(scorer, ChoiceScorer):
             return None
-        messages = YES_NO.render(sentence=format_sentence(sentence), question=question)
-        probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
-        yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
-        no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
+        yes, no = _yes_and_no(scorer, YES_NO.render(sentence=format_sentence(sentence), question=question))
         return "Yes" if yes >= no else "No"
 
     def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
@@ -428,10 +417,8 @@ def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | No
     short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
     if short is None or kind is not Kind.PERSON:
         return short
-    sentences = split_sentences(chosen.passage.text)
-    before = " ".join(x.text for x in sentences if x.end <= chosen.start)[-400:]
-    before = split_sentences(before)[-1].text if before else ""
-    after = next((x.text for x in sentences if x.start >= chosen.end), "")
+    before = _sentence_before(chosen)
+    after = next((x.text for x in split_sentences(chosen.passage.text) if x.start >= chosen.end), "")
     named = quoted_referent(question, short, chosen.text, before, after)
     if named and grounded(named, " ".join((before, chosen.text, after)), question):
         return named
@@ -442,8 +429,27 @@ def _support(e: Evidence) -> str:
     """The evidence sentence, with the sentence before it when it leans on that one ("he", "they", "this")."""
     if not _LEANS_BACK.search(e.text):
         return e.text
+    return " ".join(x for x in (_sentence_before(e), e.text) if x)
+
+
+def _sentence_before(e: Evidence) -> str:
+    """The sentence of the passage just before the evidence ("" at its start)."""
     before = split_sentences(e.passage.text[: e.start])
-    return " ".join([s.text for s in before[-1:]] + [e.text])
+    return before[-1].text if before else ""
+
+
+def _yes_and_no(scorer: ChoiceScorer, messages) -> tuple[float, float]:
+    """The model's probabilities of replying "yes" and "no" (any casing) to `messages`."""
+    probabilities = scorer.choice_probabilities(messages, _VERIFY_WORDS)
+    yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
+    no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
+    return yes, no
+
+
+def _yes_share(scorer: ChoiceScorer, messages) -> float:
+    """The probability of "yes" against "no" as the reply to `messages` (0 when it gives neither)."""
+    yes, no = _yes_and_no(scorer, messages)
+    return yes / (yes + no) if yes + no > 0 else 0.0
 
 
 _LEANS_BACK = re.compile(r"\b(he|she|they|it|his|her|their|its|him|them|this|that|these|those)\b", re.IGNORECASE)
