@@ -21,11 +21,17 @@ class Sentence:
     end: int
 
 
+# A period after an initial ("John F. Kennedy") or a title ("Dr. Lee") ends no sentence.
+_NOT_AN_END = re.compile(r"(?:^|[\s(“\"])(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt|Rev|Hon|Mt|Jan|Feb|Aug|Sept|Oct|Nov|Dec)\.$")
+
+
 def split_sentences(text: str) -> list[Sentence]:
     """Split `text` into sentences; `text[s.start:s.end] == s.text` for each."""
     out: list[Sentence] = []
     cursor = 0
     for match in _BOUNDARY.finditer(text):
+        if "\n" not in match.group(0) and _NOT_AN_END.search(text, max(0, match.start() - 6), match.start()):
+            continue
         _append(out, text, cursor, match.start())
         cursor = match.end()
     _append(out, text, cursor, len(text))

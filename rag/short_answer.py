@@ -45,9 +45,16 @@ class Kind(str, Enum):
 
 _AUXILIARY = r"(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall)"
 _YES_NO = re.compile(rf"^(and |so |but )?{_AUXILIARY}\b", re.IGNORECASE)
+# Up to two words between "which"/"what" and the noun that says what is asked ("which European country",
+# "what was the magnitude"), never an auxiliary or a preposition ("what did the company say" asks no name).
+_MODIFIERS = (
+    r"(?:(?:is|are|was|were) the )?(?:(?!(?:is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|"
+    r"the|a|an|of|in|to|for|on|at|by|with|from)\b)[\w-]+ ){0,2}"
+)
 _NUMBER_Q = re.compile(
-    r"\bhow (many|much|long|old|big|large|far|high|tall|often)\b|\bnumber of\b|\bwhat (percentage|percent|share|"
-    r"proportion|number|amount|sum|price|age|rate|figure|total)\b|\bby how\b",
+    r"\bhow (many|much|long|old|big|large|far|high|tall|often|deep|wide|fast|heavy|hot|cold|strong)\b|\bnumber of\b|"
+    rf"\b(what|which) {_MODIFIERS}(percentage|percent|share|proportion|number|amount|sum|price|age|rate|figure|total|"
+    r"temperature|distance|depth|height|speed|weight|magnitude|cost|salary|score|size|population|death toll)\b|\bby how\b",
     re.IGNORECASE,
 )
 _DATE_Q = re.compile(
@@ -55,12 +62,12 @@ _DATE_Q = re.compile(
     re.IGNORECASE,
 )
 _PLACE_Q = re.compile(
-    r"\bwhere\b|\b(what|which) (country|countries|city|cities|state|states|region|town|place|nation|continent|"
+    rf"\bwhere\b|\b(what|which) {_MODIFIERS}(country|countries|city|cities|state|states|region|town|place|nation|continent|"
     r"province|capital|island|county|area|venue|stadium)\b|\bfrom where\b",
     re.IGNORECASE,
 )
 _PERSON_Q = re.compile(
-    r"\bwho(m|se)?\b|\b(what|which) (person|people|official|officials|leader|leaders|minister|president|company|"
+    rf"\bwho(m|se)?\b|\b(what|which) {_MODIFIERS}(person|people|official|officials|leader|leaders|minister|president|company|"
     r"companies|firm|organi[sz]ation|group|team|party|agency|court|judge|player|athlete|actor|actress|singer|"
     r"author|politician|senator|governor|lawmaker|ceo|chief|spokes\w*|candidate|club|airline|bank|network|"
     r"newspaper|brand|manufacturer|carmaker|university|school|band|body|institution|department|union|ally|allies)\b",
@@ -90,6 +97,10 @@ _OTHER_LANGUAGES = (
 )
 
 
+_LEADING_WH = re.compile(r"^(?:and |so |but )?(who|whom|whose|when|where)\b", re.IGNORECASE)
+_LEADING_KIND = {"who": Kind.PERSON, "whom": Kind.PERSON, "whose": Kind.PERSON, "when": Kind.DATE, "where": Kind.PLACE}
+
+
 def question_kind(question: str) -> Kind:
     """The kind of answer `question` asks for (the first rule that matches, in a fixed order)."""
     q = " ".join(question.split())
@@ -98,6 +109,9 @@ def question_kind(question: str) -> Kind:
             return Kind[name]
     if _YES_NO.search(q) and not re.search(r"\bor\b", q, re.IGNORECASE):
         return Kind.YES_NO
+    leading = _LEADING_WH.match(q)  # "Who was CEO when ...?" asks for a person, not a date
+    if leading and not _NUMBER_Q.search(q) and not _LIST_Q.search(q):
+        return _LEADING_KIND[leading.group(1).lower()]
     if _REASON_Q.search(q):
         return Kind.REASON
     if _CONSEQUENCE_Q.search(q) and not (_PERSON_Q.search(q) or _PLACE_Q.search(q) or _DATE_Q.search(q)):
@@ -181,6 +195,24 @@ _ROLE = re.compile(
 _CAPITAL = re.compile(r"\b[A-Z][\w’'.-]*")
 _YEAR_Q = re.compile(r"\b(what|which|in which|in what) year\b|\bwhat year\b", re.IGNORECASE)
 _YEAR = re.compile(r"\b(1[5-9]|20)\d\d\b")
+_TIME_UNITS = r"seconds?|minutes?|hours?|days?|weeks?|months?|years?|decades?|centuries|century|nights?|seasons?|terms?"
+_LENGTH_UNITS = r"miles?|kilometres?|kilometers?|km|metres?|meters?|m|feet|foot|ft|yards?|inches|cm|centimetres?|centimeters?"
+# A measure needs its unit: "how long did he serve?" is not answered by the "10" of "10 Downing St.".
+_UNIT_NEEDED = (
+    (re.compile(r"\bhow long\b", re.IGNORECASE), re.compile(rf"\b({_TIME_UNITS}|{_LENGTH_UNITS})\b", re.IGNORECASE)),
+    (re.compile(r"\bhow (far|deep|high|tall|wide)\b|\b(distance|depth|height)\b", re.IGNORECASE),
+     re.compile(rf"\b({_LENGTH_UNITS})\b", re.IGNORECASE)),
+    (re.compile(r"\btemperature\b|\bhow (hot|cold)\b", re.IGNORECASE),
+     re.compile(r"°|\bdegrees?\b|\b(celsius|fahrenheit|kelvin)\b", re.IGNORECASE)),
+)
+MAX_NAME_WORDS = 6
+# "At what time" asks for a time of day, not the day: "Thursday" does not answer it.
+_CLOCK_Q = re.compile(r"\b(what|which) time\b(?! of (the )?(year|season|month|week))|\bat what hour\b", re.IGNORECASE)
+_CLOCK = re.compile(
+    r"\b\d{1,2}(:\d\d)?\s?([ap]\.?m\b\.?)|\b\d{1,2}:\d\d\b|\b(noon|midday|midnight|dawn|dusk|morning|afternoon|evening|"
+    r"night|o'clock|o’clock)\b",
+    re.IGNORECASE,
+)
 
 
 def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
@@ -190,16 +222,19 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     if phrase.lower() in ("yes", "no") or kind is Kind.YES_NO:
         return kind is Kind.YES_NO and phrase.lower() in ("yes", "no")
     if kind is Kind.NUMBER:
-        return bool(_NUMBERS.search(phrase))
+        unit = next((u for q, u in _UNIT_NEEDED if q.search(question)), None)
+        return bool(_NUMBERS.search(phrase)) and (unit is None or bool(unit.search(phrase)))
     if kind is Kind.DATE:
         if _YEAR_Q.search(question):
             return bool(_YEAR.search(phrase))
+        if _CLOCK_Q.search(question):
+            return bool(_CLOCK.search(phrase))
         return bool(_DATE_WORDS.search(phrase))
     if kind is Kind.PLACE:
         named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
         return bool(named) and not _ROLE.search(phrase)
-    if kind is Kind.PERSON:
-        return bool(_CAPITAL.search(phrase) or _ROLE.search(phrase))
+    if kind is Kind.PERSON:  # a name or a role is a few words, not a clause
+        return len(phrase.split()) <= MAX_NAME_WORDS and bool(_CAPITAL.search(phrase) or _ROLE.search(phrase))
     return True
 
 
@@ -304,15 +339,86 @@ def clause_span(question: str, sentence: str) -> str | None:
     return best
 
 
+_HOW_MANY = re.compile(r"\bhow many ([^?]+)", re.IGNORECASE)
+_NOT_THE_THING = re.compile(rf"^{_AUXILIARY}$|^(in|on|at|of|for|to|by|from|with|after|before|during|since|under|over)$", re.IGNORECASE)
+# Counted nouns that say little on their own: the support need not repeat them ("killed 16").
+_GENERIC_COUNTED = frozenset("people persons times members residents individuals ones".split())
+
+
+def counted_thing(question: str) -> tuple[str, str]:
+    """For "how many X ..." questions: the counted noun X and a passive verb after it ("injured"); "" for none.
+
+    "How many Spirit Airlines employees will join?" counts "employees"; "How many people were
+    injured?" counts "people" that were "injured".
+    """
+    match = _HOW_MANY.search(question)
+    if not match:
+        return "", ""
+    words = re.findall(r"[\w’'-]+", match.group(1))
+    phrase: list[str] = []
+    for word in words[:4]:
+        if _NOT_THE_THING.match(word) or (phrase and word.lower().endswith("ed")):
+            break
+        phrase.append(word)
+    if not phrase:
+        return "", ""
+    rest = words[len(phrase) :]
+    if rest and re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE):
+        rest = rest[1:]
+    verb = rest[0] if rest and rest[0].lower().endswith("ed") else ""
+    return phrase[-1], verb
+
+
+def counts_what_is_asked(question: str, support: str) -> bool:
+    """Does `support` mention what a "how many" question counts? True for other questions.
+
+    A number in a sentence about deaths does not answer how many homes were destroyed: the counted
+    noun must occur in the support (unless it is as plain as "people"), and so must the verb that
+    says what happened to them, when the question has one ("how many people were injured").
+    """
+    noun, verb = counted_thing(question)
+    if not noun:
+        return True
+    found = set(content_words(support))
+    if verb and not set(content_words(verb)) & found:
+        return False
+    return noun.lower() in _GENERIC_COUNTED or bool(set(content_words(noun)) & found)
+
+
+_REPORTING = re.compile(
+    r"\b(said|says|say|told|tell|tells|announc\w*|report\w*|disclos\w*|confirm\w*|stat(ed|es|ement)|revealed|posted|"
+    r"published|wrote|declared|unveiled)\b",
+    re.IGNORECASE,
+)
+
+
+def reported_on(phrase: str, sentence: str) -> bool:
+    """Is the date `phrase` in `sentence` only the day something was said ("said in a statement Tuesday")?
+
+    Such a date answers "when did they say it", not when the event they speak of happened.
+    """
+    low = sentence.lower()
+    at = low.find(phrase.lower())
+    if not phrase or at < 0:
+        return False
+    before = low[:at].split()[-4:]
+    after = low[at + len(phrase) :].split()[:2]
+    return bool(_REPORTING.search(" ".join(before + after)))
+
+
 def short_answer_for(question: str, kind: Kind, sentence: str, support: str, proposed: str | None = None) -> str | None:
     """The first of the model's phrase, a pattern's span and (for untyped kinds) a clause that passes.
 
     Passing means `grounded` in `support` and `fits_kind`; typed kinds (who, where, when, how many,
     yes/no) get no clause, so evidence without a phrase of the kind asked does not answer.
     """
+    if kind is Kind.NUMBER and not counts_what_is_asked(question, support):
+        return None
     options = [proposed, rule_span(question, sentence, kind)]
     if not kind.typed:
         options.append(clause_span(question, sentence))
+    if kind is Kind.DATE and not _REPORTING.search(question):
+        options = [o for o in options if o is None or not reported_on(clean_phrase(o), sentence)]
     for option in options:
         if option is None:
             continue
@@ -392,6 +498,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "fits_kind", "grounded", "question_kind", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "question_kind", "reported_on", "rule_span",
     "quoted_referent", "short_answer_for",
 ]

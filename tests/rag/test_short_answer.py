@@ -9,10 +9,13 @@ from rag.short_answer import (
     Kind,
     clause_span,
     clean_phrase,
+    counted_thing,
+    counts_what_is_asked,
     fits_kind,
     grounded,
     question_kind,
     quoted_referent,
+    reported_on,
     rule_span,
     short_answer_for,
 )
@@ -40,6 +43,14 @@ SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm 
         ("What kind of force are they preparing?", Kind.OTHER),
         ("Combien a coûté le pont ?", Kind.NUMBER),
         ("Wann wurde die Brücke eröffnet?", Kind.DATE),
+        ("Which forensic firm examined the bridge?", Kind.PERSON),  # words between "which" and the noun
+        ("Which European country paid for it?", Kind.PLACE),
+        ("What did the company say about the bridge?", Kind.OTHER),  # "the company" is not what is asked
+        ("What was the magnitude of the earthquake?", Kind.NUMBER),
+        ("What temperature did the mirrors reach?", Kind.NUMBER),
+        ("How deep was the epicenter?", Kind.NUMBER),
+        ("Who was the company's chief executive when the bridge opened?", Kind.PERSON),  # the leading word decides
+        ("When did the mayor who opened the bridge resign?", Kind.DATE),
     ],
 )
 def test_question_kind_reads_what_the_question_asks_for(question, kind):
@@ -75,10 +86,53 @@ def test_a_grounded_phrase_is_short_supported_and_adds_a_word():
         ("Yes", Kind.OTHER, False),  # only a yes/no question is answered yes or no
         ("Tuesday", Kind.PLACE, False),  # a day is not a place
         ("German Army", Kind.PLACE, False),  # nor is an army
+        ("the company recently obtained new intelligence and now believes", Kind.PERSON, False),  # a clause is not a name
     ],
 )
 def test_a_phrase_must_be_of_the_kind_asked(phrase, kind, fits):
     assert fits_kind(phrase, kind) is fits
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase", "fits"),
+    [
+        ("How long did he serve as mayor?", "10", False),  # the 10 of "10 Downing St." measures nothing
+        ("How long did he serve as mayor?", "three years", True),
+        ("How deep was the epicenter?", "12 miles", True),
+        ("How deep was the epicenter?", "98", False),
+        ("What temperature did the mirrors reach?", "18 points", False),
+        ("What temperature did the mirrors reach?", "minus 388 degrees", True),
+        ("At what time did he speak?", "Thursday", False),  # a day is not a time of day
+        ("At what time did he speak?", "6:46 p.m.", True),
+        ("What time of year is the festival?", "spring", True),
+    ],
+)
+def test_a_measure_needs_its_unit_and_a_time_its_clock(question, phrase, fits):
+    assert fits_kind(phrase, question_kind(question), question) is fits
+
+
+def test_how_many_reads_the_counted_noun_and_what_happened_to_it():
+    assert counted_thing("How many Spirit Airlines employees will join JetBlue?") == ("employees", "")
+    assert counted_thing("How many people were injured in the quake?") == ("people", "injured")
+    assert counted_thing("How many were killed?") == ("", "")
+
+
+def test_a_number_about_something_else_does_not_answer_how_many():
+    deaths = "The death toll rose to 98 after a magnitude 7.0 earthquake rocked the island on Sunday."
+    assert not counts_what_is_asked("How many homes were destroyed by the earthquake?", deaths)
+    assert not counts_what_is_asked("How many aftershocks followed the quake?", deaths)
+    assert not counts_what_is_asked("How many people were injured in the earthquake?", "It killed 98 people.")
+    assert counts_what_is_asked("How many people were killed in the earthquake?", "The quake killed 98 people.")
+    assert counts_what_is_asked("How many tackles did he record?", "He had a team-leading 108 tackles.")
+    assert short_answer_for("How many homes were destroyed?", Kind.NUMBER, deaths, deaths) is None
+
+
+def test_the_day_a_statement_was_made_does_not_date_the_event():
+    sentence = "Hackers stole the data in August 2013, the company said in a statement posted on its website Tuesday."
+    assert reported_on("Tuesday", sentence) and not reported_on("August 2013", sentence)
+    assert short_answer_for("When did the hackers break in?", Kind.DATE, sentence, sentence, "Tuesday") == "August 2013"
+    # Unless the question asks when it was said.
+    assert short_answer_for("When did the company announce the theft?", Kind.DATE, sentence, sentence, "Tuesday") == "Tuesday"
 
 
 @pytest.mark.parametrize(
