@@ -7,6 +7,7 @@ articles, hash-embedded, with the extractive back end (no model: fast and determ
 from __future__ import annotations
 
 import json
+import os
 import re
 
 import httpx
@@ -226,3 +227,28 @@ def test_with_a_login_basic_credentials_and_the_login_as_bearer_token_work(tmp_p
         assert httpx.get(url, auth=("alice", "s3cret"), timeout=30).status_code == 200
         assert httpx.get(url, headers={"Authorization": "Bearer alice:s3cret"}, timeout=30).status_code == 200
         assert httpx.get(url, headers={"Authorization": "Bearer anything"}, timeout=30).status_code == 401
+
+
+@pytest.mark.slow
+def test_the_default_back_end_streams_a_verified_answer_through_the_openai_client(tmp_path, minilm):
+    """The embedded model (verify mode) over the shipped seed articles, embedded with the real MiniLM."""
+    from tests.ui.conftest import SEEDS
+
+    settings = IndexSettings(data_dir=tmp_path / "data")
+    library = Library(settings, embedder=minilm)
+    assert library.ingest([SEEDS]).ok
+    config = Config(
+        index=settings, backend="embedded", host="127.0.0.1", port=free_port(),
+        llm_threads=int(os.environ.get("RAG_LLM_THREADS", "2")),
+    )
+    with serve_in_thread(Pipeline(config, library=library), config) as running:
+        client = openai.OpenAI(base_url=f"{running.url}v1", api_key="local", max_retries=0, timeout=600)
+        chunks = list(client.chat.completions.create(
+            model="newsrag", messages=[{"role": "user", "content": "Who ruled out US soldiers on the ground?"}], stream=True
+        ))
+    content = "".join(c.choices[0].delta.content or "" for c in chunks)
+    answer = chunks[-1].model_extra["newsrag"]
+    assert answer["backend"] == "embedded" and not answer["refused"], answer["answer"]
+    assert answer_text(content) == answer["answer"] and "**Sources**" in content
+    assert any("soldiers on the ground" in c["quote"] and c["quote"] in content for c in answer["citations"])
+    cited_quotes_are_in_the_articles(answer, running)
