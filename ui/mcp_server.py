@@ -26,6 +26,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.transport_security import TransportSecuritySettings
 from pydantic import Field
+from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from rag.config import Config
@@ -228,8 +229,6 @@ class _Protected:
 
 def mount_mcp(app: FastAPI, pipeline, config: Config, access: ApiAccess, slots: AnswerSlots) -> None:
     """Serve the MCP server at /mcp (streamable HTTP, stateless) from `app`, and run its sessions with the app."""
-    from starlette.routing import Route
-
     server = build_mcp_server(PipelineSource.of(pipeline), config, slots)
     # The app's RequestGuard already checks Host and Origin against the configured names; the SDK's
     # own check knows only loopback and would refuse a name a proxy forwards.
