@@ -273,6 +273,12 @@ def openai_router(pipeline, config: Config, access: ApiAccess, slots: AnswerSlot
             return _failure(exc, "POST /v1/chat/completions").response()
         return JSONResponse(completion_body(chat, reply_markdown(answer), answer, created, cid))
 
+    @router.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+    async def elsewhere(rest: str, request: Request) -> JSONResponse:
+        """Any other method or route under /v1: OpenAI's error shape, not the chat page's 404."""
+        served = "GET /v1/models and POST /v1/chat/completions"
+        return ApiError(404, f"There is no {request.method} /v1/{rest} here; this server has {served}.", code="unknown_url").response()
+
     return router
 
 

@@ -179,6 +179,14 @@ def test_a_body_that_is_not_declared_json_is_refused_by_the_perimeter_in_openai_
     assert response.json()["error"]["code"] == "unsupported_media_type"
 
 
+def test_other_routes_and_methods_under_v1_get_an_openai_error_body(app):
+    headers = {"Authorization": f"Bearer {API_KEY}"}
+    for method, path in (("GET", "v1/chat/completions"), ("POST", "v1/completions"), ("GET", "v1/embeddings")):
+        response = httpx.request(method, f"{app.url}{path}", headers=headers, json={} if method == "POST" else None, timeout=30)
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "unknown_url" and f"{method} /{path}" in response.json()["error"]["message"]
+
+
 def test_without_the_key_the_api_answers_401(app):
     no_key = openai.OpenAI(base_url=f"{app.url}v1", api_key="wrong-key", max_retries=0)
     with pytest.raises(openai.AuthenticationError) as caught:
