@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import time
 
 import httpx
 import openai
@@ -260,3 +261,60 @@ def test_the_default_back_end_streams_a_verified_answer_through_the_openai_clien
     assert answer_text(content) == answer["answer"] and "**Sources**" in content
     assert any("soldiers on the ground" in c["quote"] and c["quote"] in content for c in answer["citations"])
     cited_quotes_are_in_the_articles(answer, running)
+
+
+class SlowPipeline(Pipeline):
+    """The real pipeline, after a slow start of `steps` events 0.1 s apart; records when its stream ended."""
+
+    steps = 10
+
+    def stream(self, question, history=(), filters=None, k=None, backend=None):
+        self.ended_after = None
+        done = 0
+        try:
+            for done in range(1, self.steps + 1):
+                time.sleep(0.1)
+                yield ""
+            yield from super().stream(question, history, filters, k, backend)
+        finally:
+            self.ended_after = done
+
+
+@pytest.fixture()
+def slow_app(tmp_path, monkeypatch):
+    import ui.openai_api
+
+    monkeypatch.setattr(ui.openai_api, "KEEPALIVE_S", 0.2)
+    corpus = tmp_path / "articles.jsonl"
+    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
+    library = Library(IndexSettings(data_dir=tmp_path / "data", embed_model="hash-256"))
+    assert library.ingest([corpus]).ok
+    config = Config(index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
+    with serve_in_thread(SlowPipeline(config, library=library), config) as running:
+        yield running
+
+
+def _stream_lines(app, steps: int):
+    app.pipeline.steps = steps
+    body = {"model": "newsrag", "stream": True, "messages": [{"role": "user", "content": BRIDGE_QUESTION}]}
+    return httpx.stream("POST", f"{app.url}v1/chat/completions", json=body, timeout=60)
+
+
+def test_a_slow_answer_streams_keep_alive_comments_before_its_content(slow_app):
+    with _stream_lines(slow_app, steps=10) as response:
+        lines = [line for line in response.iter_lines() if line]
+    first_content = next(i for i, line in enumerate(lines) if '"content": "' in line and '"content": ""' not in line)
+    assert lines[0].startswith("data: ") and '"role": "assistant"' in lines[0]
+    assert ": keep-alive" in lines[1:first_content]
+    assert lines[-1] == "data: [DONE]" and slow_app.pipeline.ended_after == 10
+
+
+def test_a_client_that_leaves_stops_the_answer(slow_app):
+    with _stream_lines(slow_app, steps=100) as response:
+        for line in response.iter_lines():
+            if line.startswith(": keep-alive"):
+                break  # the answer is under way; the client leaves
+    deadline = time.monotonic() + 8
+    while slow_app.pipeline.ended_after is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert slow_app.pipeline.ended_after is not None and slow_app.pipeline.ended_after < 100
