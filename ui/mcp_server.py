@@ -12,6 +12,7 @@ live-news feature.
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 import threading
@@ -85,11 +86,21 @@ def _tool_error(exc: BaseException) -> ToolError:
     return ToolError("internal error; see the server log")
 
 
+def _tool(server: MCPServer, **options: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Register a tool whose description is its docstring without the code's indentation."""
+
+    def register(fn: Callable[..., Any]) -> Callable[..., Any]:
+        server.add_tool(fn, description=inspect.cleandoc(fn.__doc__ or ""), **options)
+        return fn
+
+    return register
+
+
 def build_mcp_server(source: PipelineSource, config: Config, slots: AnswerSlots, lifespan=None) -> MCPServer:
     """The MCP server and its tools, over the pipeline `source` gives."""
     server = MCPServer(SERVER_NAME, instructions=INSTRUCTIONS, log_level="WARNING", lifespan=lifespan)
 
-    @server.tool()
+    @_tool(server)
     async def search(
         query: Annotated[str, Field(description="what to look for, in words")],
         k: Annotated[int, Field(ge=1, le=MAX_K, description="passages to return")] = config.k,
@@ -105,7 +116,7 @@ def build_mcp_server(source: PipelineSource, config: Config, slots: AnswerSlots,
             raise _tool_error(exc) from None
         return {"query": query, "passages": [p.to_json() for p in passages]}
 
-    @server.tool(structured_output=False)
+    @_tool(server, structured_output=False)
     async def ask(
         question: Annotated[str, Field(description="the question")],
         history: Annotated[
@@ -123,7 +134,7 @@ def build_mcp_server(source: PipelineSource, config: Config, slots: AnswerSlots,
             raise _tool_error(exc) from None
         return json.dumps(answer.to_json(), ensure_ascii=False)
 
-    @server.tool()
+    @_tool(server)
     async def list_documents() -> list[dict[str, Any]]:
         """Every article in the collection: doc_id, title, published date, URL and number of chunks."""
         try:
@@ -135,7 +146,7 @@ def build_mcp_server(source: PipelineSource, config: Config, slots: AnswerSlots,
 
     if config.mcp_ingest:
 
-        @server.tool()
+        @_tool(server)
         async def ingest(
             paths_or_urls: Annotated[list[str], Field(description="absolute paths of files or folders on this machine")],
         ) -> dict[str, Any]:
