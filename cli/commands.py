@@ -144,6 +144,13 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_mcp(args: argparse.Namespace, config: Config) -> int:
+    from ui.mcp_server import serve_stdio
+
+    serve_stdio(config, lambda: _pipeline(config))
+    return EXIT_OK
+
+
 def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
     from index.embedding import make_embedder
     from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS

@@ -1,4 +1,4 @@
-"""The `rag` command: ingest, status, search, remove, ask, chat, serve, embed-serve, eval, model.
+"""The `rag` command: ingest, status, search, remove, ask, chat, serve, mcp, embed-serve, eval, model.
 
 Exit codes: 0 all fine; 1 some input failed (ingest) or a quality gate failed (eval);
 2 usage or configuration error; 3 the index, store or back end cannot be used.
@@ -94,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--auth", help="require USER:PASSWORD (needed to expose beyond this machine)")
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
     p.add_argument("--seed-if-empty", type=Path, metavar="DIR", help="ingest DIR first when the index is empty")
+    _answering(p)
+    _common(p)
+
+    p = sub.add_parser(
+        "mcp",
+        help="serve the library to an MCP client over stdin/stdout (tools: search, ask, list_documents, ingest)",
+        description="Serve the library to an MCP client over stdin/stdout: only MCP messages go to stdout, logs "
+        "to stderr. The same server runs at /mcp under `rag serve`. The ingest tool is off unless mcp_ingest = true.",
+    )
     _answering(p)
     _common(p)
 

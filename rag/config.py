@@ -71,6 +71,11 @@ class Config:
     # per_s 0 turns the limit off (load benchmarks from one address).
     client_burst: int = 30
     client_per_s: float = 2.0
+    # The key programs send as `Authorization: Bearer <key>` to /v1 and /mcp (env RAG_API_KEY). Without
+    # one (and without `auth`), those routes answer loopback clients only, whatever token they send.
+    api_key: str = field(default="", repr=False)
+    # The MCP server's `ingest` tool (file paths on the server's machine); off unless set.
+    mcp_ingest: bool = False
 
     @property
     def cache_dir(self) -> Path:

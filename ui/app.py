@@ -25,10 +25,13 @@ from starlette.middleware.cors import CORSMiddleware
 from rag.backends import REGISTRY
 from rag.config import Config
 from rag.errors import ConfigError
+from ui.answer_slots import AnswerSlots
 from ui.api import MAX_QUESTION_CHARS, Answerer, api_router
-from ui.auth import Credentials, Login
+from ui.auth import ApiAccess, Credentials, Login
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
+from ui.mcp_server import mount_mcp
+from ui.openai_api import mount_openai_api
 from ui.render import conversation_html, documents_html, sources_html
 from ui.security import Limits, RequestGuard, SecurityHeaders, TrustedHosts, parse_allowed_hosts
 
@@ -337,12 +340,16 @@ def perimeter(config: Config, extra_hosts: tuple[str, ...] = ()) -> list[Middlew
 
 
 def build_app(pipeline, config: Config) -> FastAPI:
-    """The FastAPI app: POST /api/ask, and the Gradio chat mounted at /, behind the perimeter."""
+    """The FastAPI app: POST /api/ask, /v1 and /mcp, and the Gradio chat mounted at /, behind the perimeter."""
     check_exposure(config)
     demo, answerer = build_blocks(pipeline, config)
     app = FastAPI(title="newsrag", docs_url=None, redoc_url=None, openapi_url=None, middleware=perimeter(config))
     login = login_for(config)
     app.include_router(api_router(answerer, login))
+    # The routes programs call: OpenAI's chat API under /v1 and MCP at /mcp (docs/api.md).
+    access, slots = ApiAccess(config.api_key, login), AnswerSlots.for_config(config)
+    mount_openai_api(app, pipeline, config, access, slots)
+    mount_mcp(app, pipeline, config, access, slots)
     return gr.mount_gradio_app(
         app, demo, path="/", server_name=config.host, server_port=config.port, **_launch_options(config, login)
     )
@@ -456,5 +463,7 @@ def _serve_shared(pipeline, config: Config) -> None:
         **options,
     )
     demo.app.include_router(api_router(answerer, login))
+    # /v1 too; not /mcp, whose sessions must start with the server, which Gradio has started already.
+    mount_openai_api(demo.app, pipeline, config, ApiAccess(config.api_key, login), AnswerSlots.for_config(config))
     print(f"newsrag chat running at {demo.local_url} (public link: {demo.share_url})", flush=True)
     demo.block_thread()

@@ -1,11 +1,14 @@
 """The login: credentials compared in constant time, and failed attempts slowed down.
 
-One `Login` serves both doors of the server: HTTP Basic on the JSON API and Gradio's login form.
+One `Login` serves both doors of the server: HTTP Basic on the JSON API and Gradio's login form;
+`ApiAccess` adds the API key that programs send to `/v1` and `/mcp`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -90,3 +93,61 @@ class Login:
             return await self.check("login-form", user, password)
 
         return auth
+
+
+LOOPBACK_CLIENTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class ApiAccess:
+    """Who may use the routes programs call (`/v1/...`, `/mcp`).
+
+    - `Authorization: Bearer <api_key>` when the server has an `api_key`;
+    - with a login (`--auth USER:PASSWORD`): HTTP Basic with it, or `Bearer USER:PASSWORD`
+      (a chat front end can only send a bearer token);
+    - with neither: any client on this machine, whatever token it sends (a front end insists on
+      one), and no other client.
+
+    Failed keys are slowed down like failed logins.
+    """
+
+    def __init__(self, api_key: str = "", login: Login | None = None) -> None:
+        self.key = Login(Credentials("api-key", api_key)) if api_key else None
+        self.login = login
+
+    @property
+    def open_on_loopback(self) -> bool:
+        return self.key is None and self.login is None
+
+    async def allows(self, authorization: str | None, client: str) -> bool:
+        """May a request with this `Authorization` header from address `client` pass?"""
+        scheme, _, value = (authorization or "").strip().partition(" ")
+        scheme, value = scheme.lower(), value.strip()
+        if self.open_on_loopback:
+            return client in LOOPBACK_CLIENTS
+        if scheme == "bearer" and value:
+            if self.key is not None and await self.key.check(client, "api-key", value):
+                return True
+            user, colon, password = value.partition(":")
+            return bool(colon) and self.login is not None and await self.login.check(client, user, password)
+        if scheme == "basic" and self.login is not None:
+            user, password = _basic(value)
+            return user is not None and await self.login.check(client, user, password)
+        return False
+
+    def refusal(self) -> str:
+        """The sentence a refused request gets."""
+        if self.open_on_loopback:
+            return "this server answers programs on this machine only; set api_key (RAG_API_KEY) to allow others"
+        return "authentication required: send Authorization: Bearer <api_key>" + (
+            " (or the --auth USER:PASSWORD)" if self.login is not None else ""
+        )
+
+
+def _basic(value: str) -> tuple[str | None, str]:
+    """User and password of HTTP Basic credentials; (None, "") when they are malformed."""
+    try:
+        decoded = base64.b64decode(value, validate=True).decode("ascii")
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None, ""
+    user, colon, password = decoded.partition(":")
+    return (user, password) if colon else (None, "")

@@ -221,7 +221,7 @@ class RequestGuard:
         if refusal:
             status, message = refusal
             log.info("refused %s %s: %s", scope["method"], scope["path"], message)
-            await _send_error(send, status, message)
+            await _send_error(send, status, message, scope["path"])
             return
         limit = self.limits.upload_bytes if scope["path"].startswith(UPLOAD_ROUTE) else self.limits.body_bytes
         if scope["path"].startswith(QUEUE_ROUTES):
@@ -292,7 +292,7 @@ class RequestGuard:
             if not too_large:
                 raise
         if too_large and not started:
-            await _send_error(send, 413, f"the request body is over the {limit / 1e6:g} MB limit")
+            await _send_error(send, 413, f"the request body is over the {limit / 1e6:g} MB limit", scope["path"])
 
 
 def _queue_full_in_words(send: Send) -> Send:
@@ -343,8 +343,25 @@ def _client(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
-async def _send_error(send: Send, status: int, message: str) -> None:
-    body = json.dumps({"error": message}).encode()
+# The OpenAI-compatible routes refuse in OpenAI's error shape, which their clients read.
+OPENAI_ROUTES = "/v1/"
+_OPENAI_TYPES = {403: "permission_error", 429: "rate_limit_error"}
+_OPENAI_CODES = {
+    400: "unknown_host", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+    413: "body_too_large", 415: "unsupported_media_type", 429: "rate_limited",
+}
+
+
+def error_body(status: int, message: str, path: str = "") -> dict:
+    """`{"error": sentence}`, or on the OpenAI-compatible routes `{"error": {"message", "type", "param", "code"}}`."""
+    if not path.startswith(OPENAI_ROUTES):
+        return {"error": message}
+    kind = _OPENAI_TYPES.get(status, "invalid_request_error")
+    return {"error": {"message": message[:1].upper() + message[1:] + ".", "type": kind, "param": None, "code": _OPENAI_CODES.get(status)}}
+
+
+async def _send_error(send: Send, status: int, message: str, path: str = "") -> None:
+    body = json.dumps(error_body(status, message, path)).encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
     if status == 429:
         headers.append((b"retry-after", b"5"))
