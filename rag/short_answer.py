@@ -206,6 +206,13 @@ _UNIT_NEEDED = (
      re.compile(r"°|\bdegrees?\b|\b(celsius|fahrenheit|kelvin)\b", re.IGNORECASE)),
 )
 MAX_NAME_WORDS = 6
+_WHO_IS_THE_ROLE = re.compile(r"^who (is|was|are|were) (the|a|an) ", re.IGNORECASE)
+# Two capitalised words in a row that are not an institution: "Tom Super", not "Parliament".
+_INSTITUTION = (
+    r"(?:Parliament|Congress|Senate|House|Ministry|Council|Committee|Court|Department|Agency|Party|Union|Office|"
+    r"Commission|Government|Administration|Army|Police|Bank|University|Company|Inc|Corp|Group)"
+)
+_PERSONAL_NAME = re.compile(rf"\b(?!{_INSTITUTION}\b)[A-Z][\w’'.-]+\s+(?:[A-Z]\.\s+)?(?!{_INSTITUTION}\b)[A-Z][\w’'-]+")
 # "At what time" asks for a time of day, not the day: "Thursday" does not answer it.
 _CLOCK_Q = re.compile(r"\b(what|which) time\b(?! of (the )?(year|season|month|week))|\bat what hour\b", re.IGNORECASE)
 _CLOCK = re.compile(
@@ -233,8 +240,11 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     if kind is Kind.PLACE:
         named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
         return bool(named) and not _ROLE.search(phrase)
-    if kind is Kind.PERSON:  # a name or a role is a few words, not a clause
-        return len(phrase.split()) <= MAX_NAME_WORDS and bool(_CAPITAL.search(phrase) or _ROLE.search(phrase))
+    if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August")
+        named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
+        if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
+            return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
+        return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
     return True
 
 
@@ -372,17 +382,53 @@ def counted_thing(question: str) -> tuple[str, str]:
 def counts_what_is_asked(question: str, support: str) -> bool:
     """Does `support` mention what a "how many" question counts? True for other questions.
 
-    A number in a sentence about deaths does not answer how many homes were destroyed: the counted
-    noun must occur in the support (unless it is as plain as "people"), and so must the verb that
-    says what happened to them, when the question has one ("how many people were injured").
+    A number in a sentence about deaths does not answer how many homes were destroyed. When the
+    question says what happened to the things counted ("how many people were injured"), that verb
+    must occur in the support; otherwise the counted noun must (unless it is as plain as "people").
     """
     noun, verb = counted_thing(question)
     if not noun:
         return True
     found = set(content_words(support))
-    if verb and not set(content_words(verb)) & found:
-        return False
+    if verb:  # what happened to them says what is counted; the noun may be put otherwise ("users" for "accounts")
+        return bool(set(content_words(verb)) & found)
     return noun.lower() in _GENERIC_COUNTED or bool(set(content_words(noun)) & found)
+
+
+# A run of two or more names joined by commas and "and"/"or": "Frank Gore, Mike Iupati and Chris Cox".
+_NAME = r"[A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3}"
+_NAME_LIST = re.compile(rf"{_NAME}(?:\s*,\s*(?:and\s+|or\s+)?{_NAME})*(?:\s*,?\s+(?:and|or)\s+{_NAME})|{_NAME}(?:\s*,\s*{_NAME})+")
+# Questions for which a name listed beside the question's own may well be the answer: "besides X",
+# "who met X" and "with X" ask for companions.
+_ALSO = re.compile(
+    r"\b(besides|apart from|other than|except|along with|together with|alongside|as well as|else|another|other|"
+    r"who|whom|whose|with)\b",
+    re.IGNORECASE,
+)
+
+
+def listed_beside_the_question(phrase: str, sentence: str, question: str) -> bool:
+    """Is `phrase` a name listed next to a name the question itself gives ("Gore, Iupati and Cox left")?
+
+    Such a name is a sibling of what the question is about, not its answer: "which team did they
+    lose Gore to?" is not answered by "Iupati". Questions asking for companions ("besides Gore",
+    "who met Gore", "with Gore") are exempt.
+    """
+    if not phrase or _ALSO.search(question):
+        return False
+    q_words = set(content_words(question))
+    mine = set(_list_items(phrase))
+    for match in _NAME_LIST.finditer(sentence):
+        items = set(_list_items(match.group(0)))
+        if not mine <= items:
+            continue
+        if any(set(content_words(item)) and set(content_words(item)) <= q_words for item in items - mine):
+            return True
+    return False
+
+
+def _list_items(text: str) -> list[str]:
+    return [clean_phrase(x).lower() for x in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", text) if x.strip()]
 
 
 _REPORTING = re.compile(
@@ -417,6 +463,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     options = [proposed, rule_span(question, sentence, kind)]
     if not kind.typed:
         options.append(clause_span(question, sentence))
+    if kind in (Kind.PERSON, Kind.PLACE):
+        options = [o for o in options if o is None or not listed_beside_the_question(clean_phrase(o), sentence, question)]
     if kind is Kind.DATE and not _REPORTING.search(question):
         options = [o for o in options if o is None or not reported_on(clean_phrase(o), sentence)]
     for option in options:
@@ -498,6 +546,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "question_kind", "reported_on", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "reported_on", "rule_span",
     "quoted_referent", "short_answer_for",
 ]

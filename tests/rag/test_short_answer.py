@@ -14,6 +14,7 @@ from rag.short_answer import (
     fits_kind,
     grounded,
     question_kind,
+    listed_beside_the_question,
     quoted_referent,
     reported_on,
     rule_span,
@@ -87,6 +88,7 @@ def test_a_grounded_phrase_is_short_supported_and_adds_a_word():
         ("Tuesday", Kind.PLACE, False),  # a day is not a place
         ("German Army", Kind.PLACE, False),  # nor is an army
         ("the company recently obtained new intelligence and now believes", Kind.PERSON, False),  # a clause is not a name
+        ("August", Kind.PERSON, False),  # nor is a month
     ],
 )
 def test_a_phrase_must_be_of_the_kind_asked(phrase, kind, fits):
@@ -105,6 +107,9 @@ def test_a_phrase_must_be_of_the_kind_asked(phrase, kind, fits):
         ("At what time did he speak?", "Thursday", False),  # a day is not a time of day
         ("At what time did he speak?", "6:46 p.m.", True),
         ("What time of year is the festival?", "spring", True),
+        ("Who is the British defense secretary?", "Parliament", False),  # the role asks for a person's name
+        ("Who is the British defense secretary?", "Ben Wallace", True),
+        ("Who is Ben Wallace?", "the British defense secretary", True),
     ],
 )
 def test_a_measure_needs_its_unit_and_a_time_its_clock(question, phrase, fits):
@@ -124,6 +129,8 @@ def test_a_number_about_something_else_does_not_answer_how_many():
     assert not counts_what_is_asked("How many people were injured in the earthquake?", "It killed 98 people.")
     assert counts_what_is_asked("How many people were killed in the earthquake?", "The quake killed 98 people.")
     assert counts_what_is_asked("How many tackles did he record?", "He had a team-leading 108 tackles.")
+    # What happened to them names what is counted; the noun may be put in other words.
+    assert counts_what_is_asked("How many user accounts were affected?", "All 3 billion users were affected.")
     assert short_answer_for("How many homes were destroyed?", Kind.NUMBER, deaths, deaths) is None
 
 
@@ -202,3 +209,12 @@ def test_a_quoted_he_is_named_through_the_speaker_unless_the_question_asks_who_s
     assert quoted_referent("Who told reporters about the soldiers?", "Ann Berg", sentence, before, after) is None
     plain = "Spokeswoman Ann Berg said the soldiers would stay."
     assert quoted_referent("Who ruled out soldiers?", "Ann Berg", plain, before, after) is None
+
+
+def test_a_name_listed_beside_the_questions_own_is_a_sibling_not_the_answer():
+    sentence = "The team lost coach Jim Harbaugh and watched Frank Gore, Mike Iupati and Chris Cox depart this week."
+    assert listed_beside_the_question("Mike Iupati", sentence, "Which team did the 49ers lose Frank Gore to?")
+    assert short_answer_for("Which team did the 49ers lose Frank Gore to?", Kind.PERSON, sentence, sentence, "Mike Iupati") is None
+    # Questions asking for companions take them.
+    assert not listed_beside_the_question("Mike Iupati", sentence, "Besides Frank Gore, which player left?")
+    assert not listed_beside_the_question("Merz", "Macron, Merz and Starmer met in Kiev.", "Who met Macron in Kiev?")
