@@ -25,7 +25,7 @@ from starlette.middleware.cors import CORSMiddleware
 from rag.backends import REGISTRY
 from rag.config import Config
 from rag.errors import ConfigError
-from ui.answer_slots import AnswerSlots
+from ui.answer_slots import AnswerSlots, answer_concurrency
 from ui.api import MAX_QUESTION_CHARS, Answerer, api_router
 from ui.auth import ApiAccess, Credentials, Login
 from ui.chat import ChatHandlers
@@ -254,7 +254,7 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
     weakref.finalize(chat, shutil.rmtree, exports, True)
     docs = DocumentHandlers(pipeline.library, paths.uploads, int(config.index.max_file_mb * 1e6))
     answerer = Answerer(pipeline, config)
-    answer_limit = 1 if config.backend == "embedded" else 4
+    answer_limit = answer_concurrency(config)
     records = pipeline.library.documents()
     choices = [(choice_label(r), r.doc_id) for r in records]
 
