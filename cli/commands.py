@@ -17,24 +17,52 @@ def _library(config: Config):
 
 
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
-    from index.library import open_library
+    from index.library import IngestReport, open_library
+    from index.urls import is_url
 
+    urls = [p for p in args.paths if is_url(p)]
+    paths = [Path(p) for p in args.paths if not is_url(p)]
+    if args.urls is not None:
+        urls += _read_url_list(args.urls)
+    if not urls and not paths:
+        print_error("nothing to ingest: give files, folders or URLs (or --urls FILE)")
+        return EXIT_USAGE
     library = open_library(config.index, rebuild=args.rebuild)  # emptied before the spec check
+    report = IngestReport()
     bar = IngestBar()
     try:
-        report = library.ingest(args.paths, progress=bar)
+        if paths or not urls:
+            report = library.ingest(paths, progress=bar)
+        if urls:  # the command line's own URLs: loopback and private addresses are allowed
+            report = report.merge(library.ingest_urls(urls, allow_private=True, progress=bar))
     finally:
         bar.close()
-    if args.json:
+    print_ingest_report(report, as_json=args.json)
+    return EXIT_OK if report.ok else EXIT_FAILED_INPUT
+
+
+def _read_url_list(path: Path) -> list[str]:
+    from rag.errors import ConfigError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the URL list {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def print_ingest_report(report, *, as_json: bool) -> None:
+    """The one-line summary (on stderr under --json, which prints the report itself), then each failure."""
+    if as_json:
         print_json(report.to_json())
+    extra = f", duplicates {len(report.duplicates)}" if report.duplicates else ""
     print(
-        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}{extra}, "
         f"failed {len(report.failed)} ({report.chunks_written} chunks written in {report.seconds:.1f}s)",
-        file=sys.stderr if args.json else sys.stdout,
+        file=sys.stderr if as_json else sys.stdout,
     )
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED_INPUT
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:

@@ -50,8 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Local, citation-first question answering over news articles.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("ingest", help="add files or folders of articles to the index")
-    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p = sub.add_parser("ingest", help="add files, folders, web pages, feeds or sitemaps to the index")
+    p.add_argument("paths", nargs="*", metavar="PATH|URL", help="files, folders, or http(s) URLs of pages, RSS/Atom feeds, sitemaps")
+    p.add_argument("--urls", type=Path, metavar="FILE", help="also ingest the URLs listed in FILE, one per line")
     p.add_argument("--rebuild", action="store_true", help="drop the index first and build it anew")
     p.add_argument("--max-file-mb", type=float, help="skip files larger than this (default 50)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")

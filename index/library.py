@@ -17,6 +17,7 @@ from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
 from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedder, default_variant, make_embedder
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
+from index.fetch import FetchSettings
 from index.filters import Filters
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
@@ -44,6 +45,8 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
+    duplicates: list[str] = field(default_factory=list)  # URLs met twice in one run: not failures
+    requests: int = 0  # HTTP requests answered (URL ingests)
 
     @property
     def ok(self) -> bool:
@@ -57,7 +60,17 @@ class IngestReport:
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
+            "duplicates": len(self.duplicates),
+            "requests": self.requests,
         }
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """The two reports as one (a command given both files and URLs)."""
+        return IngestReport(
+            self.added + other.added, self.updated + other.updated, self.unchanged + other.unchanged,
+            self.failed + other.failed, self.chunks_written + other.chunks_written, self.seconds + other.seconds,
+            self.duplicates + other.duplicates, self.requests + other.requests,
+        )
 
 
 @dataclass(frozen=True)
@@ -204,40 +217,88 @@ class Library:
         report = IngestReport()
         # PDF and HTML are parsed in a child process with a time and memory limit (index/parse_worker.py).
         with self._write_lock(), self.store.guarded(), ParseWorker() as worker:
-            if rebuild:
-                self.store.reset()
-                self.lexical.reset()
-            self.repair()
-            self._sync_locked()
-            known = {r.doc_id: r.content_hash for r in self.store.records()}
+            known = self._prepare_write(rebuild)
             files, failures = discover([Path(p) for p in paths])
             report.failed.extend((f.path, f.reason) for f in failures)
-            batch: list[tuple[Document, list[Chunk]]] = []
-            seen: dict[str, str] = {}
-
-            def tell(files_done: int, current: str) -> None:
-                if progress:
-                    elapsed = time.perf_counter() - started
-                    progress(Progress(files_done, len(files), report.chunks_written, elapsed, current))
-
+            tell = self._teller(progress, len(files), started, report)
+            writer = _BatchWriter(self, known, report, tell)
             for done, (path, root) in enumerate(files, start=1):
                 for item in load_file(path, root, int(self.settings.max_file_mb * 1e6), worker):
-                    entry = self._classify(item, known, seen, report)
-                    if entry is not None:
-                        batch.append(entry)
-                    if sum(len(c) for _, c in batch) >= self.settings.ingest_batch_chunks:
-                        self._write_batch(batch, known, report)
-                        batch = []
-                        tell(done - 1, str(path))  # a big .jsonl file shows progress inside it
+                    writer.add(item, done - 1, str(path))
                 tell(done, str(path))
-            self._write_batch(batch, known, report)
+            writer.flush()
             tell(len(files), "")
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_urls(
+        self,
+        urls: Sequence[str],
+        *,
+        allow_private: bool,
+        progress: ProgressFn | None = None,
+        fetch: FetchSettings | None = None,
+    ) -> IngestReport:
+        """Fetch pages, PDFs, feeds and sitemaps and add what is new or changed (docs/sources.md).
+
+        `allow_private` is True only for URLs the machine's user gave (command line, rag.toml, sources);
+        URLs from the chat, the HTTP API or MCP pass `settings.allow_private_urls`.
+        """
+        from index.fetch import Fetcher
+        from index.validators import Validators
+        from index.web import WebReader
+
+        started = time.perf_counter()
+        report = IngestReport()
+        fetch = fetch or FetchSettings.from_index(self.settings)
+        with self._write_lock(), self.store.guarded(), ParseWorker() as worker:
+            known = self._prepare_write(False)
+            validators = Validators(self.settings.data_dir)
+            tell = self._teller(progress, len(urls), started, report)
+            writer = _BatchWriter(self, known, report, tell)
+            try:
+                with Fetcher(fetch, allow_private=allow_private) as fetcher:
+                    reader = WebReader(
+                        fetcher, validators, dict(known), worker,
+                        max_chars=int(self.settings.max_file_mb * 1e6), max_items=fetch.max_items,
+                    )
+                    for done, url in enumerate(urls, start=1):
+                        for item in reader.items([url]):
+                            writer.add(item, done - 1, url)
+                        tell(done, url)
+                    writer.flush()
+                    report.requests = fetcher.requests
+            finally:
+                validators.save()
+            tell(len(urls), "")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _prepare_write(self, rebuild: bool) -> dict[str, str]:
+        """Under the writer lock: empty the index when rebuilding, repair, resync; doc_id -> content hash."""
+        if rebuild:
+            self.store.reset()
+            self.lexical.reset()
+        self.repair()
+        self._sync_locked()
+        return {r.doc_id: r.content_hash for r in self.store.records()}
+
+    def _teller(self, progress: ProgressFn | None, total: int, started: float, report: IngestReport):
+        def tell(done: int, current: str) -> None:
+            if progress:
+                elapsed = time.perf_counter() - started
+                progress(Progress(done, total, report.chunks_written, elapsed, current))
+
+        return tell
+
     def _classify(self, item, known, seen, report) -> tuple[Document, list[Chunk]] | None:
+        from index.web import Unchanged
+
         if isinstance(item, LoadFailure):
             report.failed.append((item.path, item.reason))
+            return None
+        if isinstance(item, Unchanged):
+            (report.duplicates if item.duplicate else report.unchanged).append(item.doc_id)
             return None
         doc: Document = item
         if doc.doc_id in seen:
@@ -368,6 +429,30 @@ class Library:
         stored = self.store.embeddings(chunk_ids)
         query = np.asarray(vector, dtype=np.float32)
         return {cid: float(v @ query) for cid, v in stored.items()}
+
+
+class _BatchWriter:
+    """Collects classified documents and writes them a batch of `ingest_batch_chunks` at a time."""
+
+    def __init__(self, library: Library, known: dict[str, str], report: IngestReport, tell) -> None:
+        self.library = library
+        self.known = known
+        self.report = report
+        self.tell = tell
+        self.batch: list[tuple[Document, list[Chunk]]] = []
+        self.seen: dict[str, str] = {}
+
+    def add(self, item, done: int, current: str) -> None:
+        entry = self.library._classify(item, self.known, self.seen, self.report)
+        if entry is not None:
+            self.batch.append(entry)
+        if sum(len(c) for _, c in self.batch) >= self.library.settings.ingest_batch_chunks:
+            self.flush()
+            self.tell(done, current)  # a big .jsonl file or feed shows progress inside it
+
+    def flush(self) -> None:
+        self.library._write_batch(self.batch, self.known, self.report)
+        self.batch = []
 
 
 def _row(doc: Document, chunk: Chunk) -> LexicalRow:

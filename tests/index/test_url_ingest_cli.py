@@ -1,0 +1,55 @@
+"""`rag ingest URL...` and `--urls FILE` as a user runs them, against a real server on loopback."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.news_site import NewsSite, article_html, rss
+
+FAST_ENV = {"RAG_FETCH_DELAY_S": "0", "RAG_FETCH_RETRIES": "0", "RAG_FETCH_TIMEOUT_S": "2"}
+
+
+@pytest.fixture()
+def site() -> Iterator[NewsSite]:
+    server = NewsSite().start()
+    yield server
+    server.stop()
+
+
+def story(n: int) -> str:
+    return "\n\n".join(f"Ferry story {n}, part {p}: the crossing to island {n} was cut to {p + 2} boats a day." for p in range(4))
+
+
+def test_ingest_urls_then_again_finds_everything_unchanged(site, run_rag, tmp_path):
+    links = [site.route(f"/a/{n}", article_html(f"Ferry cuts {n}", story(n)), etag=f'"{n}"') for n in range(3)]
+    feed = site.route("/feed", rss([(link, "x") for link in links[1:]]), content_type="application/rss+xml", etag='"f"')
+    url_list = tmp_path / "urls.txt"
+    url_list.write_text(f"# morning list\n{links[0]}?utm_source=newsletter\n\n{feed}\n")
+    data = tmp_path / "data"
+    first = run_rag("ingest", "--urls", url_list, "--data-dir", data, "--json", env=FAST_ENV)
+    assert first.returncode == 0, first.stderr
+    assert json.loads(first.stdout)["added"] == 3
+    served = site.bodies_served()
+    second = run_rag("ingest", links[0] + "?ref=home", feed, "--data-dir", data, "--json", env=FAST_ENV)
+    assert second.returncode == 0, second.stderr
+    assert {k: json.loads(second.stdout)[k] for k in ("added", "updated", "unchanged")} == {"added": 0, "updated": 0, "unchanged": 3}
+    assert site.bodies_served() == served
+    listed = json.loads(run_rag("list", "--data-dir", data, "--json").stdout)
+    assert sorted(d["doc_id"] for d in listed) == sorted(links)
+
+
+def test_failed_urls_are_named_and_exit_1(site, run_rag, tmp_path):
+    good = site.route("/ok", article_html("Ferry cuts", story(9)))
+    missing = site.url("/nope")
+    result = run_rag("ingest", good, missing, "--data-dir", tmp_path / "data", env=FAST_ENV)
+    assert result.returncode == 1
+    assert "added 1," in result.stdout
+    assert f"failed: {missing}: HTTP 404 Not Found" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_ingest_with_nothing_to_read_is_a_usage_error(run_rag, tmp_path):
+    result = run_rag("ingest", "--data-dir", tmp_path / "data")
+    assert result.returncode == 2 and "nothing to ingest" in result.stderr
