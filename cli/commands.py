@@ -65,6 +65,132 @@ def print_ingest_report(report, *, as_json: bool) -> None:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
 
 
+def cmd_sources(args: argparse.Namespace, config: Config) -> int:
+    from index.sources import Sources, parse_duration
+
+    sources = Sources(config.index.data_dir)
+    if args.action == "add":
+        source, new = sources.add(args.url, parse_duration(args.every))
+        print(f"{'following' if new else 'now polling'} {source.url} every {_every(source)}; `rag watch` polls it")
+    elif args.action == "list":
+        _print_sources(sources.all(), as_json=args.json)
+    elif args.action == "remove":
+        return _remove_source(sources, args, config)
+    elif args.action == "import":
+        added, known = sources.import_opml(args.file, parse_duration(args.every))
+        print(f"following {added} new source(s) from {args.file} ({known} already followed)")
+    else:
+        sys.stdout.write(sources.export_opml())
+    return EXIT_OK
+
+
+def _every(source) -> str:
+    from index.sources import format_duration
+
+    return format_duration(source.every_s)
+
+
+def _remove_source(sources, args: argparse.Namespace, config: Config) -> int:
+    if sources.get(args.url) is None:
+        print_error(f"'{args.url}' is not a followed source (see `rag sources list`)")
+        return EXIT_USAGE
+    purged: list[str] = []
+    if args.purge:
+        from index.watch import purge_source
+
+        purged = purge_source(_library(config), args.url)
+    sources.remove(args.url)
+    kept = f"removed {len(purged)} of its article(s)" if args.purge else "its articles stay in the index"
+    print(f"stopped following {args.url}; {kept}")
+    return EXIT_OK
+
+
+def _print_sources(sources, *, as_json: bool) -> None:
+    from datetime import datetime
+
+    def when(stamp: float) -> str:
+        return datetime.fromtimestamp(stamp).isoformat(timespec="seconds") if stamp else ""
+
+    rows = [
+        {
+            "url": s.url, "every": _every(s), "title": s.title, "last_poll": when(s.last_poll), "last_ok": when(s.last_ok),
+            "items": s.items, "item_errors": s.item_errors, "next_poll": when(s.next_poll) or "now", "error": s.error,
+        }
+        for s in sources
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        print("no sources; add one with `rag sources add URL`")
+    for r in rows:
+        state = f"error: {r['error']}" if r["error"] else f"{r['items']} items" + (f", {r['item_errors']} failed" if r["item_errors"] else "")
+        print(f"{r['url']}\tevery {r['every']}\tlast {r['last_poll'] or 'never'}\tnext {r['next_poll']}\t{state}")
+
+
+def _watcher(config: Config, library, folders: list[Path], on_report=None):
+    from index.sources import Sources
+    from index.watch import Watcher
+
+    folders = [*folders, *(Path(f.strip()) for f in config.index.watch_folders.split(",") if f.strip())]
+    return Watcher(
+        library, Sources(config.index.data_dir), folders,
+        retention_s=config.index.retention_days * 86400, on_report=on_report,
+    )
+
+
+def cmd_watch(args: argparse.Namespace, config: Config) -> int:
+    import threading
+
+    from index.sources import parse_duration
+    from index.watch import poll_sources
+
+    library = _library(config)
+
+    def report(label: str, rep) -> None:
+        if rep.added or rep.updated or rep.failed:
+            print(f"{label}: added {len(rep.added)}, updated {len(rep.updated)}, failed {len(rep.failed)}", flush=True)
+        for path, reason in rep.failed:
+            print(f"  failed: {path}: {reason}", file=sys.stderr, flush=True)
+
+    watcher = _watcher(config, library, args.folder, report)
+    if args.once:
+        failed = False
+        if watcher.folders:
+            rep = library.ingest(watcher.folders)
+            report("folders", rep)
+            failed = not rep.ok
+        for poll in poll_sources(library, watcher.sources, due_only=False):
+            report(poll.source.url, poll.report)
+            failed = failed or bool(poll.error)
+        return EXIT_FAILED_INPUT if failed else EXIT_OK
+    stop = threading.Event()
+    if args.duration:
+        timer = threading.Timer(parse_duration(args.duration), stop.set)
+        timer.daemon = True
+        timer.start()
+    print(f"watching {len(watcher.sources.all())} source(s) and {len(watcher.folders)} folder(s); Ctrl-C stops", file=sys.stderr)
+    try:
+        watcher.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace, config: Config) -> int:
+    from index.sources import parse_duration
+    from index.watch import older_than, prune
+
+    seconds = parse_duration(args.older_than)
+    library = _library(config)
+    if args.dry_run:
+        print(f"would remove {len(older_than(library, seconds))} article(s) older than {args.older_than}")
+        return EXIT_OK
+    removed = prune(library, seconds)
+    print(f"removed {len(removed)} article(s) older than {args.older_than} (undated articles stay)")
+    return EXIT_OK
+
+
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
     status = _library(config).status()
     if args.json:
@@ -168,6 +294,11 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from ui.app import serve
 
+    if args.watch:  # the watcher writes through its own library, under the same writer lock as uploads
+        import threading
+
+        watcher = _watcher(config, _library(config), [])
+        threading.Thread(target=watcher.run, args=(threading.Event(),), name="newsrag-watch", daemon=True).start()
     serve(config, share=args.share, seed_dir=args.seed_if_empty)
     return EXIT_OK
 

@@ -63,6 +63,12 @@ def read_feed(body: bytes, base_url: str, max_items: int) -> Listing:
     with warnings.catch_warnings():  # feedparser's notice about its updated/published mapping
         warnings.simplefilter("ignore", DeprecationWarning)
         parsed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False)
+        return _listing(parsed, base_url, max_items)
+
+
+def _listing(parsed, base_url: str, max_items: int) -> Listing:
+    import feedparser
+
     fault = ""
     error = parsed.get("bozo_exception")
     if parsed.bozo and not isinstance(error, feedparser.CharacterEncodingOverride):

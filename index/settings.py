@@ -59,6 +59,10 @@ class IndexSettings:
     # URLs from the chat, the HTTP API or MCP may reach loopback or private addresses only when true;
     # the command line's and rag.toml's own URLs always may.
     allow_private_urls: bool = False
+    # `rag watch`: folders to watch (comma-separated), and articles older than this many days are
+    # pruned after each round (0 keeps everything).
+    watch_folders: str = ""
+    retention_days: float = 0.0
 
     @property
     def model_cache_dir(self) -> Path:

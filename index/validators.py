@@ -53,6 +53,18 @@ class Validators:
             if self._entries.pop(url, None) is not None:
                 self._dirty = True
 
+    def documents_of(self, url: str) -> list[str]:
+        """The documents a page, feed or sitemap gave on its last good fetch (`url` canonical)."""
+        seen = self._entries.get(url)
+        if seen is None:
+            return []
+        if seen.kind == "page":
+            return [seen.doc_id] if seen.doc_id else []
+        from index.urls import canonical_url
+
+        found = (self._entries.get(canonical_url(item)) for item in seen.items)
+        return sorted({s.doc_id for s in found if s is not None and s.doc_id})
+
     def urls_of(self, doc_ids: set[str]) -> list[str]:
         return [url for url, seen in self._entries.items() if seen.doc_id in doc_ids]
 
