@@ -202,15 +202,26 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_list(args: argparse.Namespace, config: Config) -> int:
-    docs = _library(config).documents()
+    library = _library(config)
+    docs = library.documents()
+    aliases = library.aliases()
     if args.json:
-        print_json([
+        rows = [
             {"doc_id": d.doc_id, "title": d.title, "published": d.published, "url": d.url, "chunks": d.n_chunks, "source": d.source}
+            | ({"outlet": d.site, "updated": d.updated} if d.site or d.updated else {})
             for d in docs
-        ])
+        ]
+        rows += [
+            {"doc_id": a.doc_id, "title": a.title, "published": a.published, "url": a.url, "chunks": 0, "source": a.source,
+             "outlet": a.site, "updated": a.updated, "alias_of": a.alias_of}
+            for a in aliases
+        ]
+        print_json(rows)
         return EXIT_OK
     for d in docs:
         print(f"{d.doc_id}\t{d.published or '-'}\t{d.n_chunks} chunks\t{d.title}")
+    for a in aliases:
+        print(f"{a.doc_id}\t{a.published or '-'}\talias of {a.alias_of}\t{a.title}")
     return EXIT_OK
 
 

@@ -17,6 +17,7 @@ from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
 from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedder, default_variant, make_embedder
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
+from index.dedup import Alias, NearDuplicates
 from index.fetch import FetchSettings
 from index.filters import Filters
 from index.lexical import LexicalIndex, LexicalRow
@@ -26,6 +27,7 @@ from index.locking import writer_lock
 from index.remote_embedding import EmbeddingServer
 from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings
 from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk, recorded_spec
+from index.urls import host_of
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class IngestReport:
     seconds: float = 0.0
     duplicates: list[str] = field(default_factory=list)  # URLs met twice in one run: not failures
     requests: int = 0  # HTTP requests answered (URL ingests)
+    aliased: list[str] = field(default_factory=list)  # near-duplicates recorded as aliases of an indexed copy
 
     @property
     def ok(self) -> bool:
@@ -61,6 +64,7 @@ class IngestReport:
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
             "duplicates": len(self.duplicates),
+            "aliased": len(self.aliased),
             "requests": self.requests,
         }
 
@@ -69,8 +73,17 @@ class IngestReport:
         return IngestReport(
             self.added + other.added, self.updated + other.updated, self.unchanged + other.unchanged,
             self.failed + other.failed, self.chunks_written + other.chunks_written, self.seconds + other.seconds,
-            self.duplicates + other.duplicates, self.requests + other.requests,
+            self.duplicates + other.duplicates, self.requests + other.requests, self.aliased + other.aliased,
         )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a document comes from: its outlet, its last update, and the (outlet, url) of its copies."""
+
+    outlet: str = ""
+    updated: str = ""
+    also_in: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,13 +155,36 @@ class Library:
         self.chunker = Chunker(self.embedder.tokenize, settings.chunk_size, settings.chunk_overlap)
         self._versions: dict[str, str] = {}
         self._versions_generation = -2
+        self._dedup: NearDuplicates | None = None
+        self._dedup_generation = -2
         with self.store.guarded():
             self.sync()
 
     def _lexical_path(self) -> Path:
+        return self.settings.data_dir / "bm25" / f"{self.settings.collection}-{self._store_key()}.sqlite"
+
+    def _store_key(self) -> str:
         where = self.settings.chroma_url or str(self.settings.chroma_dir.resolve())
-        key = hashlib.sha1(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
-        return self.settings.data_dir / "bm25" / f"{self.settings.collection}-{key}.sqlite"
+        return hashlib.sha1(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
+
+    def _dedup_store(self) -> NearDuplicates | None:
+        if self.settings.near_duplicate_jaccard <= 0:
+            return None
+        if self._dedup is None:
+            path = self.settings.data_dir / "dedup" / f"{self.settings.collection}-{self._store_key()}.sqlite"
+            self._dedup = NearDuplicates(path, self.settings.near_duplicate_jaccard)
+        return self._dedup
+
+    def near_duplicates(self) -> NearDuplicates | None:
+        """The near-duplicate index (None when `near_duplicate_jaccard` is 0), read once per store generation."""
+        if self._dedup_store() is None:
+            return None
+        generation = self.store.generation()
+        if generation != self._dedup_generation:
+            texts = lambda ids: {r.doc_id: r.text for r in self.store.records(ids, with_text=True)}  # noqa: E731
+            self._dedup.load(self.committed_versions(), texts)
+            self._dedup_generation = generation
+        return self._dedup
 
     # ---- consistency -----------------------------------------------------------------------
     def committed_versions(self) -> dict[str, str]:
@@ -279,9 +315,16 @@ class Library:
         if rebuild:
             self.store.reset()
             self.lexical.reset()
+            if self._dedup_store() is not None:
+                self._dedup_store().reset()
+                self._dedup_generation = -2
         self.repair()
         self._sync_locked()
-        return {r.doc_id: r.content_hash for r in self.store.records()}
+        known = {r.doc_id: r.content_hash for r in self.store.records()}
+        dedup = self.near_duplicates()
+        if dedup is not None:  # an alias re-read as it was is unchanged too
+            known.update((a.doc_id, a.content_hash) for a in dedup.aliases())
+        return known
 
     def _teller(self, progress: ProgressFn | None, total: int, started: float, report: IngestReport):
         def tell(done: int, current: str) -> None:
@@ -352,6 +395,14 @@ class Library:
     def remove(self, doc_id: str) -> bool:
         """Delete one document and all its chunks; False when it is not in the index."""
         with self._write_lock(), self.store.guarded():
+            dedup = self.near_duplicates()
+            if dedup is not None and dedup.alias(doc_id) is not None:
+                dedup.drop_aliases([doc_id])
+                return True
+            if dedup is not None:
+                dropped = dedup.forget(doc_id)
+                if dropped:  # they were copies of it: the next poll or ingest brings them in on their own
+                    log.info("%s removed with its %d alias(es)", doc_id, len(dropped))
             if not self.store.records([doc_id]) and not self.store.stale_chunk_ids(doc_id, None):
                 return False
             self.store.begin([doc_id])
@@ -368,6 +419,24 @@ class Library:
     def documents(self) -> list[DocumentRecord]:
         return sorted(self.store.records(), key=lambda r: (r.published, r.title), reverse=True)
 
+    def aliases(self, of: Sequence[str] | None = None) -> list[Alias]:
+        """Near-duplicates recorded as aliases (of these documents, or all)."""
+        dedup = self.near_duplicates()
+        return dedup.aliases(of) if dedup is not None else []
+
+    def provenance(self, doc_ids: Sequence[str]) -> dict[str, Provenance]:
+        """Outlet, update date and the other outlets carrying the same text, of these documents."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        also: dict[str, list[tuple[str, str]]] = {}
+        for alias in self.aliases(ids):
+            also.setdefault(alias.alias_of, []).append((alias.site or host_of(alias.url), alias.url))
+        return {
+            r.doc_id: Provenance(r.site, r.updated, tuple(also.get(r.doc_id, ())))
+            for r in self.store.records(ids)
+        }
+
     def document(self, doc_id: str) -> DocumentRecord | None:
         found = self.store.records([doc_id], with_text=True)
         return found[0] if found else None
@@ -375,6 +444,7 @@ class Library:
     def status(self) -> dict[str, Any]:
         return {
             "documents": len(self.committed_versions()),
+            "aliases": len(self.aliases()),
             "chunks": self.store.count(),
             "model": self.spec.embed_model,
             "embedding_variant": self.spec.embed_variant,
@@ -432,7 +502,10 @@ class Library:
 
 
 class _BatchWriter:
-    """Collects classified documents and writes them a batch of `ingest_batch_chunks` at a time."""
+    """Collects classified documents and writes them a batch of `ingest_batch_chunks` at a time.
+
+    A new document that near-duplicates an indexed one (or one earlier in this run) becomes its alias.
+    """
 
     def __init__(self, library: Library, known: dict[str, str], report: IngestReport, tell) -> None:
         self.library = library
@@ -441,18 +514,50 @@ class _BatchWriter:
         self.tell = tell
         self.batch: list[tuple[Document, list[Chunk]]] = []
         self.seen: dict[str, str] = {}
+        self.dedup = library.near_duplicates()
+        self.indexed = set(library.committed_versions())
+        self.aliases: list[Alias] = []
+        self.signatures: list[tuple[str, str, object]] = []
 
     def add(self, item, done: int, current: str) -> None:
+        signature = None
+        if self.dedup is not None and isinstance(item, Document) and self.known.get(item.doc_id) != item.content_hash:
+            signature = self.dedup.signature(item.text)
+            original = None if item.doc_id in self.indexed else self.dedup.match(item.doc_id, signature)
+            if original is not None and item.doc_id not in self.seen:
+                self.seen[item.doc_id] = item.source
+                self.aliases.append(_alias(item, original))
+                self.report.aliased.append(item.doc_id)
+                return
         entry = self.library._classify(item, self.known, self.seen, self.report)
         if entry is not None:
             self.batch.append(entry)
+            if self.dedup is not None:
+                self.dedup.stage(entry[0].doc_id, entry[0].version, signature)
+                self.indexed.add(entry[0].doc_id)
         if sum(len(c) for _, c in self.batch) >= self.library.settings.ingest_batch_chunks:
             self.flush()
             self.tell(done, current)  # a big .jsonl file or feed shows progress inside it
 
     def flush(self) -> None:
+        written = [d.doc_id for d, _ in self.batch]
         self.library._write_batch(self.batch, self.known, self.report)
         self.batch = []
+        if self.dedup is None:
+            return
+        self.dedup.commit()  # after the documents' own commit
+        self.dedup.drop_aliases(written)  # a former copy whose text now differs is a document again
+        self.dedup.put_aliases(self.aliases)
+        self.known.update((a.doc_id, a.content_hash) for a in self.aliases)
+        self.aliases = []
+        self.library._dedup_generation = self.library.store.generation()
+
+
+def _alias(doc: Document, original: str) -> Alias:
+    return Alias(
+        doc_id=doc.doc_id, alias_of=original, title=doc.title, url=doc.url, site=doc.site or host_of(doc.url),
+        published=doc.published, updated=doc.updated, content_hash=doc.content_hash, source=doc.source,
+    )
 
 
 def _row(doc: Document, chunk: Chunk) -> LexicalRow:
@@ -505,4 +610,4 @@ def prepare_embedder(settings: IndexSettings) -> str:
     return f"the embedding model is ready: {embedder.name} ({embedder.variant}{computed})"
 
 
-__all__ = ["IngestReport", "Library", "Progress", "open_library", "embedding_text", "prepare_embedder"]
+__all__ = ["IngestReport", "Library", "Progress", "Provenance", "open_library", "embedding_text", "prepare_embedder"]

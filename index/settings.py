@@ -62,6 +62,9 @@ class IndexSettings:
     # `rag watch`: folders to watch (comma-separated), and articles older than this many days are
     # pruned after each round (0 keeps everything).
     watch_folders: str = ""
+    # An article whose text overlaps an indexed one this much (Jaccard of word 5-shingles, MinHash/LSH)
+    # becomes an alias of it instead of a second copy (index/dedup.py); 0 turns this off.
+    near_duplicate_jaccard: float = 0.7
     retention_days: float = 0.0
 
     @property
