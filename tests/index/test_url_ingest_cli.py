@@ -53,3 +53,36 @@ def test_failed_urls_are_named_and_exit_1(site, run_rag, tmp_path):
 def test_ingest_with_nothing_to_read_is_a_usage_error(run_rag, tmp_path):
     result = run_rag("ingest", "--data-dir", tmp_path / "data")
     assert result.returncode == 2 and "nothing to ingest" in result.stderr
+
+
+def test_kill_9_during_a_feed_poll_leaves_a_consistent_index_and_a_rerun_completes(site, start_rag, run_rag, tmp_path, assert_consistent):
+    """Pages answer slowly, so the kill lands mid-poll after some batches were committed."""
+    import time
+
+    from chromadb.api.client import SharedSystemClient
+
+    from index.library import Library
+    from index.settings import IndexSettings
+
+    links = [site.route(f"/k/{n}", article_html(f"Ferry cuts {n}", story(n) * 3), etag=f'"{n}"', delay_s=0.15) for n in range(30)]
+    feed = site.route("/feed", rss([(link, "x") for link in links]), content_type="application/rss+xml", etag='"f"')
+    data = tmp_path / "data"
+    env = FAST_ENV | {"RAG_INGEST_BATCH_CHUNKS": "4"}
+    process = start_rag("ingest", feed, "--data-dir", data, env=env)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and site.bodies_served() < 12:
+        time.sleep(0.05)
+    process.kill()
+    process.wait(timeout=10)
+    assert site.bodies_served() < 31  # killed mid-poll
+    SharedSystemClient.clear_system_cache()
+    settings = IndexSettings(data_dir=data, embed_model="hash-64")
+    library = Library(settings)
+    library.repair()
+    assert_consistent(library)
+    rerun = run_rag("ingest", feed, "--data-dir", data, "--json", env=FAST_ENV)
+    assert rerun.returncode == 0, rerun.stderr
+    SharedSystemClient.clear_system_cache()
+    library = Library(settings)
+    assert sorted(r.doc_id for r in library.documents()) == sorted(links)
+    assert_consistent(library)

@@ -12,7 +12,7 @@ from index.settings import IndexSettings
 from rag.citations import verify_sentence
 from rag.retrieve import Retriever
 from rag.types import Answer, Citation, Outlet
-from tests.support.news_site import NewsSite, article_html
+from tests.support.news_site import NewsSite, article_html, rss
 
 WIRE = "\n\n".join(
     [
@@ -53,3 +53,17 @@ def test_old_answer_json_without_the_new_keys_still_reads():
     assert (citation.outlet, citation.updated, citation.also_in) == ("", "", ())
     answer = Answer.from_json({"question": "q", "answer": "a", "refused": False, "citations": [old], "passages": []})
     assert answer.citations == [citation]
+
+
+@pytest.mark.slow
+def test_fetched_feed_with_the_real_embedder_answers_from_the_first_copy(site, tmp_path, minilm):
+    library = Library(IndexSettings(data_dir=tmp_path / "data"), embedder=minilm)
+    first = site.route("/g", article_html("Saltmere channel", WIRE, site="Harbor Gazette"))
+    copy = site.route("/c", article_html("Saltmere plan", "(Wire) " + WIRE, site="Coast Courier"))
+    other = site.route("/o", article_html("Orchard harvest", "Apple growers in the Kessel valley picked 12,000 tonnes this year, a record. " * 5, site="Valley News"))
+    feed = site.route("/feed", rss([(first, "x"), (copy, "x"), (other, "x")]), content_type="application/rss+xml")
+    report = library.ingest_urls([feed], allow_private=True, fetch=FetchSettings(delay_s=0, retries=0))
+    assert sorted(report.added) == sorted([first, other]) and report.aliased == [copy]
+    passages = Retriever(library).retrieve("When does the dredging of the shipping channel start?", 3)
+    assert passages[0].doc_id == first and passages[0].also_in == (Outlet("Coast Courier", copy),)
+    assert copy not in {p.doc_id for p in passages}
