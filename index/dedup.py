@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -60,6 +61,7 @@ class NearDuplicates:
         self.threshold = threshold
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, check_same_thread=False)
+        self._read_lock = threading.Lock()  # questions read aliases from server threads
         self._db.executescript(
             "CREATE TABLE IF NOT EXISTS signatures (doc_id TEXT PRIMARY KEY, version TEXT, sig BLOB);"
             "CREATE TABLE IF NOT EXISTS aliases (doc_id TEXT PRIMARY KEY, alias_of TEXT, title TEXT, url TEXT,"
@@ -164,6 +166,10 @@ class NearDuplicates:
             self._db.commit()
 
     def aliases(self, of: Iterable[str] | None = None) -> list[Alias]:
+        with self._read_lock:
+            return self._aliases(of)
+
+    def _aliases(self, of: Iterable[str] | None) -> list[Alias]:
         if of is None:
             rows = self._db.execute("SELECT * FROM aliases ORDER BY alias_of, doc_id").fetchall()
         else:
@@ -187,7 +193,7 @@ class NearDuplicates:
         if doc_id in self._sigs:
             self._lsh.remove(doc_id)
             del self._sigs[doc_id]
-        dropped = [a.doc_id for a in self.aliases([doc_id])]
+        dropped = [a.doc_id for a in self._aliases([doc_id])]
         self._db.execute("DELETE FROM signatures WHERE doc_id = ?", (doc_id,))
         self._db.execute("DELETE FROM aliases WHERE doc_id = ? OR alias_of = ?", (doc_id, doc_id))
         self._db.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
@@ -172,7 +173,11 @@ class Library:
             return None
         if self._dedup is None:
             path = self.settings.data_dir / "dedup" / f"{self.settings.collection}-{self._store_key()}.sqlite"
-            self._dedup = NearDuplicates(path, self.settings.near_duplicate_jaccard)
+            try:
+                self._dedup = NearDuplicates(path, self.settings.near_duplicate_jaccard)
+            except (OSError, sqlite3.Error) as exc:  # a read-only data directory still answers, without aliases
+                log.warning("near-duplicate index unavailable at %s: %s", path, exc)
+                return None
         return self._dedup
 
     def near_duplicates(self) -> NearDuplicates | None:
@@ -420,9 +425,15 @@ class Library:
         return sorted(self.store.records(), key=lambda r: (r.published, r.title), reverse=True)
 
     def aliases(self, of: Sequence[str] | None = None) -> list[Alias]:
-        """Near-duplicates recorded as aliases (of these documents, or all)."""
-        dedup = self.near_duplicates()
-        return dedup.aliases(of) if dedup is not None else []
+        """Near-duplicates recorded as aliases (of these documents, or all). Only reads: questions use it."""
+        dedup = self._dedup_store()
+        if dedup is None:
+            return []
+        try:
+            return dedup.aliases(of)
+        except sqlite3.Error as exc:
+            log.warning("aliases unavailable: %s", exc)
+            return []
 
     def provenance(self, doc_ids: Sequence[str]) -> dict[str, Provenance]:
         """Outlet, update date and the other outlets carrying the same text, of these documents."""
