@@ -114,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the Answer JSON on stdout")
     p.add_argument("--as-of", help="only use articles published up to this date (YYYY-MM-DD)")
     p.add_argument("--doc", action="append", default=[], help="restrict to this document id (repeatable)")
+    p.add_argument("--outlet", action="append", default=[], help="restrict to articles of this outlet (site name; repeatable)")
     _answering(p)
     _common(p)
 

@@ -435,6 +435,11 @@ class Library:
             log.warning("aliases unavailable: %s", exc)
             return []
 
+    def outlet_documents(self, outlets: Sequence[str]) -> set[str]:
+        """Ids of the documents whose outlet (site name, case and spaces ignored) is one of `outlets`."""
+        wanted = {" ".join(o.split()).casefold() for o in outlets}
+        return {r.doc_id for r in self.store.records() if " ".join(r.site.split()).casefold() in wanted}
+
     def provenance(self, doc_ids: Sequence[str]) -> dict[str, Provenance]:
         """Outlet, update date and the other outlets carrying the same text, of these documents."""
         ids = list(dict.fromkeys(doc_ids))

@@ -86,3 +86,19 @@ def test_kill_9_during_a_feed_poll_leaves_a_consistent_index_and_a_rerun_complet
     library = Library(settings)
     assert sorted(r.doc_id for r in library.documents()) == sorted(links)
     assert_consistent(library)
+
+
+def test_ask_restricted_to_one_outlet_cites_only_it(site, run_rag, tmp_path):
+    ferry = "\n\n".join(f"The ferry to Eastholm was cancelled {p + 2} times this week because of storms." for p in range(4))
+    bus = "\n\n".join(f"The ferry company said storms also hit the bus link to Eastholm {p + 1} times." for p in range(4))
+    gazette = site.route("/g", article_html("Ferries cancelled", ferry, site="Harbor Gazette"))
+    courier = site.route("/c", article_html("Buses hit too", bus, site="Coast Courier"))
+    data = ["--data-dir", tmp_path / "data"]
+    assert run_rag("ingest", gazette, courier, *data, env=FAST_ENV).returncode == 0
+    asked = run_rag("ask", "How often was the ferry to Eastholm cancelled?", "--outlet", "coast courier", "--backend", "extractive", "--json", *data)
+    assert asked.returncode == 0, asked.stderr
+    answer = json.loads(asked.stdout)
+    assert {p["doc_id"] for p in answer["passages"]} == {courier}
+    assert all(c["outlet"] == "Coast Courier" for c in answer["citations"])
+    unknown = run_rag("ask", "ferry?", "--outlet", "Nowhere Times", "--backend", "extractive", *data)
+    assert unknown.returncode == 2 and "no articles from Nowhere Times" in unknown.stderr
