@@ -105,6 +105,9 @@ class NearDuplicates:
         gone = [d for d in stored if d not in committed]
         if gone:
             self._db.executemany("DELETE FROM signatures WHERE doc_id = ?", [(d,) for d in gone])
+        orphans = [a.doc_id for a in self._aliases(None) if a.alias_of not in committed]
+        if orphans:  # their first copy went (a rebuild, a removal elsewhere): they come back as documents
+            self._db.executemany("DELETE FROM aliases WHERE doc_id = ?", [(d,) for d in orphans])
         if missing:
             log.info("computing near-duplicate signatures of %d document(s)", len(missing))
             for start in range(0, len(missing), 256):

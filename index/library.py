@@ -6,8 +6,8 @@ import hashlib
 import logging
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -147,17 +147,19 @@ class Library:
             chunk_overlap=settings.chunk_overlap,
             chunker_version=CHUNKER_VERSION,
         )
+        self._dedup: NearDuplicates | None = None
+        self._dedup_generation = -2
         # `rebuild` empties the index before its spec is checked, so a mismatched index can be replaced.
         with self._write_lock() if rebuild else nullcontext():
             self.store = ChromaStore(settings, self.spec, create=create, reset=rebuild)
             self.lexical = LexicalIndex(self._lexical_path())
             if rebuild:
                 self.lexical.reset()
+                if self._dedup_store() is not None:
+                    self._dedup_store().reset()
         self.chunker = Chunker(self.embedder.tokenize, settings.chunk_size, settings.chunk_overlap)
         self._versions: dict[str, str] = {}
         self._versions_generation = -2
-        self._dedup: NearDuplicates | None = None
-        self._dedup_generation = -2
         with self.store.guarded():
             self.sync()
 
@@ -292,28 +294,38 @@ class Library:
         started = time.perf_counter()
         report = IngestReport()
         fetch = fetch or FetchSettings.from_index(self.settings)
-        with self._write_lock(), self.store.guarded(), ParseWorker() as worker:
+        # Fetching takes long (a polite delay per page): the writer lock is held only to prepare and
+        # then for each batch's write, so uploads and `rag ingest` get their turn in between.
+        with self._write_lock(), self.store.guarded():
             known = self._prepare_write(False)
-            validators = Validators(self.settings.data_dir)
             tell = self._teller(progress, len(urls), started, report)
-            writer = _BatchWriter(self, known, report, tell)
-            try:
-                with Fetcher(fetch, allow_private=allow_private) as fetcher:
-                    reader = WebReader(
-                        fetcher, validators, dict(known), worker,
-                        max_chars=int(self.settings.max_file_mb * 1e6), max_items=fetch.max_items,
-                    )
-                    for done, url in enumerate(urls, start=1):
-                        for item in reader.items([url]):
-                            writer.add(item, done - 1, url)
-                        tell(done, url)
-                    writer.flush()
-                    report.requests = fetcher.requests
-            finally:
-                validators.save()
-            tell(len(urls), "")
+            writer = _BatchWriter(self, known, report, tell, lock_each_batch=True)
+        validators = Validators(self.settings.data_dir)
+        try:
+            with ParseWorker() as worker, Fetcher(fetch, allow_private=allow_private) as fetcher:
+                reader = WebReader(
+                    fetcher, validators, dict(known), worker,
+                    max_chars=int(self.settings.max_file_mb * 1e6), max_items=fetch.max_items,
+                )
+                for done, url in enumerate(urls, start=1):
+                    for item in reader.items([url]):
+                        writer.add(item, done - 1, url)
+                    tell(done, url)
+                writer.flush()
+                report.requests = fetcher.requests
+        finally:
+            validators.save()
+        tell(len(urls), "")
         report.seconds = time.perf_counter() - started
         return report
+
+    @contextmanager
+    def _batch_turn(self) -> Iterator[None]:
+        """The writer lock for one batch (waiting for another writer's turn), the index repaired and in step."""
+        with writer_lock(self.settings.data_dir / "ingest.lock", wait=True), self.store.guarded():
+            self.repair()
+            self._sync_locked()
+            yield
 
     def _prepare_write(self, rebuild: bool) -> dict[str, str]:
         """Under the writer lock: empty the index when rebuilding, repair, resync; doc_id -> content hash."""
@@ -523,8 +535,11 @@ class _BatchWriter:
     A new document that near-duplicates an indexed one (or one earlier in this run) becomes its alias.
     """
 
-    def __init__(self, library: Library, known: dict[str, str], report: IngestReport, tell) -> None:
+    def __init__(
+        self, library: Library, known: dict[str, str], report: IngestReport, tell, *, lock_each_batch: bool = False
+    ) -> None:
         self.library = library
+        self.lock_each_batch = lock_each_batch
         self.known = known
         self.report = report
         self.tell = tell
@@ -556,6 +571,12 @@ class _BatchWriter:
             self.tell(done, current)  # a big .jsonl file or feed shows progress inside it
 
     def flush(self) -> None:
+        if not self.batch and not self.aliases:
+            return
+        with self.library._batch_turn() if self.lock_each_batch else nullcontext():
+            self._flush()
+
+    def _flush(self) -> None:
         written = [d.doc_id for d, _ in self.batch]
         self.library._write_batch(self.batch, self.known, self.report)
         self.batch = []

@@ -253,3 +253,32 @@ def test_removed_document_is_fetched_again_in_full(site, library):
     library.remove(url)
     report = library.ingest_urls([url], allow_private=True, fetch=FAST)
     assert report.added == [url] and site.bodies_served("/news/story-91") == 2
+
+
+def test_an_upload_gets_its_turn_while_a_slow_feed_is_fetched(site, hash_settings, write_articles, tmp_path):
+    """The URL ingest holds the writer lock only per batch, so another writer goes in between."""
+    import threading
+    import time
+
+    from index.errors import IndexBusy
+
+    links = [site.route(f"/slow/{n}", article_html(f"Slow story {n}", body(n)), delay_s=0.3) for n in range(8)]
+    feed = site.route("/slow.xml", rss([(link, "x") for link in links]), content_type="application/rss+xml")
+    poller = Library(replace(hash_settings, ingest_batch_chunks=4))
+    result = {}
+    thread = threading.Thread(target=lambda: result.update(report=poller.ingest_urls([feed], allow_private=True, fetch=FAST)))
+    thread.start()
+    while site.bodies_served() < 3:
+        time.sleep(0.02)
+    write_articles(tmp_path / "upload", [1])
+    uploader = Library(hash_settings)
+    for _ in range(50):
+        try:
+            upload = uploader.ingest([tmp_path / "upload"])
+            break
+        except IndexBusy:  # the poller is writing a batch right now
+            time.sleep(0.05)
+    assert upload.added == ["art-001"] and thread.is_alive()  # went in while the feed was still being fetched
+    thread.join(timeout=60)
+    assert sorted(result["report"].added) == sorted(links)
+    assert len(Library(hash_settings).documents()) == 9
