@@ -157,8 +157,6 @@ class Fetcher:
             except httpx.TimeoutException:
                 if last:
                     raise FetchError(f"no answer within {self.settings.timeout_s:g} s (timeout)") from None
-            except httpx.TooManyRedirects:  # not raised with follow_redirects=False; kept for clarity
-                raise FetchError("too many redirects") from None
             except httpx.TransportError as exc:
                 if last:
                     raise FetchError(f"cannot connect ({type(exc).__name__}: {exc})") from None
