@@ -282,3 +282,26 @@ def test_an_upload_gets_its_turn_while_a_slow_feed_is_fetched(site, hash_setting
     thread.join(timeout=60)
     assert sorted(result["report"].added) == sorted(links)
     assert len(Library(hash_settings).documents()) == 9
+
+
+def test_a_compressed_page_is_capped_on_its_decompressed_size(site, library):
+    import gzip
+
+    bomb = gzip.compress(b"<html><body><p>" + b"a " * 2_000_000 + b"</p></body></html>")
+    url = site.route("/bomb", bomb, headers={"Content-Encoding": "gzip"})
+    assert len(bomb) < 0.2e6  # small on the wire
+    report = library.ingest_urls([url], allow_private=True, fetch=FAST)
+    assert "over the 0.2 MB limit" in dict(report.failed)[url]
+
+
+def test_sitemap_index_leads_to_the_pages_of_its_sitemaps(site, library):
+    links = [page(site, n) for n in (95, 96)]
+    child = site.route("/sitemap-news.xml", sitemap(links), content_type="application/xml")
+    index = site.route(
+        "/sitemap-index.xml",
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{child}</loc></sitemap></sitemapindex>",
+        content_type="application/xml",
+    )
+    report = library.ingest_urls([index], allow_private=True, fetch=FAST)
+    assert sorted(report.added) == sorted(links) and report.ok
