@@ -17,24 +17,178 @@ def _library(config: Config):
 
 
 def cmd_ingest(args: argparse.Namespace, config: Config) -> int:
-    from index.library import open_library
+    from index.library import IngestReport, open_library
+    from index.urls import is_url
 
+    urls = [p for p in args.paths if is_url(p)]
+    paths = [Path(p) for p in args.paths if not is_url(p)]
+    if args.urls is not None:
+        urls += _read_url_list(args.urls)
+    if not urls and not paths:
+        print_error("nothing to ingest: give files, folders or URLs (or --urls FILE)")
+        return EXIT_USAGE
     library = open_library(config.index, rebuild=args.rebuild)  # emptied before the spec check
+    report = IngestReport()
     bar = IngestBar()
     try:
-        report = library.ingest(args.paths, progress=bar)
+        if paths or not urls:
+            report = library.ingest(paths, progress=bar)
+        if urls:  # the command line's own URLs: loopback and private addresses are allowed
+            report = report.merge(library.ingest_urls(urls, allow_private=True, progress=bar))
     finally:
         bar.close()
-    if args.json:
+    print_ingest_report(report, as_json=args.json)
+    return EXIT_OK if report.ok else EXIT_FAILED_INPUT
+
+
+def _read_url_list(path: Path) -> list[str]:
+    from rag.errors import ConfigError
+
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read the URL list {path}: {getattr(exc, 'strerror', None) or exc}") from None
+    return [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+
+
+def print_ingest_report(report, *, as_json: bool) -> None:
+    """The one-line summary (on stderr under --json, which prints the report itself), then each failure."""
+    if as_json:
         print_json(report.to_json())
+    extra = f", duplicates {len(report.duplicates)}" if report.duplicates else ""
     print(
-        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}, "
+        f"added {len(report.added)}, updated {len(report.updated)}, unchanged {len(report.unchanged)}{extra}, "
         f"failed {len(report.failed)} ({report.chunks_written} chunks written in {report.seconds:.1f}s)",
-        file=sys.stderr if args.json else sys.stdout,
+        file=sys.stderr if as_json else sys.stdout,
     )
     for path, reason in report.failed:
         print(f"  failed: {path}: {reason}", file=sys.stderr)
-    return EXIT_OK if report.ok else EXIT_FAILED_INPUT
+
+
+def cmd_sources(args: argparse.Namespace, config: Config) -> int:
+    from index.sources import Sources, parse_duration
+
+    sources = Sources(config.index.data_dir)
+    if args.action == "add":
+        source, new = sources.add(args.url, parse_duration(args.every))
+        print(f"{'following' if new else 'now polling'} {source.url} every {_every(source)}; `rag watch` polls it")
+    elif args.action == "list":
+        _print_sources(sources.all(), as_json=args.json)
+    elif args.action == "remove":
+        return _remove_source(sources, args, config)
+    elif args.action == "import":
+        added, known = sources.import_opml(args.file, parse_duration(args.every))
+        print(f"following {added} new source(s) from {args.file} ({known} already followed)")
+    else:
+        sys.stdout.write(sources.export_opml())
+    return EXIT_OK
+
+
+def _every(source) -> str:
+    from index.sources import format_duration
+
+    return format_duration(source.every_s)
+
+
+def _remove_source(sources, args: argparse.Namespace, config: Config) -> int:
+    if sources.get(args.url) is None:
+        print_error(f"'{args.url}' is not a followed source (see `rag sources list`)")
+        return EXIT_USAGE
+    purged: list[str] = []
+    if args.purge:
+        from index.watch import purge_source
+
+        purged = purge_source(_library(config), args.url)
+    sources.remove(args.url)
+    kept = f"removed {len(purged)} of its article(s)" if args.purge else "its articles stay in the index"
+    print(f"stopped following {args.url}; {kept}")
+    return EXIT_OK
+
+
+def _print_sources(sources, *, as_json: bool) -> None:
+    from datetime import datetime
+
+    def when(stamp: float) -> str:
+        return datetime.fromtimestamp(stamp).isoformat(timespec="seconds") if stamp else ""
+
+    rows = [
+        {
+            "url": s.url, "every": _every(s), "title": s.title, "last_poll": when(s.last_poll), "last_ok": when(s.last_ok),
+            "items": s.items, "item_errors": s.item_errors, "next_poll": when(s.next_poll) or "now", "error": s.error,
+        }
+        for s in sources
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        print("no sources; add one with `rag sources add URL`")
+    for r in rows:
+        state = f"error: {r['error']}" if r["error"] else f"{r['items']} items" + (f", {r['item_errors']} failed" if r["item_errors"] else "")
+        print(f"{r['url']}\tevery {r['every']}\tlast {r['last_poll'] or 'never'}\tnext {r['next_poll']}\t{state}")
+
+
+def _watcher(config: Config, library, folders: list[Path], on_report=None):
+    from index.sources import Sources
+    from index.watch import Watcher
+
+    folders = [*folders, *(Path(f.strip()) for f in config.index.watch_folders.split(",") if f.strip())]
+    return Watcher(
+        library, Sources(config.index.data_dir), folders,
+        retention_s=config.index.retention_days * 86400, on_report=on_report,
+    )
+
+
+def cmd_watch(args: argparse.Namespace, config: Config) -> int:
+    import threading
+
+    from index.sources import parse_duration
+    from index.watch import poll_sources
+
+    library = _library(config)
+
+    def report(label: str, rep) -> None:
+        if rep.added or rep.updated or rep.failed:
+            print(f"{label}: added {len(rep.added)}, updated {len(rep.updated)}, failed {len(rep.failed)}", flush=True)
+        for path, reason in rep.failed:
+            print(f"  failed: {path}: {reason}", file=sys.stderr, flush=True)
+
+    watcher = _watcher(config, library, args.folder, report)
+    if args.once:
+        failed = False
+        if watcher.folders:
+            rep = library.ingest(watcher.folders)
+            report("folders", rep)
+            failed = not rep.ok
+        for poll in poll_sources(library, watcher.sources, due_only=False):
+            report(poll.source.url, poll.report)
+            failed = failed or bool(poll.error)
+        return EXIT_FAILED_INPUT if failed else EXIT_OK
+    stop = threading.Event()
+    if args.duration:
+        timer = threading.Timer(parse_duration(args.duration), stop.set)
+        timer.daemon = True
+        timer.start()
+    print(f"watching {len(watcher.sources.all())} source(s) and {len(watcher.folders)} folder(s); Ctrl-C stops", file=sys.stderr)
+    try:
+        watcher.run(stop)
+    except KeyboardInterrupt:
+        stop.set()
+    return EXIT_OK
+
+
+def cmd_prune(args: argparse.Namespace, config: Config) -> int:
+    from index.sources import parse_duration
+    from index.watch import older_than, prune
+
+    seconds = parse_duration(args.older_than)
+    library = _library(config)
+    if args.dry_run:
+        print(f"would remove {len(older_than(library, seconds))} article(s) older than {args.older_than}")
+        return EXIT_OK
+    removed = prune(library, seconds)
+    print(f"removed {len(removed)} article(s) older than {args.older_than} (undated articles stay)")
+    return EXIT_OK
 
 
 def cmd_status(args: argparse.Namespace, config: Config) -> int:
@@ -48,15 +202,26 @@ def cmd_status(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_list(args: argparse.Namespace, config: Config) -> int:
-    docs = _library(config).documents()
+    library = _library(config)
+    docs = library.documents()
+    aliases = library.aliases()
     if args.json:
-        print_json([
+        rows = [
             {"doc_id": d.doc_id, "title": d.title, "published": d.published, "url": d.url, "chunks": d.n_chunks, "source": d.source}
+            | ({"outlet": d.site, "updated": d.updated} if d.site or d.updated else {})
             for d in docs
-        ])
+        ]
+        rows += [
+            {"doc_id": a.doc_id, "title": a.title, "published": a.published, "url": a.url, "chunks": 0, "source": a.source,
+             "outlet": a.site, "updated": a.updated, "alias_of": a.alias_of}
+            for a in aliases
+        ]
+        print_json(rows)
         return EXIT_OK
     for d in docs:
         print(f"{d.doc_id}\t{d.published or '-'}\t{d.n_chunks} chunks\t{d.title}")
+    for a in aliases:
+        print(f"{a.doc_id}\t{a.published or '-'}\talias of {a.alias_of}\t{a.title}")
     return EXIT_OK
 
 
@@ -99,6 +264,16 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
         print_error(f"--as-of '{args.as_of}' is not a date (use YYYY-MM-DD)")
         return EXIT_USAGE
     pipeline = _pipeline(config)
+    if args.outlet:
+        outlet_ids = pipeline.library.outlet_documents(args.outlet)
+        if not outlet_ids:
+            print_error(f"no articles from {', '.join(args.outlet)} (outlets are the site names `rag list --json` shows)")
+            return EXIT_USAGE
+        kept = [d for d in args.doc if d in outlet_ids] if args.doc else sorted(outlet_ids)
+        if not kept:
+            print_error(f"none of the --doc documents is from {', '.join(args.outlet)}")
+            return EXIT_USAGE
+        filters = as_filters(doc_ids=kept, as_of=args.as_of)
     if args.json:
         answer = pipeline.ask(args.question, filters=filters)
         for notice in answer.notices:
@@ -140,6 +315,11 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from ui.app import serve
 
+    if args.watch:  # the watcher writes through its own library, under the same writer lock as uploads
+        import threading
+
+        watcher = _watcher(config, _library(config), [])
+        threading.Thread(target=watcher.run, args=(threading.Event(),), name="newsrag-watch", daemon=True).start()
     serve(config, share=args.share, seed_dir=args.seed_if_empty)
     return EXIT_OK
 

@@ -46,7 +46,9 @@ def prepare_corpus(
         raise ConfigError(f"corpus {corpus} does not exist")
     ids_digest = hashlib.sha1("\n".join(sorted(only_ids)).encode()).hexdigest()[:8] if only_ids else ""
     name = collection or corpus_collection(corpus) + (f"-{ids_digest}" if ids_digest else "")
-    config = config.with_overrides(collection=name)
+    # An eval corpus is indexed as given: a gold question names its article by id, and a near-duplicate
+    # recorded as an alias has no chunks of its own to be found by (index/dedup.py).
+    config = config.with_overrides(collection=name, near_duplicate_jaccard=0)
     marker = config.index.data_dir / f"{config.index.collection}.fingerprint"
     fingerprint = _fingerprint(corpus) + ids_digest
     library = Library(config.index)

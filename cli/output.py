@@ -50,8 +50,11 @@ def render_answer_text(answer, *, include_answer: bool = True) -> str:
     if answer.citations:
         lines.append("Sources:")
         for c in answer.citations:
-            head = ", ".join(x for x in (c.title or c.doc_id, c.published, c.url) if x)
+            updated = f"updated {c.updated}" if c.updated else ""
+            head = ", ".join(x for x in (c.title or c.doc_id, c.outlet, c.published, updated, c.url) if x)
             lines.append(f"  [{c.n}] {head}\n      “{' '.join(c.quote.split())}” (chars {c.start}-{c.end})")
+            if c.also_in:
+                lines.append("      also in: " + ", ".join(f"{o.outlet} ({o.url})" for o in c.also_in))
     elif answer.passages:
         lines.append("Closest passages:")
         for p in answer.passages[:3]:

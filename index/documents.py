@@ -22,6 +22,8 @@ class Document:
     authors: tuple[str, ...] = ()
     source: str = ""
     content_hash: str = field(default="")
+    updated: str = ""  # ISO date of the page's last update, when it says (fetched pages)
+    site: str = ""  # the outlet: the page's site name, else its host (fetched pages)
 
     def __post_init__(self) -> None:
         if not self.content_hash:
@@ -40,9 +42,10 @@ class Document:
 
 def content_hash(doc: Document) -> str:
     """Hash of everything that changes the stored chunks or their metadata."""
-    payload = json.dumps(
-        [doc.text, doc.title, doc.url, doc.published, list(doc.authors)], ensure_ascii=False
-    )
+    fields: list[object] = [doc.text, doc.title, doc.url, doc.published, list(doc.authors)]
+    if doc.updated or doc.site:  # only fetched pages have them: files keep the hashes they had
+        fields += [doc.updated, doc.site]
+    payload = json.dumps(fields, ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

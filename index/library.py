@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sqlite3
 import time
-from collections.abc import Callable, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
 from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedder, default_variant, make_embedder
 from index.errors import ConfigError, IndexBusy, StoreUnavailable
+from index.dedup import Alias, NearDuplicates
+from index.fetch import FetchSettings
 from index.filters import Filters
 from index.lexical import LexicalIndex, LexicalRow
 from index.loaders import LoadFailure, discover, load_file
@@ -25,6 +28,7 @@ from index.locking import writer_lock
 from index.remote_embedding import EmbeddingServer
 from index.settings import DEFAULT_VARIANT, EMBED_VARIANTS, IndexSettings
 from index.store import ChromaStore, DocumentRecord, IndexSpec, StoredChunk, recorded_spec
+from index.urls import host_of
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,9 @@ class IngestReport:
     failed: list[tuple[str, str]] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
+    duplicates: list[str] = field(default_factory=list)  # URLs met twice in one run: not failures
+    requests: int = 0  # HTTP requests answered (URL ingests)
+    aliased: list[str] = field(default_factory=list)  # near-duplicates recorded as aliases of an indexed copy
 
     @property
     def ok(self) -> bool:
@@ -57,7 +64,27 @@ class IngestReport:
             "failed": [{"path": p, "reason": r} for p, r in self.failed],
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
+            "duplicates": len(self.duplicates),
+            "aliased": len(self.aliased),
+            "requests": self.requests,
         }
+
+    def merge(self, other: IngestReport) -> IngestReport:
+        """The two reports as one (a command given both files and URLs)."""
+        return IngestReport(
+            self.added + other.added, self.updated + other.updated, self.unchanged + other.unchanged,
+            self.failed + other.failed, self.chunks_written + other.chunks_written, self.seconds + other.seconds,
+            self.duplicates + other.duplicates, self.requests + other.requests, self.aliased + other.aliased,
+        )
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a document comes from: its outlet, its last update, and the (outlet, url) of its copies."""
+
+    outlet: str = ""
+    updated: str = ""
+    also_in: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -120,12 +147,16 @@ class Library:
             chunk_overlap=settings.chunk_overlap,
             chunker_version=CHUNKER_VERSION,
         )
+        self._dedup: NearDuplicates | None = None
+        self._dedup_generation = -2
         # `rebuild` empties the index before its spec is checked, so a mismatched index can be replaced.
         with self._write_lock() if rebuild else nullcontext():
             self.store = ChromaStore(settings, self.spec, create=create, reset=rebuild)
             self.lexical = LexicalIndex(self._lexical_path())
             if rebuild:
                 self.lexical.reset()
+                if self._dedup_store() is not None:
+                    self._dedup_store().reset()
         self.chunker = Chunker(self.embedder.tokenize, settings.chunk_size, settings.chunk_overlap)
         self._versions: dict[str, str] = {}
         self._versions_generation = -2
@@ -133,9 +164,34 @@ class Library:
             self.sync()
 
     def _lexical_path(self) -> Path:
+        return self.settings.data_dir / "bm25" / f"{self.settings.collection}-{self._store_key()}.sqlite"
+
+    def _store_key(self) -> str:
         where = self.settings.chroma_url or str(self.settings.chroma_dir.resolve())
-        key = hashlib.sha1(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
-        return self.settings.data_dir / "bm25" / f"{self.settings.collection}-{key}.sqlite"
+        return hashlib.sha1(f"{where}|{self.settings.collection}".encode()).hexdigest()[:12]
+
+    def _dedup_store(self) -> NearDuplicates | None:
+        if self.settings.near_duplicate_jaccard <= 0:
+            return None
+        if self._dedup is None:
+            path = self.settings.data_dir / "dedup" / f"{self.settings.collection}-{self._store_key()}.sqlite"
+            try:
+                self._dedup = NearDuplicates(path, self.settings.near_duplicate_jaccard)
+            except (OSError, sqlite3.Error) as exc:  # a read-only data directory still answers, without aliases
+                log.warning("near-duplicate index unavailable at %s: %s", path, exc)
+                return None
+        return self._dedup
+
+    def near_duplicates(self) -> NearDuplicates | None:
+        """The near-duplicate index (None when `near_duplicate_jaccard` is 0), read once per store generation."""
+        if self._dedup_store() is None:
+            return None
+        generation = self.store.generation()
+        if generation != self._dedup_generation:
+            texts = lambda ids: {r.doc_id: r.text for r in self.store.records(ids, with_text=True)}  # noqa: E731
+            self._dedup.load(self.committed_versions(), texts)
+            self._dedup_generation = generation
+        return self._dedup
 
     # ---- consistency -----------------------------------------------------------------------
     def committed_versions(self) -> dict[str, str]:
@@ -204,40 +260,105 @@ class Library:
         report = IngestReport()
         # PDF and HTML are parsed in a child process with a time and memory limit (index/parse_worker.py).
         with self._write_lock(), self.store.guarded(), ParseWorker() as worker:
-            if rebuild:
-                self.store.reset()
-                self.lexical.reset()
-            self.repair()
-            self._sync_locked()
-            known = {r.doc_id: r.content_hash for r in self.store.records()}
+            known = self._prepare_write(rebuild)
             files, failures = discover([Path(p) for p in paths])
             report.failed.extend((f.path, f.reason) for f in failures)
-            batch: list[tuple[Document, list[Chunk]]] = []
-            seen: dict[str, str] = {}
-
-            def tell(files_done: int, current: str) -> None:
-                if progress:
-                    elapsed = time.perf_counter() - started
-                    progress(Progress(files_done, len(files), report.chunks_written, elapsed, current))
-
+            tell = self._teller(progress, len(files), started, report)
+            writer = _BatchWriter(self, known, report, tell)
             for done, (path, root) in enumerate(files, start=1):
                 for item in load_file(path, root, int(self.settings.max_file_mb * 1e6), worker):
-                    entry = self._classify(item, known, seen, report)
-                    if entry is not None:
-                        batch.append(entry)
-                    if sum(len(c) for _, c in batch) >= self.settings.ingest_batch_chunks:
-                        self._write_batch(batch, known, report)
-                        batch = []
-                        tell(done - 1, str(path))  # a big .jsonl file shows progress inside it
+                    writer.add(item, done - 1, str(path))
                 tell(done, str(path))
-            self._write_batch(batch, known, report)
+            writer.flush()
             tell(len(files), "")
         report.seconds = time.perf_counter() - started
         return report
 
+    def ingest_urls(
+        self,
+        urls: Sequence[str],
+        *,
+        allow_private: bool,
+        progress: ProgressFn | None = None,
+        fetch: FetchSettings | None = None,
+    ) -> IngestReport:
+        """Fetch pages, PDFs, feeds and sitemaps and add what is new or changed (docs/sources.md).
+
+        `allow_private` is True only for URLs the machine's user gave (command line, rag.toml, sources);
+        URLs from the chat, the HTTP API or MCP pass `settings.allow_private_urls`.
+        """
+        from index.fetch import Fetcher
+        from index.validators import Validators
+        from index.web import WebReader
+
+        started = time.perf_counter()
+        report = IngestReport()
+        fetch = fetch or FetchSettings.from_index(self.settings)
+        # Fetching takes long (a polite delay per page): the writer lock is held only to prepare and
+        # then for each batch's write, so uploads and `rag ingest` get their turn in between.
+        with self._write_lock(), self.store.guarded():
+            known = self._prepare_write(False)
+            tell = self._teller(progress, len(urls), started, report)
+            writer = _BatchWriter(self, known, report, tell, lock_each_batch=True)
+        validators = Validators(self.settings.data_dir)
+        try:
+            with ParseWorker() as worker, Fetcher(fetch, allow_private=allow_private) as fetcher:
+                reader = WebReader(
+                    fetcher, validators, dict(known), worker,
+                    max_chars=int(self.settings.max_file_mb * 1e6), max_items=fetch.max_items,
+                )
+                for done, url in enumerate(urls, start=1):
+                    for item in reader.items([url]):
+                        writer.add(item, done - 1, url)
+                    tell(done, url)
+                writer.flush()
+                report.requests = fetcher.requests
+        finally:
+            validators.save()
+        tell(len(urls), "")
+        report.seconds = time.perf_counter() - started
+        return report
+
+    @contextmanager
+    def _batch_turn(self) -> Iterator[None]:
+        """The writer lock for one batch (waiting for another writer's turn), the index repaired and in step."""
+        with writer_lock(self.settings.data_dir / "ingest.lock", wait=True), self.store.guarded():
+            self.repair()
+            self._sync_locked()
+            yield
+
+    def _prepare_write(self, rebuild: bool) -> dict[str, str]:
+        """Under the writer lock: empty the index when rebuilding, repair, resync; doc_id -> content hash."""
+        if rebuild:
+            self.store.reset()
+            self.lexical.reset()
+            if self._dedup_store() is not None:
+                self._dedup_store().reset()
+                self._dedup_generation = -2
+        self.repair()
+        self._sync_locked()
+        known = {r.doc_id: r.content_hash for r in self.store.records()}
+        dedup = self.near_duplicates()
+        if dedup is not None:  # an alias re-read as it was is unchanged too
+            known.update((a.doc_id, a.content_hash) for a in dedup.aliases())
+        return known
+
+    def _teller(self, progress: ProgressFn | None, total: int, started: float, report: IngestReport):
+        def tell(done: int, current: str) -> None:
+            if progress:
+                elapsed = time.perf_counter() - started
+                progress(Progress(done, total, report.chunks_written, elapsed, current))
+
+        return tell
+
     def _classify(self, item, known, seen, report) -> tuple[Document, list[Chunk]] | None:
+        from index.web import Unchanged
+
         if isinstance(item, LoadFailure):
             report.failed.append((item.path, item.reason))
+            return None
+        if isinstance(item, Unchanged):
+            (report.duplicates if item.duplicate else report.unchanged).append(item.doc_id)
             return None
         doc: Document = item
         if doc.doc_id in seen:
@@ -291,6 +412,14 @@ class Library:
     def remove(self, doc_id: str) -> bool:
         """Delete one document and all its chunks; False when it is not in the index."""
         with self._write_lock(), self.store.guarded():
+            dedup = self.near_duplicates()
+            if dedup is not None and dedup.alias(doc_id) is not None:
+                dedup.drop_aliases([doc_id])
+                return True
+            if dedup is not None:
+                dropped = dedup.forget(doc_id)
+                if dropped:  # they were copies of it: the next poll or ingest brings them in on their own
+                    log.info("%s removed with its %d alias(es)", doc_id, len(dropped))
             if not self.store.records([doc_id]) and not self.store.stale_chunk_ids(doc_id, None):
                 return False
             self.store.begin([doc_id])
@@ -307,6 +436,35 @@ class Library:
     def documents(self) -> list[DocumentRecord]:
         return sorted(self.store.records(), key=lambda r: (r.published, r.title), reverse=True)
 
+    def aliases(self, of: Sequence[str] | None = None) -> list[Alias]:
+        """Near-duplicates recorded as aliases (of these documents, or all). Only reads: questions use it."""
+        dedup = self._dedup_store()
+        if dedup is None:
+            return []
+        try:
+            return dedup.aliases(of)
+        except sqlite3.Error as exc:
+            log.warning("aliases unavailable: %s", exc)
+            return []
+
+    def outlet_documents(self, outlets: Sequence[str]) -> set[str]:
+        """Ids of the documents whose outlet (site name, case and spaces ignored) is one of `outlets`."""
+        wanted = {" ".join(o.split()).casefold() for o in outlets}
+        return {r.doc_id for r in self.store.records() if " ".join(r.site.split()).casefold() in wanted}
+
+    def provenance(self, doc_ids: Sequence[str]) -> dict[str, Provenance]:
+        """Outlet, update date and the other outlets carrying the same text, of these documents."""
+        ids = list(dict.fromkeys(doc_ids))
+        if not ids:
+            return {}
+        also: dict[str, list[tuple[str, str]]] = {}
+        for alias in self.aliases(ids):
+            also.setdefault(alias.alias_of, []).append((alias.site or host_of(alias.url), alias.url))
+        return {
+            r.doc_id: Provenance(r.site, r.updated, tuple(also.get(r.doc_id, ())))
+            for r in self.store.records(ids)
+        }
+
     def document(self, doc_id: str) -> DocumentRecord | None:
         found = self.store.records([doc_id], with_text=True)
         return found[0] if found else None
@@ -314,6 +472,7 @@ class Library:
     def status(self) -> dict[str, Any]:
         return {
             "documents": len(self.committed_versions()),
+            "aliases": len(self.aliases()),
             "chunks": self.store.count(),
             "model": self.spec.embed_model,
             "embedding_variant": self.spec.embed_variant,
@@ -370,6 +529,74 @@ class Library:
         return {cid: float(v @ query) for cid, v in stored.items()}
 
 
+class _BatchWriter:
+    """Collects classified documents and writes them a batch of `ingest_batch_chunks` at a time.
+
+    A new document that near-duplicates an indexed one (or one earlier in this run) becomes its alias.
+    """
+
+    def __init__(
+        self, library: Library, known: dict[str, str], report: IngestReport, tell, *, lock_each_batch: bool = False
+    ) -> None:
+        self.library = library
+        self.lock_each_batch = lock_each_batch
+        self.known = known
+        self.report = report
+        self.tell = tell
+        self.batch: list[tuple[Document, list[Chunk]]] = []
+        self.seen: dict[str, str] = {}
+        self.dedup = library.near_duplicates()
+        self.indexed = set(library.committed_versions())
+        self.aliases: list[Alias] = []
+        self.signatures: list[tuple[str, str, object]] = []
+
+    def add(self, item, done: int, current: str) -> None:
+        signature = None
+        if self.dedup is not None and isinstance(item, Document) and self.known.get(item.doc_id) != item.content_hash:
+            signature = self.dedup.signature(item.text)
+            original = None if item.doc_id in self.indexed else self.dedup.match(item.doc_id, signature)
+            if original is not None and item.doc_id not in self.seen:
+                self.seen[item.doc_id] = item.source
+                self.aliases.append(_alias(item, original))
+                self.report.aliased.append(item.doc_id)
+                return
+        entry = self.library._classify(item, self.known, self.seen, self.report)
+        if entry is not None:
+            self.batch.append(entry)
+            if self.dedup is not None:
+                self.dedup.stage(entry[0].doc_id, entry[0].version, signature)
+                self.indexed.add(entry[0].doc_id)
+        if sum(len(c) for _, c in self.batch) >= self.library.settings.ingest_batch_chunks:
+            self.flush()
+            self.tell(done, current)  # a big .jsonl file or feed shows progress inside it
+
+    def flush(self) -> None:
+        if not self.batch and not self.aliases:
+            return
+        with self.library._batch_turn() if self.lock_each_batch else nullcontext():
+            self._flush()
+
+    def _flush(self) -> None:
+        written = [d.doc_id for d, _ in self.batch]
+        self.library._write_batch(self.batch, self.known, self.report)
+        self.batch = []
+        if self.dedup is None:
+            return
+        self.dedup.commit()  # after the documents' own commit
+        self.dedup.drop_aliases(written)  # a former copy whose text now differs is a document again
+        self.dedup.put_aliases(self.aliases)
+        self.known.update((a.doc_id, a.content_hash) for a in self.aliases)
+        self.aliases = []
+        self.library._dedup_generation = self.library.store.generation()
+
+
+def _alias(doc: Document, original: str) -> Alias:
+    return Alias(
+        doc_id=doc.doc_id, alias_of=original, title=doc.title, url=doc.url, site=doc.site or host_of(doc.url),
+        published=doc.published, updated=doc.updated, content_hash=doc.content_hash, source=doc.source,
+    )
+
+
 def _row(doc: Document, chunk: Chunk) -> LexicalRow:
     return LexicalRow(
         chunk.chunk_id, doc.doc_id, doc.version, doc.published_key, doc.title, chunk.text,
@@ -420,4 +647,4 @@ def prepare_embedder(settings: IndexSettings) -> str:
     return f"the embedding model is ready: {embedder.name} ({embedder.variant}{computed})"
 
 
-__all__ = ["IngestReport", "Library", "Progress", "open_library", "embedding_text", "prepare_embedder"]
+__all__ = ["IngestReport", "Library", "Progress", "Provenance", "open_library", "embedding_text", "prepare_embedder"]

@@ -169,7 +169,7 @@ def _guess_title(text: str, path: Path, markdown: bool) -> str:
     return sentence[:90].rsplit(" ", 1)[0] + "…"
 
 
-def read_html(path: Path, doc_id: str, html: str) -> Document:
+def _extract_html(html: str | bytes) -> dict:
     import trafilatura
 
     # Without the pruning, a page of menus alone comes back as its link texts.
@@ -182,16 +182,81 @@ def read_html(path: Path, doc_id: str, html: str) -> Document:
         prune_xpath=["//nav", "//footer"],
     )
     data = result.as_dict() if hasattr(result, "as_dict") else (result or {})
-    text = _require_text(data.get("text") or "", "HTML (no article text)")
+    _require_text(data.get("text") or "", "HTML (no article text)")
+    return data
+
+
+def _authors(data: dict) -> tuple[str, ...]:
+    return tuple(a.strip() for a in (data.get("author") or "").split(";") if a.strip())
+
+
+def read_html(path: Path, doc_id: str, html: str) -> Document:
+    data = _extract_html(html)
     url = data.get("url") or ""
     return Document(
         doc_id=id_from_url(url) if url else doc_id,
-        text=text,
+        text=data["text"],
         title=(data.get("title") or "").strip() or title_from_url(url) or path.stem,
         url=url,
         published=normalize_date(data.get("date")),
-        authors=tuple(a.strip() for a in (data.get("author") or "").split(";") if a.strip()),
+        authors=_authors(data),
         source=str(path),
+    )
+
+
+def read_web_page(fetched_url: str, body: bytes, charset: str) -> Document:
+    """A fetched HTML page as a Document whose id is its canonical URL (`index.urls.trusted_canonical`).
+
+    The declared charset is used when it decodes the page; otherwise trafilatura guesses from the bytes.
+    """
+    from htmldate import find_date
+
+    from index.urls import host_of, trusted_canonical
+
+    html: str | bytes = body  # no charset declared: trafilatura reads the page's own <meta charset>
+    if charset:
+        html = _decode_declared(body, charset)
+    data = _extract_html(html)
+    canonical = trusted_canonical(fetched_url, data.get("url") or "")
+    published = normalize_date(data.get("date"))
+    try:
+        updated = normalize_date(find_date(html, original_date=False, extensive_search=False, url=fetched_url))
+    except Exception:  # noqa: BLE001 - a date guess must not cost the article
+        updated = ""
+    return Document(
+        doc_id=canonical,
+        text=data["text"],
+        title=(data.get("title") or "").strip() or title_from_url(canonical) or canonical,
+        url=canonical,
+        published=published or updated,
+        authors=_authors(data),
+        source=fetched_url,
+        updated=updated if updated and updated != published else "",
+        site=(data.get("sitename") or "").strip() or host_of(canonical),
+    )
+
+
+def _decode_declared(body: bytes, charset: str) -> str:
+    """The declared charset when it fits; else UTF-8, else Windows-1252 (what a wrong label usually hides)."""
+    for candidate in (charset, "utf-8", "cp1252"):
+        try:
+            return body.decode(candidate)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("latin-1")
+
+
+def read_web_pdf(fetched_url: str, body: bytes, max_chars: int) -> Document:
+    """A fetched PDF through the PDF loader, known by its canonical URL."""
+    from urllib.parse import urlsplit
+
+    from index.urls import canonical_url, host_of
+
+    canonical = canonical_url(fetched_url)
+    name = Path(urlsplit(canonical).path).name or "document.pdf"
+    doc = read_pdf(Path(name), canonical, body, max_chars)
+    return Document(
+        doc_id=canonical, text=doc.text, title=doc.title, url=canonical, source=fetched_url, site=host_of(canonical)
     )
 
 

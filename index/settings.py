@@ -47,6 +47,25 @@ class IndexSettings:
     chunk_overlap: int = 32
     max_file_mb: float = 50.0
     cache_dir: Path | None = None
+    # Fetching web pages, feeds and sitemaps (index/fetch.py); see docs/sources.md.
+    fetch_timeout_s: float = 20.0  # per request: connecting, each read, and the whole body
+    fetch_max_page_mb: float = 10.0  # a body over this is cut off and the URL named
+    fetch_max_redirects: int = 5
+    fetch_delay_s: float = 1.0  # between two requests to one host (robots.txt's Crawl-delay when longer)
+    fetch_retries: int = 2  # after a 429, a 5xx, a timeout or a refused connection
+    fetch_backoff_s: float = 1.0  # the first retry's wait; doubled each time (or the server's Retry-After)
+    fetch_user_agent: str = "newsrag/0.1 (local news question answering; polite fetcher)"
+    feed_max_items: int = 500  # items read from one feed or sitemap
+    # URLs from the chat, the HTTP API or MCP may reach loopback or private addresses only when true;
+    # the command line's and rag.toml's own URLs always may.
+    allow_private_urls: bool = False
+    # `rag watch`: folders to watch (comma-separated), and articles older than this many days are
+    # pruned after each round (0 keeps everything).
+    watch_folders: str = ""
+    # An article whose text overlaps an indexed one this much (Jaccard of word 5-shingles, MinHash/LSH)
+    # becomes an alias of it instead of a second copy (index/dedup.py); 0 turns this off.
+    near_duplicate_jaccard: float = 0.7
+    retention_days: float = 0.0
 
     @property
     def model_cache_dir(self) -> Path:

@@ -54,6 +54,8 @@ class DocumentRecord:
     version: str
     n_chunks: int
     text: str = ""
+    updated: str = ""
+    site: str = ""
 
     @property
     def published_key(self) -> int:
@@ -369,6 +371,8 @@ class ChromaStore:
                     "content_hash": d.content_hash,
                     "version": d.version,
                     "n_chunks": n,
+                    "updated": d.updated,
+                    "site": d.site,
                 }
                 for d, n in zip(docs, n_chunks)
             ],
@@ -436,6 +440,8 @@ def _record(doc_id: str, meta: dict[str, Any], text: str) -> DocumentRecord:
         version=str(meta.get("version") or ""),
         n_chunks=int(meta.get("n_chunks") or 0),
         text=text or "",
+        updated=str(meta.get("updated") or ""),
+        site=str(meta.get("site") or ""),
     )
 
 

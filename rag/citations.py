@@ -124,6 +124,9 @@ def citation_for(passage: Passage, support: Support) -> Citation:
         quote=passage.text[support.start : support.end],
         start=passage.start + support.start,
         end=passage.start + support.end,
+        outlet=passage.outlet,
+        updated=passage.updated,
+        also_in=passage.also_in,
     )
 
 

@@ -17,7 +17,7 @@ from index.lexical import query_terms
 from index.library import Library
 from index.store import StoredChunk
 from rag.config import RetrievalSettings
-from rag.types import Passage
+from rag.types import Outlet, Passage
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class Retriever:
         vector = self.library.embedder.encode_query(query)  # also needed in BM25 mode, for relevance
         ranked, cosines = self._fuse(vector, filters, lexical)
         ranked = self._prefer_recent(query, ranked, filters)
-        passages = self._select(ranked, k)
+        passages = self._with_provenance(self._select(ranked, k))
         # Dense hits come with their cosine; only BM25-only hits need their vectors read back.
         chosen = [cid for p in passages for cid in p.chunk_ids]
         relevance = cosines | self.library.similarities(vector, [c for c in chosen if c not in cosines])
@@ -59,6 +59,19 @@ class Retriever:
         ]
 
     # ---- stages -----------------------------------------------------------------------------
+    def _with_provenance(self, passages: list[Passage]) -> list[Passage]:
+        """Each passage's outlet, update date and the other outlets carrying the same text (its aliases)."""
+        known = self.library.provenance([p.doc_id for p in passages])
+        out = []
+        for p in passages:
+            about = known.get(p.doc_id)
+            if about is None or not (about.outlet or about.updated or about.also_in):
+                out.append(p)
+                continue
+            also = tuple(Outlet(outlet, url) for outlet, url in about.also_in)
+            out.append(replace(p, outlet=about.outlet, updated=about.updated, also_in=also))
+        return out
+
     def _lexical_in_background(self, query: str, filters: Filters) -> Future:
         with self._pool_lock:
             if self._pool is None:

@@ -8,6 +8,19 @@ from index.filters import Filters  # noqa: F401  (re-exported: the filter a ques
 
 
 @dataclass(frozen=True)
+class Outlet:
+    """Another outlet carrying the same text (a wire copy or syndicated reprint) and its URL."""
+
+    outlet: str
+    url: str
+
+
+def _outlets(data: object) -> tuple[Outlet, ...]:
+    items = data if isinstance(data, list) else []
+    return tuple(Outlet(str(o.get("outlet", "")), str(o.get("url", ""))) for o in items if isinstance(o, dict))
+
+
+@dataclass(frozen=True)
 class Passage:
     """A retrieved span of one document; `start`/`end` index into the document's text.
 
@@ -25,6 +38,9 @@ class Passage:
     url: str = ""
     published: str = ""
     relevance: float = 0.0  # cosine similarity of the question to this passage
+    outlet: str = ""  # the site name of a fetched page
+    updated: str = ""  # its last update (ISO date), when it says
+    also_in: tuple[Outlet, ...] = ()  # other outlets with the same text
 
     @property
     def chunk_id(self) -> str:
@@ -44,6 +60,9 @@ class Passage:
             "url": self.url,
             "published": self.published,
             "relevance": round(float(self.relevance), 6),
+            "outlet": self.outlet,
+            "updated": self.updated,
+            "also_in": [asdict(o) for o in self.also_in],
         }
 
     @classmethod
@@ -61,6 +80,9 @@ class Passage:
             url=str(data.get("url", "")),
             published=str(data.get("published", "")),
             relevance=float(data.get("relevance", 0.0)),
+            outlet=str(data.get("outlet", "")),
+            updated=str(data.get("updated", "")),
+            also_in=_outlets(data.get("also_in")),
         )
 
 
@@ -77,9 +99,14 @@ class Citation:
     quote: str
     start: int
     end: int
+    outlet: str = ""  # the site name of a fetched page
+    updated: str = ""  # its last update (ISO date), when it says
+    also_in: tuple[Outlet, ...] = ()  # other outlets with the same text: [{outlet, url}] in JSON
 
     def to_json(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        data["also_in"] = [asdict(o) for o in self.also_in]
+        return data
 
     @classmethod
     def from_json(cls, data: dict):
@@ -94,6 +121,9 @@ class Citation:
             quote=str(data.get("quote", "")),
             start=int(data.get("start", 0)),
             end=int(data.get("end", 0)),
+            outlet=str(data.get("outlet", "")),
+            updated=str(data.get("updated", "")),
+            also_in=_outlets(data.get("also_in")),
         )
 
 

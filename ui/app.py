@@ -32,6 +32,7 @@ from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
 from ui.mcp_server import mount_mcp
 from ui.openai_api import mount_openai_api
+from ui.sources_panel import build_sources_panel
 from ui.render import conversation_html, documents_html, sources_html
 from ui.security import Limits, RequestGuard, SecurityHeaders, TrustedHosts, parse_allowed_hosts
 
@@ -266,6 +267,7 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
                 chat_tab = _chat_tab(config, choices)
             with gr.Tab("Documents", id="documents"):
                 documents_tab = _documents_tab(choices, documents_html(records))
+                build_sources_panel(pipeline.library, config.index.allow_private_urls)
         _wire_chat(chat_tab, chat, stored, answer_limit)
         _wire_documents(documents_tab, docs, chat_tab.doc_filter)
         demo.load(

@@ -330,9 +330,22 @@ def source_card(turn: int, passage: Passage, citations: Sequence[Citation] = (),
     return (
         f'<article class="{classes}" id="{source_anchor(turn, passage.n)}" data-turn="{turn}" data-n="{passage.n}" tabindex="-1">'
         f'<header><span class="source-n">{passage.n}</span><h4 class="source-title">{esc(passage.title or passage.doc_id)}</h4></header>'
-        f"{_meta_line(passage.published, passage.url, passage.doc_id)}"
+        f"{_meta_line(passage.published, passage.url, passage.doc_id)}{_outlet_line(passage)}"
         f'<div class="passage">{body}</div>{extra}</article>'
     )
+
+
+def _outlet_line(passage: Passage) -> str:
+    """The outlet, the update date and the other outlets carrying the same text (fetched pages only)."""
+    parts = []
+    if passage.outlet:
+        parts.append(f'<span class="outlet">{esc(passage.outlet)}</span>')
+    if passage.updated:
+        parts.append(f"updated <time>{esc(passage.updated)}</time>")
+    if passage.also_in:
+        links = ", ".join(external_link(o.url, o.outlet or o.url) or esc(o.outlet or o.url) for o in passage.also_in)
+        parts.append(f'<span class="also-in">also in {links}</span>')
+    return f'<div class="source-outlets">{" · ".join(parts)}</div>' if parts else ""
 
 
 def _citation_only_card(turn: int, n: int, citations: Sequence[Citation]) -> str:

@@ -9,7 +9,10 @@ import pytest
 from cli.main import build_parser, main
 
 HELP = Path(__file__).resolve().parents[1] / "fixtures" / "help"
-COMMANDS = ("ingest", "status", "list", "search", "remove", "ask", "chat", "serve", "mcp", "eval", "embed-serve", "model")
+COMMANDS = (
+    "ingest", "sources", "watch", "prune", "status", "list", "search", "remove", "ask", "chat", "serve", "mcp", "eval",
+    "embed-serve", "model",
+)
 
 
 def _help(command: str | None) -> str:

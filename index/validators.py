@@ -1,0 +1,87 @@
+"""What was fetched from each URL: its validators (ETag, Last-Modified), the document it gave and,
+for a feed, its items. One JSON file in the data directory, replaced atomically."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+FILE_NAME = "fetched.json"
+
+
+@dataclass(frozen=True)
+class Seen:
+    """The last good fetch of one URL (keyed by its canonical form)."""
+
+    etag: str = ""
+    last_modified: str = ""
+    doc_id: str = ""  # the document a page gave ("" for a feed or sitemap)
+    kind: str = ""  # page | feed | sitemap
+    stamp: str = ""  # a feed item's own updated/published value when it was last fetched
+    items: list[str] = field(default_factory=list)  # a feed's item URLs
+
+
+class Validators:
+    """URL -> `Seen`, loaded from and saved to `data_dir/fetched.json`."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = Path(data_dir) / FILE_NAME
+        self._entries: dict[str, Seen] = {}
+        self._dirty = False
+        if self.path.is_file():
+            try:
+                raw = json.loads(self.path.read_text(encoding="utf-8"))
+                self._entries = {url: Seen(**value) for url, value in raw.items()}
+            except (OSError, ValueError, TypeError) as exc:  # a cache: losing it costs one full fetch
+                log.warning("ignoring unreadable %s (%s); every URL will be fetched in full once", self.path, exc)
+
+    def get(self, url: str) -> Seen | None:
+        return self._entries.get(url)
+
+    def put(self, url: str, seen: Seen) -> None:
+        self._entries[url] = seen
+        self._dirty = True
+
+    def forget(self, urls: list[str]) -> None:
+        for url in urls:
+            if self._entries.pop(url, None) is not None:
+                self._dirty = True
+
+    def documents_of(self, url: str) -> list[str]:
+        """The documents a page, feed or sitemap gave on its last good fetch (`url` canonical)."""
+        seen = self._entries.get(url)
+        if seen is None:
+            return []
+        if seen.kind == "page":
+            return [seen.doc_id] if seen.doc_id else []
+        from index.urls import canonical_url
+
+        found = (self._entries.get(canonical_url(item)) for item in seen.items)
+        return sorted({s.doc_id for s in found if s is not None and s.doc_id})
+
+    def urls_of(self, doc_ids: set[str]) -> list[str]:
+        return [url for url, seen in self._entries.items() if seen.doc_id in doc_ids]
+
+    def save(self) -> None:
+        """Write the file atomically (a temporary file renamed over it), when anything changed."""
+        if not self._dirty:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        data = {url: asdict(seen) for url, seen in self._entries.items()}
+        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".fetched-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(data, fh, ensure_ascii=False)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        self._dirty = False
