@@ -140,8 +140,28 @@ def cmd_chat(args: argparse.Namespace, config: Config) -> int:
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from ui.app import serve
 
+    if args.prepare_model and config.backend == "embedded":
+        _prepare_model_in_background(config)
     serve(config, share=args.share, seed_dir=args.seed_if_empty)
     return EXIT_OK
+
+
+def _prepare_model_in_background(config: Config) -> None:
+    """Start the embedded model's set-up as a child (stopped with the server), unless it is done."""
+    import atexit
+
+    from cli.llm_setup import log_path, start_in_background, stop
+
+    child = start_in_background(config)
+    if child is None:
+        return
+    atexit.register(stop, child)
+    print(
+        f"preparing the local model in the background (progress in {log_path(config)}); "
+        "until it is ready, answers are quoted from the articles.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:
