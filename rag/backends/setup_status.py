@@ -159,3 +159,4 @@ def require_ready(config: Config) -> None:
     state = readiness(config)
     if not state.ready:
         raise BackendUnavailable(f"{state.summary}.")
+    importlib.invalidate_caches()  # the runtime may have been installed since this process started
