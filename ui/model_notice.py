@@ -53,11 +53,16 @@ class ModelNotice:
 
 
 def add_model_notice(demo: gr.Blocks, config: Config, check: Check = readiness) -> None:
-    """Inside `demo`: the notice line, refreshed on page load and by a timer while the model is prepared."""
+    """Inside `demo`: the notice line, refreshed on page load and by a timer while the model is prepared.
+
+    Nothing is added when the model is ready as the app is built: a set-up starts only before that.
+    """
     notice = ModelNotice(config, check)
     state = check(config)
+    if state.ready:
+        return
     view = gr.HTML(notice_html(state), elem_id="model-notice", js_on_load=None)
-    timer = gr.Timer(REFRESH_S, active=not state.ready and not state.failed)
+    timer = gr.Timer(REFRESH_S, active=not state.failed)
     options = dict(outputs=[view, timer], queue=False, show_progress="hidden", api_visibility="private")
     timer.tick(notice.refresh, **options)
     demo.load(notice.refresh, **options)  # a page opened later shows the state then

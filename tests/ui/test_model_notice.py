@@ -76,6 +76,20 @@ def test_no_watch_when_the_model_is_ready_at_start():
     assert watch_until_ready(None, lambda: pytest.fail("nothing to load"), check=lambda config: Readiness(True)) is None
 
 
+def test_the_page_gets_no_notice_nor_timer_when_the_model_is_ready_at_start():
+    import gradio as gr
+
+    from ui.model_notice import add_model_notice
+
+    def components(check) -> list[str]:
+        with gr.Blocks() as demo:
+            add_model_notice(demo, None, check=check)
+        return sorted(type(block).__name__ for block in demo.blocks.values())
+
+    assert components(lambda config: Readiness(True)) == []
+    assert components(lambda config: PREPARING) == ["HTML", "Timer"]
+
+
 def status(config, state: str, **values) -> None:
     values = {"step": 1, "steps": 4, "label": "compiling llama-cpp-python", "percent": 37, "log": "/l/setup.log", "pid": os.getpid(), "venv": sys.prefix, **values}
     write_status(status_path(config), SetupStatus(state, **values))
