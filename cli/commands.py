@@ -149,12 +149,14 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 def _prepare_model_in_background(config: Config) -> None:
     """Start the embedded model's set-up as a child (stopped with the server), unless it is done."""
     import atexit
+    import threading
 
     from cli.llm_setup import log_path, start_in_background, stop
 
     child = start_in_background(config)
     if child is None:
         return
+    threading.Thread(target=child.wait, name="model-setup-reaper", daemon=True).start()  # no zombie once done
     atexit.register(stop, child)
     print(
         f"preparing the local model in the background (progress in {log_path(config)}); "
