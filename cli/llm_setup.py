@@ -351,10 +351,13 @@ def _one_at_a_time(path: Path, wait: bool) -> Iterator[bool]:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            yield False
-            return
+            if not wait:
+                yield False
+                return
+            print(">> waiting for the set-up of the local model that is already running", file=sys.stderr, flush=True)
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield True
 
 
@@ -389,6 +392,7 @@ def _set_up(config: Config, path: Path, background: bool) -> int:
         except (SetupFailed, OSError) as exc:
             report.end(FAILED, str(exc))
             if not background:
+                print(_tail(log_file), file=sys.stderr)
                 print(f"error: {label} failed: {exc}; see {log_file}", file=sys.stderr)
             return 1
         except (KeyboardInterrupt, Stopped):
@@ -396,6 +400,14 @@ def _set_up(config: Config, path: Path, background: bool) -> int:
             return 130
     report.end(READY)
     return 0
+
+
+def _tail(path: Path, lines: int = 30) -> str:
+    """The end of the log, for a terminal (CI shows nothing else of it)."""
+    try:
+        return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return ""
 
 
 BACKGROUND_COMMAND = ("-m", "cli.llm_setup", "--background")
