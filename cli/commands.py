@@ -320,6 +320,8 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
         watcher = _watcher(config, _library(config), [])
         threading.Thread(target=watcher.run, args=(threading.Event(),), name="newsrag-watch", daemon=True).start()
+    if args.prepare_model and config.backend == "embedded":
+        _prepare_model_in_background(config)
     serve(config, share=args.share, seed_dir=args.seed_if_empty)
     return EXIT_OK
 
@@ -329,6 +331,26 @@ def cmd_mcp(args: argparse.Namespace, config: Config) -> int:
 
     serve_stdio(config, lambda: _pipeline(config))
     return EXIT_OK
+
+
+def _prepare_model_in_background(config: Config) -> None:
+    """Start the embedded model's set-up as a child (stopped with the server), unless it is done."""
+    import atexit
+    import threading
+
+    from cli.llm_setup import log_path, start_in_background, stop
+
+    child = start_in_background(config)
+    if child is None:
+        return
+    threading.Thread(target=child.wait, name="model-setup-reaper", daemon=True).start()  # no zombie once done
+    atexit.register(stop, child)
+    print(
+        f"preparing the local model in the background (progress in {log_path(config)}); "
+        "until it is ready, answers are quoted from the articles.",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def cmd_embed_serve(args: argparse.Namespace, config: Config) -> int:

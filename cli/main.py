@@ -129,6 +129,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
     p.add_argument("--seed-if-empty", type=Path, metavar="DIR", help="ingest DIR first when the index is empty")
     p.add_argument("--watch", action="store_true", help="also poll the sources and watch folders in the background")
+    p.add_argument(
+        "--prepare-model", action="store_true",
+        help="install the local model in the background when it is missing, answering from the articles "
+        "meanwhile (what `make run` does)",
+    )
     _answering(p)
     _common(p)
 

@@ -46,6 +46,9 @@ class Config:
     llm_context: int = 2048
     llm_timeout_s: float = 60.0
     max_answer_tokens: int = 160
+    # The status file of the local model's background set-up (`make run`); default:
+    # <cache>/llm-setup/status.json. The embedded back end waits for it to say ready.
+    llm_setup_status: Path | None = None
     answer_mode: str = "auto"  # generate | select | verify | auto (verify for the embedded model, generate for servers)
     # verify mode: the model's probability that the best evidence sentence answers the question must
     # reach this, else the answer is a refusal (calibrated on the seed gold set, docs/evals.md).

@@ -31,6 +31,7 @@ from ui.auth import ApiAccess, Credentials, Login
 from ui.chat import ChatHandlers
 from ui.documents import DocumentHandlers, choice_label
 from ui.mcp_server import mount_mcp
+from ui.model_notice import add_model_notice, watch_until_ready
 from ui.openai_api import mount_openai_api
 from ui.sources_panel import build_sources_panel
 from ui.render import conversation_html, documents_html, sources_html
@@ -262,6 +263,8 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
     with gr.Blocks(title="newsrag — ask your news", delete_cache=CACHE_CLEANUP) as demo:
         stored = gr.BrowserState([], storage_key=STORAGE_KEY, secret=_browser_secret(paths.secret))
         gr.HTML(HEADER, elem_id="app-header", js_on_load=None)
+        if config.backend == "embedded":
+            add_model_notice(demo, config)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
                 chat_tab = _chat_tab(config, choices)
@@ -445,6 +448,8 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
     # overlap with Gradio's imports; questions that come before the model is ready are answered
     # extractively, with a notice.
     threading.Thread(target=pipeline.warm_up, name="warm-up", daemon=True).start()
+    if config.backend == "embedded":  # prepared in the background (`make run`): load it once it is there
+        watch_until_ready(config, pipeline.warm_up)
     app = build_app(pipeline, config)
     shown = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     print(f"newsrag chat running at http://{shown}:{config.port}/  (JSON API: POST /api/ask; Ctrl+C stops)", flush=True)

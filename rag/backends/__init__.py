@@ -45,6 +45,11 @@ def register(backend: Backend) -> Backend:
 # the HTTP clients and llama.cpp cost 0.1 s and more to import.
 def _embedded(config: Config) -> Generator:
     from rag.backends.embedded import EmbeddedGenerator
+    from rag.backends.setup_status import require_ready
+
+    # Not built (nor cached by the pipeline) while `make run` still prepares the model in the
+    # background: each request asks again, and the first one after the set-up gets the model.
+    require_ready(config)
 
     return EmbeddedGenerator(config)
 
