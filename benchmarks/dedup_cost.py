@@ -13,27 +13,18 @@ trigram Jaccard reaches 0.6: what the query-time filter in rag/retrieve.py would
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from index.dedup import NearDuplicates
-from index.lexical import query_terms
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
-
-
-def read(limit: int) -> list[dict]:
-    out = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            out.append(json.loads(line))
-            if len(out) >= limit:
-                break
-    return out
+from index.dedup import NearDuplicates  # noqa: E402
+from index.lexical import query_terms  # noqa: E402
+from tests.support.rtqa import CORPUS, rtqa_articles  # noqa: E402
 
 
 def windows(text: str, size: int = 192) -> list[set[str]]:
@@ -51,7 +42,7 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.7)
     parser.add_argument("--windows", action="store_true", help="also count similar 192-word windows (quadratic)")
     args = parser.parse_args()
-    articles = read(args.limit)
+    articles = rtqa_articles(args.limit)
     with tempfile.TemporaryDirectory() as tmp:
         dedup = NearDuplicates(Path(tmp) / "d.sqlite", args.threshold)
         sign = match = 0.0

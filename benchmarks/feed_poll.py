@@ -13,29 +13,20 @@ chunking and writing; `--embed all-MiniLM-L6-v2` adds the real model's embedding
 from __future__ import annotations
 
 import argparse
-import gzip
-import json
 import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from index.fetch import FetchSettings
-from index.library import Library
-from index.settings import IndexSettings
-from tests.support.news_site import NewsSite, article_html, rss
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
-
-
-def articles(limit: int) -> list[dict]:
-    out = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
-        for line in fh:
-            out.append(json.loads(line))
-            if len(out) >= limit:
-                break
-    return out
+from index.fetch import FetchSettings  # noqa: E402
+from index.library import Library  # noqa: E402
+from index.settings import IndexSettings  # noqa: E402
+from tests.support.news_site import NewsSite, article_html, rss  # noqa: E402
+from tests.support.rtqa import CORPUS, rtqa_articles  # noqa: E402
 
 
 def serve(site: NewsSite, arts: list[dict], copies: int) -> tuple[str, list[str]]:
@@ -59,7 +50,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=500)
     parser.add_argument("--embed", default="hash-64")
     args = parser.parse_args()
-    arts = articles(args.items)
+    arts = rtqa_articles(args.items)
     fetch = FetchSettings(delay_s=0.0, retries=0, max_items=10 * args.items)
     print(f"machine: {platform.processor() or platform.machine()}, {len(arts)} articles, embedder {args.embed}")
     for copies in (1, 3):

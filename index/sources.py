@@ -8,9 +8,7 @@ shows the error; OPML import and export carry the list to and from feed readers.
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,6 +16,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
+from index.atomic import write_json_atomic
 from index.errors import ConfigError
 from index.locking import writer_lock
 from index.urls import canonical_url, check_scheme, is_url
@@ -154,17 +153,7 @@ class Sources:
             self._write(entries)
 
     def _write(self, entries: dict[str, Source]) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=self.data_dir, prefix=".sources-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump({key: asdict(s) for key, s in entries.items()}, fh, ensure_ascii=False, indent=1)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self.path, {key: asdict(s) for key, s in entries.items()}, indent=1)
 
 
 def read_opml(path: Path) -> list[tuple[str, str]]:

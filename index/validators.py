@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from index.atomic import write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +72,5 @@ class Validators:
         """Write the file atomically (a temporary file renamed over it), when anything changed."""
         if not self._dirty:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        data = {url: asdict(seen) for url, seen in self._entries.items()}
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".fetched-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(data, fh, ensure_ascii=False)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_json_atomic(self.path, {url: asdict(seen) for url, seen in self._entries.items()})
         self._dirty = False

@@ -29,6 +29,7 @@ for _key, _value in {
     os.environ.setdefault(_key, _value)
 
 from index.settings import IndexSettings  # noqa: E402
+from tests.support.news_site import NewsSite  # noqa: E402
 from tests.support.servers import free_port as _free_port  # noqa: E402
 from tests.support.servers import stop_process  # noqa: E402
 
@@ -116,3 +117,11 @@ def chroma_server(tmp_path: Path) -> Iterator[ChromaServer]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture()
+def site() -> Iterator[NewsSite]:
+    """A news site on loopback (pages, feeds, sitemaps, errors) that a test fills; stopped after it."""
+    server = NewsSite().start()
+    yield server
+    server.stop()

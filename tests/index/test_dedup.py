@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,13 +22,6 @@ WIRE = "\n\n".join(
         "A council member called the timetable ambitious, while shipping firms welcomed the decision.",
     ]
 )
-
-
-@pytest.fixture()
-def site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture()

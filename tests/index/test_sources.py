@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -18,13 +17,6 @@ from index.watch import Watcher, poll_sources, prune, purge_source
 from tests.support.news_site import NewsSite, article_html, rss
 
 FAST = FetchSettings(timeout_s=1.0, delay_s=0.0, retries=0, backoff_s=0.01, max_items=50)
-
-
-@pytest.fixture()
-def site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture()

@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
-from tests.support.news_site import NewsSite, article_html, rss
+from tests.support.news_site import article_html, rss
 
 FAST_ENV = {"RAG_FETCH_DELAY_S": "0", "RAG_FETCH_RETRIES": "0", "RAG_FETCH_TIMEOUT_S": "2"}
-
-
-@pytest.fixture()
-def site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
 
 
 def story(n: int, published: str) -> str:

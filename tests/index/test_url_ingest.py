@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
@@ -24,13 +23,6 @@ def body(n: int, words: str = "") -> str:
         f"debate about costs, ferries and the new quay that residents had asked for since {2000 + p}."
         for p in range(5)
     )
-
-
-@pytest.fixture()
-def site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture()

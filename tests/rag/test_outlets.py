@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,7 +11,7 @@ from index.settings import IndexSettings
 from rag.citations import verify_sentence
 from rag.retrieve import Retriever
 from rag.types import Answer, Citation, Outlet
-from tests.support.news_site import NewsSite, article_html, rss
+from tests.support.news_site import article_html, rss
 
 WIRE = "\n\n".join(
     [
@@ -22,13 +21,6 @@ WIRE = "\n\n".join(
         "The authority said the channel must take larger container ships, which now wait offshore for high tide.",
     ]
 )
-
-
-@pytest.fixture()
-def site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
 
 
 def test_citation_lists_the_other_outlets_carrying_the_same_text(site, tmp_path):

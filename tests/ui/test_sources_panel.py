@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 
 import pytest
 
@@ -10,18 +9,11 @@ from index.library import Library
 from index.settings import IndexSettings
 from index.sources import Sources
 from rag.types import Outlet, Passage
-from tests.support.news_site import NewsSite, article_html
+from tests.support.news_site import article_html
 from ui.render import source_card
 from ui.sources_panel import SourcesHandlers, sources_table_html
 
 TEXT = "\n\n".join(f"The tram line {p} reopens on Monday after {p + 3} weeks of track repairs, the city said." for p in range(4))
-
-
-@pytest.fixture()
-def site() -> Iterator[NewsSite]:
-    server = NewsSite().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture()
