@@ -24,7 +24,7 @@ sys.path.insert(0, str(ROOT))
 
 from index.dedup import NearDuplicates  # noqa: E402
 from index.lexical import query_terms  # noqa: E402
-from tests.support.rtqa import CORPUS, rtqa_articles  # noqa: E402
+from tests.support.rtqa import rtqa_articles  # noqa: E402
 
 
 def windows(text: str, size: int = 192) -> list[set[str]]:

@@ -26,7 +26,7 @@ from index.fetch import FetchSettings  # noqa: E402
 from index.library import Library  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from tests.support.news_site import NewsSite, article_html, rss  # noqa: E402
-from tests.support.rtqa import CORPUS, rtqa_articles  # noqa: E402
+from tests.support.rtqa import rtqa_articles  # noqa: E402
 
 
 def serve(site: NewsSite, arts: list[dict], copies: int) -> tuple[str, list[str]]:
