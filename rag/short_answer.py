@@ -110,7 +110,7 @@ def question_kind(question: str) -> Kind:
     if _YES_NO.search(q) and not re.search(r"\bor\b", q, re.IGNORECASE):
         return Kind.YES_NO
     leading = _LEADING_WH.match(q)  # "Who was CEO when ...?" asks for a person, not a date
-    if leading and not _NUMBER_Q.search(q) and not _LIST_Q.search(q):
+    if leading and not _LIST_Q.search(q):
         return _LEADING_KIND[leading.group(1).lower()]
     if _REASON_Q.search(q):
         return Kind.REASON
@@ -250,9 +250,11 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
 
 # ---- rules: a phrase without a model --------------------------------------------------------------
 
+# A month named alone ("until October"), capitalised: "may" is a verb.
+_MONTH_NAME = r"(?-i:January|February|March|April|May|June|July|August|September|October|November|December)"
 _DATE_SPAN = re.compile(
     rf"\b(?:(?:on |since )?{_WEEKDAY},? )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)? "
-    rf"(?:of )?{_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}}|{_WEEKDAY}|(?:in |since )?(?:1[89]|20)\d\d|"
+    rf"(?:of )?{_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}}|{_WEEKDAY}|(?:in |since )?(?:1[89]|20)\d\d|{_MONTH_NAME}|"
     r"(?:yesterday|today|tomorrow|last (?:week|month|year|night)|next (?:week|month|year)))\b",
     re.IGNORECASE,
 )
@@ -297,6 +299,8 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         return _nearest(spans, sentence, q_words, avoid_years=True)
     if kind is Kind.DATE:
         dates = [re.sub(r"^(on|in|since) ", "", m.group(0), flags=re.IGNORECASE) for m in _DATE_SPAN.finditer(sentence)]
+        if not _REPORTING.search(question):  # the day a statement was made does not date the event asked about
+            dates = [d for d in dates if not reported_on(d, sentence)]
         return _nearest(dates, sentence, q_words)
     if kind is Kind.PLACE:
         located = [m.group(1) for m in _LOCATED.finditer(sentence)]
@@ -438,6 +442,9 @@ _REPORTING = re.compile(
 )
 
 
+_TIME_PREPOSITION = re.compile(r"until|till|by|before|after|since|from|through|during|in|within")
+
+
 def reported_on(phrase: str, sentence: str) -> bool:
     """Is the date `phrase` in `sentence` only the day something was said ("said in a statement Tuesday")?
 
@@ -448,6 +455,8 @@ def reported_on(phrase: str, sentence: str) -> bool:
     if not phrase or at < 0:
         return False
     before = low[:at].split()[-4:]
+    if before and _TIME_PREPOSITION.fullmatch(before[-1]):
+        return False  # "said repairs last until October": the date is what was said
     after = low[at + len(phrase) :].split()[:2]
     return bool(_REPORTING.search(" ".join(before + after)))
 

@@ -63,7 +63,8 @@ def test_second_ingest_during_a_running_ingest_is_refused_and_the_first_complete
     hash_settings, write_articles, tmp_path, start_rag, assert_consistent
 ) -> None:
     folder = tmp_path / "articles"
-    write_articles(folder, range(60), paragraphs=30)
+    # Enough work that the first ingest still runs while the second opens the library on a loaded machine.
+    write_articles(folder, range(240), paragraphs=30)
     first = start_rag("ingest", folder, "--data-dir", hash_settings.data_dir)
     try:
         wait_until_locked_by(first, hash_settings.data_dir)
@@ -75,7 +76,7 @@ def test_second_ingest_during_a_running_ingest_is_refused_and_the_first_complete
         first.wait(timeout=30)
     library = Library(hash_settings)
     report = library.ingest([folder])
-    assert (len(report.added), len(report.unchanged)) == (0, 60)
+    assert (len(report.added), len(report.unchanged)) == (0, 240)
     assert_consistent(library)
 
 

@@ -138,6 +138,10 @@ def test_the_day_a_statement_was_made_does_not_date_the_event():
     sentence = "Hackers stole the data in August 2013, the company said in a statement posted on its website Tuesday."
     assert reported_on("Tuesday", sentence) and not reported_on("August 2013", sentence)
     assert short_answer_for("When did the hackers break in?", Kind.DATE, sentence, sentence, "Tuesday") == "August 2013"
+    # A date after a preposition is what was said, not when; the report's own day is left aside.
+    bridge = "Repairs to the bridge will last until October, the roads agency said on Monday."
+    assert not reported_on("October", "The agency said repairs will last until October.")
+    assert short_answer_for("Until when will the repairs last?", Kind.DATE, bridge, bridge) == "October"
     # Unless the question asks when it was said.
     assert short_answer_for("When did the company announce the theft?", Kind.DATE, sentence, sentence, "Tuesday") == "Tuesday"
 
