@@ -160,7 +160,17 @@ def grounded(phrase: str, support: str, question: str) -> bool:
         return False
     if not _number_tokens(phrase) <= _number_tokens(support):
         return False  # "2" is not in "won 2-1", nor "19" in "Covid-19"
-    return bool(words - set(content_words(question)))
+    asked = set(content_words(question))
+    return any(not any(_same_root(w, a) for a in asked) for w in words)
+
+
+def _same_root(word: str, other: str) -> bool:
+    """The same word, or one a short ending away ("Lanka" / "Lankan", "Japan" / "Japanese"): repeating
+    the question's "Sri Lankan" as "Sri Lanka" adds nothing to it."""
+    if word == other:
+        return True
+    short, long_ = sorted((word, other), key=len)
+    return short.isalpha() and len(short) >= 4 and long_.startswith(short) and len(long_) - len(short) <= 3
 
 
 _NUMBER_TOKEN = re.compile(r"(?<![\w.,-])\d[\d,.]*(?:[-–/:]\w+)*")
@@ -469,7 +479,7 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     """
     if kind is Kind.NUMBER and not counts_what_is_asked(question, support):
         return None
-    options = [proposed, rule_span(question, sentence, kind)]
+    options = [proposed, _owner(proposed) if kind in (Kind.PERSON, Kind.PLACE) else None, rule_span(question, sentence, kind)]
     if not kind.typed:
         options.append(clause_span(question, sentence))
     if kind in (Kind.PERSON, Kind.PLACE):
@@ -483,6 +493,16 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
             return phrase
     return None
+
+
+_OWNER = re.compile(r"^\s*((?:[A-Z][\w.-]*\s+){0,3}[A-Z][\w.-]*?)(?:’s|'s)\s+\w")
+
+
+def _owner(phrase: str | None) -> str | None:
+    """The name a phrase opens with when it goes on about something of theirs ("Vladimir Putin’s
+    invasion of Ukraine" -> "Vladimir Putin"): tried for who / where only after the whole phrase."""
+    match = _OWNER.match(phrase or "")
+    return match.group(1) if match else None
 
 
 _QUOTE = re.compile(r"[“\"«]([^”\"»]+)[”\"»]")

@@ -222,3 +222,28 @@ def test_a_name_listed_beside_the_questions_own_is_a_sibling_not_the_answer():
     # Questions asking for companions take them.
     assert not listed_beside_the_question("Mike Iupati", sentence, "Besides Frank Gore, which player left?")
     assert not listed_beside_the_question("Merz", "Macron, Merz and Starmer met in Kiev.", "Who met Macron in Kiev?")
+
+
+def test_a_phrase_that_only_changes_the_ending_of_a_question_word_adds_nothing():
+    question = "The Sri Lankan president fled to which country this week?"
+    sentence = "President Gotabaya Rajapaksa had been in Maldives after fleeing Sri Lanka on Wednesday."
+    assert not grounded("Sri Lanka", sentence, question)
+    assert grounded("Maldives", sentence, question)
+    assert short_answer_for(question, question_kind(question), sentence, sentence, "Sri Lanka") == "Maldives"
+
+
+def test_a_short_word_or_a_number_is_not_read_as_the_root_of_a_longer_one():
+    sentence = "The 108 tackles made him the team's best rookie since 2010."
+    assert grounded("108 tackles", sentence, "How many tackles did he make in 10 games?")
+    assert grounded("Trumpet", "A bloodhound named Trumpet won.", "Which dog won the show?")
+
+
+def test_who_takes_the_owner_when_the_models_phrase_goes_on_about_what_is_theirs():
+    question = "Which world leader did Boris Johnson accuse of toxic masculinity?"
+    sentence = "Vladimir Putin’s invasion of Ukraine is a perfect example of toxic masculinity, Boris Johnson has said."
+    proposed = "Vladimir Putin’s invasion of Ukraine is a"
+    assert short_answer_for(question, question_kind(question), sentence, sentence, proposed) == "Vladimir Putin"
+    # a possessive phrase that is itself a fitting answer is kept whole
+    owner = "Who auctioned the skeleton?"
+    said = "Sotheby’s auction house sold the skeleton on Tuesday."
+    assert short_answer_for(owner, question_kind(owner), said, said, "Sotheby’s auction house") == "Sotheby’s auction house"

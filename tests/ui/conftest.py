@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
@@ -16,42 +15,18 @@ from index.library import Library  # noqa: E402
 from index.settings import IndexSettings  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
+from tests.support import small_corpus  # noqa: E402
 from tests.support.servers import RunningApp, free_port, serve_in_thread  # noqa: E402
+from tests.support.small_corpus import serve_small  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 SEEDS = REPO / "seeds"
-
-BRIDGE = {
-    "id": "harbor-2024",
-    "title": "City opens new harbor bridge",
-    "url": "https://example.org/harbor",
-    "published": "2024-05-02",
-    "text": (
-        "The city of Norrvik opened its new harbor bridge on Tuesday. "
-        "The bridge cost 240 million euros and took four years to build. "
-        "Mayor Lena Holm said the bridge would cut commuting times by half."
-    ),
-}
-APPLES = {
-    "id": "orchard-2024",
-    "title": "Apple harvest breaks record",
-    "url": "javascript:alert(1)",
-    "published": "2024-09-20",
-    "text": (
-        "Farmers in the Kessel valley picked a record 81,000 tonnes of apples this autumn. "
-        "A warm spring and late rains helped the orchards, said grower Ada Brink."
-    ),
-}
 
 
 @pytest.fixture()
 def small_library(tmp_path: Path) -> Library:
     """Two made-up articles in a hash-embedded index (fast, deterministic)."""
-    corpus = tmp_path / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
-    library = Library(IndexSettings(data_dir=tmp_path / "data", embed_model="hash-256"))
-    assert library.ingest([corpus]).ok
-    return library
+    return small_corpus.small_library(tmp_path)
 
 
 @pytest.fixture()
@@ -83,13 +58,7 @@ def seeded_app(minilm) -> Callable[..., AbstractContextManager[RunningApp]]:
 @pytest.fixture(scope="module")
 def small_app(tmp_path_factory) -> Iterator[RunningApp]:
     """The real app over the two made-up articles (hash-embedded, extractive), one per test module."""
-    folder = tmp_path_factory.mktemp("small-app")
-    corpus = folder / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
-    library = Library(IndexSettings(data_dir=folder / "data", embed_model="hash-256"))
-    assert library.ingest([corpus]).ok
-    config = Config(index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
-    with serve_in_thread(Pipeline(config, library=library), config) as running:
+    with serve_small(tmp_path_factory.mktemp("small-app")) as running:
         yield running
 
 

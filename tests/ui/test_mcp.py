@@ -20,11 +20,7 @@ from mcp.client.stdio import StdioServerParameters
 from mcp.client.streamable_http import streamable_http_client
 
 from index.library import Library
-from index.settings import IndexSettings
-from rag.config import Config
-from rag.pipeline import Pipeline
-from tests.support.servers import free_port, serve_in_thread
-from tests.ui.conftest import APPLES, BRIDGE
+from tests.support.small_corpus import APPLES, BRIDGE, serve_small, small_library
 
 pytestmark = [pytest.mark.integration]
 
@@ -37,14 +33,6 @@ TRAM = (
     "The new line 9 runs 14 kilometres from the harbour to the university campus.\n"
 )
 STDIO_TIMEOUT_S = 120
-
-
-def _library(folder: Path) -> Library:
-    corpus = folder / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
-    library = Library(IndexSettings(data_dir=folder / "data", embed_model="hash-256"))
-    assert library.ingest([corpus]).ok
-    return library
 
 
 def _text(result) -> str:
@@ -101,7 +89,7 @@ def _stdio_env() -> dict[str, str]:
 
 
 def test_rag_mcp_over_stdio_serves_the_tools(tmp_path):
-    library = _library(tmp_path)
+    library = small_library(tmp_path)
     params = StdioServerParameters(
         command=sys.executable,
         args=["-m", "cli", "mcp", "--data-dir", str(tmp_path / "data"), "--backend", "extractive"],
@@ -119,7 +107,7 @@ def test_rag_mcp_over_stdio_serves_the_tools(tmp_path):
 
 
 def test_rag_mcp_writes_only_mcp_messages_on_stdout(tmp_path):
-    _library(tmp_path)
+    small_library(tmp_path)
     messages = [
         {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
             "protocolVersion": "2025-06-18", "capabilities": {}, "clientInfo": {"name": "test", "version": "1"}}},
@@ -155,13 +143,7 @@ def test_rag_mcp_writes_only_mcp_messages_on_stdout(tmp_path):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("mcp-http")
-    library = _library(folder)
-    config = Config(
-        index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port(),
-        api_key=API_KEY, mcp_ingest=True,
-    )
-    with serve_in_thread(Pipeline(config, library=library), config) as running:
+    with serve_small(tmp_path_factory.mktemp("mcp-http"), api_key=API_KEY, mcp_ingest=True) as running:
         yield running
 
 

@@ -21,7 +21,7 @@ from rag.backends import REGISTRY
 from rag.config import Config
 from rag.pipeline import Pipeline
 from tests.support.servers import free_port, serve_in_thread
-from tests.ui.conftest import APPLES, BRIDGE
+from tests.support.small_corpus import serve_small
 from ui.chat_reply import answer_text
 
 pytestmark = [pytest.mark.integration]
@@ -31,21 +31,10 @@ BRIDGE_QUESTION = "What did the bridge cost?"
 MARKER = re.compile(r"\[(\d+)\]")
 
 
-def _serve(folder, **settings):
-    corpus = folder / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
-    library = Library(IndexSettings(data_dir=folder / "data", embed_model="hash-256"))
-    assert library.ingest([corpus]).ok
-    config = Config(
-        index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port(), **settings
-    )
-    return serve_in_thread(Pipeline(config, library=library), config)
-
-
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     """The app with an API key: programs must send it."""
-    with _serve(tmp_path_factory.mktemp("openai-api"), api_key=API_KEY) as running:
+    with serve_small(tmp_path_factory.mktemp("openai-api"), api_key=API_KEY) as running:
         yield running
 
 
@@ -219,7 +208,7 @@ def test_front_end_side_requests_are_answered_without_retrieval(app, client, pro
 @pytest.fixture(scope="module")
 def open_app(tmp_path_factory):
     """The app without a key or login: loopback clients need none."""
-    with _serve(tmp_path_factory.mktemp("openai-open")) as running:
+    with serve_small(tmp_path_factory.mktemp("openai-open")) as running:
         yield running
 
 
@@ -230,7 +219,7 @@ def test_without_a_configured_key_any_token_works_on_loopback(open_app):
 
 
 def test_with_a_login_basic_credentials_and_the_login_as_bearer_token_work(tmp_path):
-    with _serve(tmp_path, auth="alice:s3cret") as running:
+    with serve_small(tmp_path, auth="alice:s3cret") as running:
         url = f"{running.url}v1/models"
         assert httpx.get(url, timeout=30).status_code == 401
         assert httpx.get(url, auth=("alice", "s3cret"), timeout=30).status_code == 200
@@ -285,12 +274,7 @@ def slow_app(tmp_path, monkeypatch):
     import ui.openai_api
 
     monkeypatch.setattr(ui.openai_api, "KEEPALIVE_S", 0.2)
-    corpus = tmp_path / "articles.jsonl"
-    corpus.write_text("\n".join(json.dumps(a) for a in (BRIDGE, APPLES)) + "\n", encoding="utf-8")
-    library = Library(IndexSettings(data_dir=tmp_path / "data", embed_model="hash-256"))
-    assert library.ingest([corpus]).ok
-    config = Config(index=library.settings, backend="extractive", refusal_threshold=0.0, host="127.0.0.1", port=free_port())
-    with serve_in_thread(SlowPipeline(config, library=library), config) as running:
+    with serve_small(tmp_path, SlowPipeline) as running:
         yield running
 
 
