@@ -256,6 +256,7 @@ def _pipeline(config: Config):
 
 
 def cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    from index.errors import NoSuchOutlet
     from rag.retrieve import as_filters
     from rag.types import Answer
 
@@ -264,16 +265,11 @@ def cmd_ask(args: argparse.Namespace, config: Config) -> int:
         print_error(f"--as-of '{args.as_of}' is not a date (use YYYY-MM-DD)")
         return EXIT_USAGE
     pipeline = _pipeline(config)
-    if args.outlet:
-        outlet_ids = pipeline.library.outlet_documents(args.outlet)
-        if not outlet_ids:
-            print_error(f"no articles from {', '.join(args.outlet)} (outlets are the site names `rag list --json` shows)")
-            return EXIT_USAGE
-        kept = [d for d in args.doc if d in outlet_ids] if args.doc else sorted(outlet_ids)
-        if not kept:
-            print_error(f"none of the --doc documents is from {', '.join(args.outlet)}")
-            return EXIT_USAGE
-        filters = as_filters(doc_ids=kept, as_of=args.as_of)
+    try:
+        filters = pipeline.library.restrict_to_outlets(filters, args.outlet)
+    except NoSuchOutlet as exc:
+        print_error(f"{exc} (outlets are the site names `rag list --json` shows)")
+        return EXIT_USAGE
     if args.json:
         answer = pipeline.ask(args.question, filters=filters)
         for notice in answer.notices:

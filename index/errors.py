@@ -74,6 +74,10 @@ def _causes(exc: BaseException | None) -> Iterator[BaseException]:
         exc = exc.__cause__ or exc.__context__
 
 
+class NoSuchOutlet(RagError):
+    """An outlet filter that leaves no article to search; the message says which."""
+
+
 class IndexBusy(RagError):
     """Another process is writing to the same index."""
 

@@ -17,7 +17,7 @@ import numpy as np
 from index.chunking import CHUNKER_VERSION, Chunk, Chunker
 from index.documents import Document, date_key
 from index.embedding import MAX_WORD_PIECES, Embedder, SentenceTransformerEmbedder, default_variant, make_embedder
-from index.errors import ConfigError, IndexBusy, StoreUnavailable
+from index.errors import ConfigError, IndexBusy, NoSuchOutlet, StoreUnavailable
 from index.dedup import Alias, NearDuplicates
 from index.fetch import FetchSettings
 from index.filters import Filters
@@ -451,6 +451,25 @@ class Library:
         """Ids of the documents whose outlet (site name, case and spaces ignored) is one of `outlets`."""
         wanted = {" ".join(o.split()).casefold() for o in outlets}
         return {r.doc_id for r in self.store.records() if " ".join(r.site.split()).casefold() in wanted}
+
+    def outlets(self) -> list[str]:
+        """The outlets (site names) of the indexed documents, sorted, each once."""
+        names = {" ".join(r.site.split()): None for r in self.store.records() if r.site.strip()}
+        return sorted(names, key=str.casefold)
+
+    def restrict_to_outlets(self, filters: Filters, outlets: Sequence[str]) -> Filters:
+        """`filters` narrowed to the articles of `outlets` (none: unchanged); raises NoSuchOutlet when none is left."""
+        outlets = [o for o in outlets if o and o.strip()]
+        if not outlets:
+            return filters
+        names = ", ".join(outlets)
+        allowed = self.outlet_documents(outlets)
+        if not allowed:
+            raise NoSuchOutlet(f"no articles from {names}")
+        kept = [d for d in filters.doc_ids if d in allowed] if filters.doc_ids else sorted(allowed)
+        if not kept:
+            raise NoSuchOutlet(f"none of the chosen documents is from {names}")
+        return replace(filters, doc_ids=tuple(kept))
 
     def provenance(self, doc_ids: Sequence[str]) -> dict[str, Provenance]:
         """Outlet, update date and the other outlets carrying the same text, of these documents."""

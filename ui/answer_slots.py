@@ -77,7 +77,8 @@ class Answering:
     def _answer(self, ask: AskRequest, cancelled: threading.Event) -> Answer | None:
         if cancelled.is_set():  # the client left while the request waited for a slot
             return None
-        events = self.pipeline.stream(ask.question, history=ask.history, filters=ask.filters, k=ask.k, backend=ask.backend)
+        filters = ask.narrowed(self.pipeline.library)
+        events = self.pipeline.stream(ask.question, history=ask.history, filters=filters, k=ask.k, backend=ask.backend)
         try:
             for event in events:
                 if cancelled.is_set():

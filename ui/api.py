@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from rag.config import BACKENDS, Config
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError, NoSuchOutlet, RagError
 from rag.retrieve import as_filters
 from rag.types import Filters
 from ui.auth import Login
@@ -49,6 +49,7 @@ class AskFilters(BaseModel):
     published_from: str | None = Field(None, description="published on or after this date, e.g. 2024-05-31")
     published_to: str | None = Field(None, description="published on or before this date")
     as_of: str | None = Field(None, description="answer as of this date: later articles are left out")
+    outlets: list[str] = Field(default_factory=list, description="only articles of these outlets (site names, as /documents lists them)")
 
 
 class AskBody(BaseModel):
@@ -90,6 +91,13 @@ class AskRequest:
     k: int | None = None
     backend: str | None = None
     filters: Filters | None = None
+    outlets: tuple[str, ...] = ()
+
+    def narrowed(self, library) -> Filters | None:
+        """The filters with the outlets turned into their documents; raises NoSuchOutlet when none is left."""
+        if not self.outlets:
+            return self.filters
+        return library.restrict_to_outlets(self.filters or Filters(), self.outlets)
 
 
 def parse_ask(body: object) -> AskRequest:
@@ -110,7 +118,8 @@ def to_request(body: AskBody) -> AskRequest:
             if given not in (None, "") and getattr(filters, key) is None:
                 raise BadRequest(f"'filters.{key}' must be a date like 2024-05-31")
     history = tuple((q, a) for q, a in (body.history or [])[-MAX_HISTORY_TURNS:])
-    return AskRequest(body.question, history, body.k, body.backend, filters)
+    outlets = tuple(o for o in body.filters.outlets if o.strip()) if body.filters is not None else ()
+    return AskRequest(body.question, history, body.k, body.backend, filters, outlets)
 
 
 def explain(errors: list[dict[str, Any]], body: object = None, within: tuple[str, ...] = ()) -> str:
@@ -147,7 +156,9 @@ def explain(errors: list[dict[str, Any]], body: object = None, within: tuple[str
         return "'filters.doc_ids' must be a list of document ids"
     if field == "filters" and len(loc) > 1 and loc[1] in FILTER_FIELDS:
         return f"'filters.{loc[1]}' must be a date like 2024-05-31"
-    return "'filters' may hold doc_ids, published_from, published_to and as_of"
+    if field == "filters" and len(loc) > 1 and loc[1] == "outlets":
+        return "'filters.outlets' must be a list of outlet names"
+    return "'filters' may hold doc_ids, published_from, published_to, as_of and outlets"
 
 
 class Answerer:
@@ -158,9 +169,8 @@ class Answerer:
         self.config = config
 
     def answer(self, request: AskRequest) -> dict[str, Any]:
-        answer = self.pipeline.ask(
-            request.question, history=request.history, filters=request.filters, k=request.k, backend=request.backend
-        )
+        filters = request.narrowed(self.pipeline.library)
+        answer = self.pipeline.ask(request.question, history=request.history, filters=filters, k=request.k, backend=request.backend)
         return answer.to_json()
 
     def ask(
@@ -233,7 +243,7 @@ def api_router(answerer: Answerer, login: Login | None) -> APIRouter:
             return _error(400, str(exc))
         try:
             return JSONResponse(await run_in_threadpool(answerer.answer, request))
-        except ConfigError as exc:
+        except (ConfigError, NoSuchOutlet) as exc:
             return _error(400, str(exc))
         except RagError as exc:
             return _error(503, str(exc))

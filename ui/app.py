@@ -106,6 +106,7 @@ class ChatTab:
     download: gr.DownloadButton
     settings: list[gr.components.Component]
     doc_filter: gr.Dropdown
+    outlet_filter: gr.Dropdown
     sources: gr.HTML
 
 
@@ -123,7 +124,7 @@ class DocumentsTab:
     documents: gr.HTML
 
 
-def _chat_tab(config: Config, choices: list[tuple[str, str]]) -> ChatTab:
+def _chat_tab(config: Config, choices: list[tuple[str, str]], outlets: list[str]) -> ChatTab:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320, elem_id="chat-column"):
             conversation = gr.HTML(conversation_html([]), elem_id="conversation", js_on_load=None)
@@ -159,10 +160,18 @@ def _chat_tab(config: Config, choices: list[tuple[str, str]]) -> ChatTab:
                 with gr.Row():
                     date_from = gr.DateTime(include_time=False, type="string", label="Published from", min_width=200)
                     date_to = gr.DateTime(include_time=False, type="string", label="Published to", min_width=200)
+                outlet_filter = gr.Dropdown(
+                    choices=outlets,
+                    value=[],
+                    multiselect=True,
+                    label="Only these outlets",
+                    info="Sites of fetched pages and feeds; leave empty for all.",
+                    elem_id="outlet-filter",
+                )
         with gr.Column(scale=2, min_width=300, elem_id="sources-column"):
             sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=None)
-    settings = [backend, k, doc_filter, date_from, date_to]
-    return ChatTab(conversation, status, question, send, stop, new_chat, download, settings, doc_filter, sources)
+    settings = [backend, k, doc_filter, date_from, date_to, outlet_filter]
+    return ChatTab(conversation, status, question, send, stop, new_chat, download, settings, doc_filter, outlet_filter, sources)
 
 
 def _documents_tab(choices: list[tuple[str, str]], table: str) -> DocumentsTab:
@@ -224,9 +233,9 @@ def _wire_chat(tab: ChatTab, chat: ChatHandlers, stored: gr.BrowserState, answer
     )
 
 
-def _wire_documents(tab: DocumentsTab, docs: DocumentHandlers, doc_filter: gr.Dropdown) -> None:
+def _wire_documents(tab: DocumentsTab, docs: DocumentHandlers, doc_filter: gr.Dropdown, outlet_filter: gr.Dropdown) -> None:
     """Add (with a progress bar) and remove (after a confirmation), then refresh lists and pickers."""
-    after_change = [tab.report_view, tab.documents, tab.remove_choice, doc_filter, tab.files]
+    after_change = [tab.report_view, tab.documents, tab.remove_choice, doc_filter, tab.files, outlet_filter]
     tab.add.click(
         docs.ingest,
         inputs=[tab.files],
@@ -267,12 +276,12 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
             add_model_notice(demo, config)
         with gr.Tabs():
             with gr.Tab("Chat", id="chat"):
-                chat_tab = _chat_tab(config, choices)
+                chat_tab = _chat_tab(config, choices, pipeline.library.outlets())
             with gr.Tab("Documents", id="documents"):
                 documents_tab = _documents_tab(choices, documents_html(records))
                 build_sources_panel(pipeline.library, config.index.allow_private_urls)
         _wire_chat(chat_tab, chat, stored, answer_limit)
-        _wire_documents(documents_tab, docs, chat_tab.doc_filter)
+        _wire_documents(documents_tab, docs, chat_tab.doc_filter, chat_tab.outlet_filter)
         demo.load(
             chat.restore,
             inputs=[stored],
@@ -281,7 +290,7 @@ def build_blocks(pipeline, config: Config) -> tuple[gr.Blocks, Answerer]:
         )
         demo.load(
             docs.listing,
-            outputs=[documents_tab.documents, documents_tab.remove_choice, chat_tab.doc_filter],
+            outputs=[documents_tab.documents, documents_tab.remove_choice, chat_tab.doc_filter, chat_tab.outlet_filter],
             api_visibility="private",
         )
         gr.api(answerer.ask, api_name="ask", concurrency_limit=answer_limit, concurrency_id="answer")

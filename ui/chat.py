@@ -16,7 +16,7 @@ import gradio as gr
 
 from index.documents import parse_date
 from rag.config import Config
-from rag.errors import ConfigError, RagError
+from rag.errors import ConfigError, NoSuchOutlet, RagError
 from rag.types import Answer, Filters, Retrieved
 from ui.api import MAX_QUESTION_CHARS
 from ui.conversation import Turn, dump_turns, history_pairs, load_turns
@@ -42,10 +42,17 @@ class Choices:
     backend: str
     k: int
     filters: Filters
+    outlets: tuple[str, ...] = ()
 
 
 def read_choices(
-    config: Config, backend: str | None, k: Any, doc_ids: Sequence[str] | None, date_from: Any, date_to: Any
+    config: Config,
+    backend: str | None,
+    k: Any,
+    doc_ids: Sequence[str] | None,
+    date_from: Any,
+    date_to: Any,
+    outlets: Sequence[str] | None = None,
 ) -> Choices:
     """Validate the settings; raises ValueError with a sentence for the user."""
     try:
@@ -60,7 +67,7 @@ def read_choices(
     if start and end and start > end:
         raise ValueError("The 'published from' date is after the 'published to' date.")
     filters = Filters(doc_ids=tuple(d for d in (doc_ids or ()) if d), published_from=start, published_to=end)
-    return Choices(chosen.backend, chosen.k, filters)
+    return Choices(chosen.backend, chosen.k, filters, tuple(o for o in (outlets or ()) if o))
 
 
 def _date(value: Any, which: str) -> date | None:
@@ -123,7 +130,16 @@ class ChatHandlers:
         )
 
     def answer(
-        self, pending: str, stored: Any, backend, k, doc_ids, date_from, date_to, request: gr.Request | None = None
+        self,
+        pending: str,
+        stored: Any,
+        backend,
+        k,
+        doc_ids,
+        date_from,
+        date_to,
+        outlets=None,
+        request: gr.Request | None = None,
     ) -> Iterator[tuple]:
         """Stream the answer to the pending question: (conversation, sources, stored turns, download)."""
         if not pending:
@@ -136,7 +152,7 @@ class ChatHandlers:
             return self._stopped.get(session, -1.0) >= asked
 
         try:
-            yield from self._answer(pending, stored, (backend, k, doc_ids, date_from, date_to), stop_requested)
+            yield from self._answer(pending, stored, (backend, k, doc_ids, date_from, date_to, outlets), stop_requested)
         finally:
             if self._asked.get(session) == asked:
                 for times in (self._asked, self._stopped, self._answering):
@@ -153,6 +169,13 @@ class ChatHandlers:
             return
         try:
             choices = read_choices(self.config, *settings)
+            filters = self.pipeline.library.restrict_to_outlets(choices.filters, choices.outlets) if choices.outlets else choices.filters
+        except NoSuchOutlet as exc:
+            message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
+            gr.Warning(toast(message))
+            turn.error = message
+            yield self._final(turns)
+            return
         except ValueError as exc:
             gr.Warning(toast(exc))
             turn.error = str(exc)
@@ -160,7 +183,7 @@ class ChatHandlers:
             return
         saved_at = time.monotonic()
         events = self.pipeline.stream(
-            pending, history=history_pairs(turns[:-1]), filters=choices.filters, k=choices.k, backend=choices.backend
+            pending, history=history_pairs(turns[:-1]), filters=filters, k=choices.k, backend=choices.backend
         )
         try:
             for event in events:

@@ -64,7 +64,7 @@ class DocumentHandlers:
         return result
 
     def refresh(self, report: dict[str, Any] | None = None):
-        """Report, document table and the two document pickers, after any change."""
+        """Report, document table, the two document pickers and the outlet picker, after any change."""
         table, choices = self._table_and_choices()
         return (
             ingest_report_html(report or {}),
@@ -72,13 +72,20 @@ class DocumentHandlers:
             gr.update(choices=choices, value=None) if choices is not None else gr.skip(),
             gr.update(choices=choices) if choices is not None else gr.skip(),
             None,
+            self._outlet_picker(),
         )
 
     def listing(self):
-        """On page load: the document table and the pickers."""
+        """On page load: the document table and the pickers (documents, then outlets)."""
         table, choices = self._table_and_choices()
         picker = gr.update(choices=choices) if choices is not None else gr.skip()
-        return table, picker, picker
+        return table, picker, picker, self._outlet_picker()
+
+    def _outlet_picker(self):
+        try:
+            return gr.update(choices=self.library.outlets())
+        except RagError:
+            return gr.skip()  # the document table already says what is wrong
 
     def _table_and_choices(self) -> tuple[str, list[tuple[str, str]] | None]:
         try:
@@ -94,7 +101,7 @@ class DocumentHandlers:
             gr.Info("Choose a document to remove first.")
             return self.refresh({})
         if not confirmed:
-            return (gr.skip(),) * 5
+            return (gr.skip(),) * 6
         try:
             result = self.remove_document(doc_id)
         except RagError as exc:

@@ -104,14 +104,15 @@ def build_mcp_server(source: PipelineSource, config: Config, slots: AnswerSlots,
     async def search(
         query: Annotated[str, Field(description="what to look for, in words")],
         k: Annotated[int, Field(ge=1, le=MAX_K, description="passages to return")] = config.k,
-        filters: Annotated[AskFilters | None, Field(description="only these documents or dates")] = None,
+        filters: Annotated[AskFilters | None, Field(description="only these documents, dates or outlets")] = None,
     ) -> dict[str, Any]:
         """The passages of the articles that best match `query` (no answer): each with its document id,
         title, date, URL, character offsets into the article (start, end) and text."""
         try:
             request = parse_ask({"question": query, "k": k, "filters": filters.model_dump() if filters else None})
             pipeline = await source.get()
-            passages = await anyio.to_thread.run_sync(lambda: pipeline.retriever.retrieve(query, request.k, request.filters))
+            filters = await anyio.to_thread.run_sync(request.narrowed, pipeline.library)
+            passages = await anyio.to_thread.run_sync(lambda: pipeline.retriever.retrieve(query, request.k, filters))
         except Exception as exc:  # noqa: BLE001 - each failure is one sentence for the client
             raise _tool_error(exc) from None
         return {"query": query, "passages": [p.to_json() for p in passages]}

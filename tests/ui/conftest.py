@@ -16,10 +16,12 @@ from index.settings import IndexSettings  # noqa: E402
 from rag.config import Config  # noqa: E402
 from rag.pipeline import Pipeline  # noqa: E402
 from tests.support import small_corpus  # noqa: E402
+from tests.support.news_site import article_html  # noqa: E402
 from tests.support.servers import RunningApp, free_port, serve_in_thread  # noqa: E402
 from tests.support.small_corpus import serve_small  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
+OUTLETS_QUESTION = "How often was the ferry to Eastholm cancelled?"
 SEEDS = REPO / "seeds"
 
 
@@ -66,3 +68,16 @@ def small_app(tmp_path_factory) -> Iterator[RunningApp]:
 def serve_app() -> Callable[[Pipeline, Config], AbstractContextManager[RunningApp]]:
     """`serve_app(pipeline, config)`: the real app served on `config.port` while the block runs."""
     return serve_in_thread
+
+
+@pytest.fixture()
+def two_outlets(site, tmp_path) -> tuple[Library, str, str]:
+    """Two pages of two made-up outlets, fetched from a news site on loopback into a hash-embedded index."""
+    ferry = "\n\n".join(f"The ferry to Eastholm was cancelled {p + 2} times this week because of storms." for p in range(4))
+    bus = "\n\n".join(f"The ferry company said storms also hit the bus link to Eastholm {p + 1} times." for p in range(4))
+    gazette = site.route("/g", article_html("Ferries cancelled", ferry, site="Harbor Gazette"))
+    courier = site.route("/c", article_html("Buses hit too", bus, site="Coast Courier"))
+    settings = IndexSettings(data_dir=tmp_path / "data", embed_model="hash-256", fetch_delay_s=0, fetch_retries=0)
+    library = Library(settings)
+    assert library.ingest_urls([gazette, courier], allow_private=True).ok
+    return library, gazette, courier

@@ -71,7 +71,7 @@ def test_removing_an_unknown_document_says_so(docs):
 
 
 def test_refresh_renders_the_list_and_updates_both_pickers(docs):
-    report_html, table, remove_choice, doc_filter, files = docs.refresh({"added": 1, "failed": []})
+    report_html, table, remove_choice, doc_filter, files, outlet_filter = docs.refresh({"added": 1, "failed": []})
     assert "Added 1" in report_html and "City opens new harbor bridge" in table
     assert ("City opens new harbor bridge (2024-05-02)", "harbor-2024") in remove_choice["choices"]
     assert doc_filter["choices"] == remove_choice["choices"] and files is None
