@@ -11,11 +11,12 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
 
+import httpcore
 import httpx
 
 from index.errors import BadInput
 from index.settings import IndexSettings
-from index.urls import check_public, check_scheme, host_of, site_key
+from index.urls import check_public, check_scheme, host_of, public_addresses, site_key
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,9 @@ class Fetcher:
     """Fetches URLs one at a time with one httpx client (proxies from the usual environment variables).
 
     `allow_private=False` (URLs from the chat, the API or MCP) refuses loopback, private, link-local
-    and reserved addresses, for the URL and for every redirect.
+    and reserved addresses, for the URL and for every redirect, and once more when connecting: the
+    connection goes to an address checked then (`PublicOnly`), so a name that resolves to a public
+    address for the check and to a local one a moment later (DNS rebinding) reaches nothing local.
     """
 
     def __init__(
@@ -86,6 +89,8 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self.allow_private = allow_private
+        if transport is None and not allow_private:
+            transport = public_only_transport()
         self.client = httpx.Client(
             headers={"User-Agent": settings.user_agent},
             timeout=httpx.Timeout(settings.timeout_s),
@@ -236,6 +241,44 @@ class Fetcher:
         text = fetched.body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace")
         parser.parse(text.splitlines())
         return parser
+
+
+class PublicOnly(httpcore.NetworkBackend):
+    """Connects only to public addresses: the host is resolved here, every address checked, and the
+    connection made to a checked address (TLS still verifies the certificate for the host's name)."""
+
+    def __init__(self, backend: httpcore.NetworkBackend | None = None) -> None:
+        self.backend = backend or httpcore.SyncBackend()
+
+    def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None) -> httpcore.NetworkStream:
+        try:
+            addresses = public_addresses(host, port)
+        except BadInput as exc:
+            raise httpcore.ConnectError(str(exc)) from None
+        failure: Exception | None = None
+        for address in addresses:
+            try:
+                return self.backend.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc
+        raise failure or httpcore.ConnectError(f"no address for '{host}'")
+
+    def connect_unix_socket(self, path, timeout=None, socket_options=None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("a Unix socket is not a public address")
+
+    def sleep(self, seconds: float) -> None:
+        self.backend.sleep(seconds)
+
+
+def public_only_transport() -> httpx.HTTPTransport:
+    """httpx's transport with its connections made through `PublicOnly` (proxies from the environment
+    are mounted by the client beside it and keep their own addresses)."""
+    transport = httpx.HTTPTransport()
+    pool = transport._pool  # httpx builds the pool without a way to pass a network back end
+    if not hasattr(pool, "_network_backend"):
+        raise RuntimeError("this httpx version hides its network back end; the fetcher cannot pin addresses")
+    pool._network_backend = PublicOnly(pool._network_backend)
+    return transport
 
 
 def _retry_after_s(value: str) -> float:

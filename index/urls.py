@@ -65,18 +65,26 @@ def check_public(url: str) -> None:
     """Refuse a host that is, or resolves to, a loopback, private, link-local or reserved address.
 
     Every address the name resolves to is checked (a name with one public and one private address is
-    refused). The check is repeated by the fetcher at each redirect.
+    refused). The check is repeated by the fetcher at each redirect, and again when it connects
+    (`public_addresses`), so a name that resolves elsewhere by then is refused too.
     """
-    host = urlsplit(url).hostname or ""
-    port = urlsplit(url).port or (443 if url.lower().startswith("https") else 80)
+    parts = urlsplit(url)
+    public_addresses(parts.hostname or "", parts.port or (443 if url.lower().startswith("https") else 80))
+
+
+def public_addresses(host: str, port: int) -> list[str]:
+    """The addresses `host` resolves to, all public; raises `UnsafeURL` if any is not, `BadInput` if none."""
     try:
         infos = socket.getaddrinfo(host, port, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError) as exc:
         raise BadInput(f"cannot resolve host '{host}' ({exc})") from None
+    addresses = []
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%", 1)[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
         if _private(address):
             raise UnsafeURL(f"'{host}' is a private or local address ({address}); such addresses may not be fetched here")
+        addresses.append(str(address))
+    return list(dict.fromkeys(addresses))
 
 
 def _private(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:

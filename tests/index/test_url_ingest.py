@@ -227,9 +227,43 @@ def test_redirect_to_loopback_is_refused_for_untrusted_callers(site, library, mo
             raise UnsafeURL(f"'{url}' is a private or local address")
 
     monkeypatch.setattr(fetch, "check_public", public_only_first)
+    monkeypatch.setattr(fetch, "public_addresses", lambda host, port: ["127.0.0.1"])  # and it connects there
     report = library.ingest_urls([hop], allow_private=False, fetch=FAST)
     assert report.added == [] and "private or local address" in report.failed[0][1]
     assert checked == [hop, target] and site.bodies_served("/news/story-81") == 0
+
+
+def test_a_name_that_resolves_to_loopback_after_the_check_reaches_nothing(site, library, monkeypatch):
+    """DNS rebinding: public for the check, loopback a moment later when connecting."""
+    import socket
+
+    url = page(site, 82).replace("127.0.0.1", "rebind.test")
+    answers: list[str] = []
+    real = socket.getaddrinfo
+
+    def rebinding(host, port, *args, **kwargs):
+        if host != "rebind.test":
+            return real(host, port, *args, **kwargs)
+        address = "93.184.216.34" if not answers else "127.0.0.1"
+        answers.append(address)
+        return [(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "", (address, port))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    report = library.ingest_urls([url], allow_private=False, fetch=FAST)
+    assert report.added == [] and "private or local address (127.0.0.1)" in report.failed[0][1]
+    assert answers[0] == "93.184.216.34" and "127.0.0.1" in answers  # checked public, then rebound
+    assert site.hits == []
+
+
+def test_a_trusted_fetch_connects_as_before(site, library, monkeypatch):
+    import index.fetch as fetch
+
+    def never(*args, **kwargs):
+        raise AssertionError("trusted fetches do not pin addresses")
+
+    monkeypatch.setattr(fetch, "public_addresses", never)
+    url = page(site, 83)
+    assert library.ingest_urls([url], allow_private=True, fetch=FAST).added == [url]
 
 
 def test_validators_are_kept_in_the_data_directory(site, library, hash_settings):
