@@ -224,6 +224,10 @@ _INSTITUTION = (
 )
 _PERSONAL_NAME = re.compile(rf"\b(?!{_INSTITUTION}\b)[A-Z][\w’'.-]+\s+(?:[A-Z]\.\s+)?(?!{_INSTITUTION}\b)[A-Z][\w’'-]+")
 # "At what time" asks for a time of day, not the day: "Thursday" does not answer it.
+_WHEREABOUTS = re.compile(
+    r"^(in|at|on|near|across|along|over|under|underneath|inside|outside|behind|beyond|between|throughout|around|off)\s+\w",
+    re.IGNORECASE,
+)
 _CLOCK_Q = re.compile(r"\b(what|which) time\b(?! of (the )?(year|season|month|week))|\bat what hour\b", re.IGNORECASE)
 _CLOCK = re.compile(
     r"\b\d{1,2}(:\d\d)?\s?([ap]\.?m\b\.?)|\b\d{1,2}:\d\d\b|\b(noon|midday|midnight|dawn|dusk|morning|afternoon|evening|"
@@ -247,9 +251,10 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         if _CLOCK_Q.search(question):
             return bool(_CLOCK.search(phrase))
         return bool(_DATE_WORDS.search(phrase))
-    if kind is Kind.PLACE:
+    if kind is Kind.PLACE:  # a place's name, or where it happens without one ("in the air, at sea")
         named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
-        return bool(named) and not _ROLE.search(phrase)
+        located = bool(_WHEREABOUTS.match(phrase)) and not _DATE_WORDS.search(phrase) and not _NUMBERS.search(phrase)
+        return (bool(named) or located) and not _ROLE.search(phrase)
     if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August")
         named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name

@@ -75,7 +75,8 @@ def test_a_grounded_phrase_is_short_supported_and_adds_a_word():
         ("the mayor", Kind.PERSON, True),
         ("on the ground", Kind.PERSON, False),
         ("Norrvik", Kind.PLACE, True),
-        ("over the river", Kind.PLACE, False),
+        ("over the river", Kind.PLACE, True),  # where it is, without a name
+        ("the river", Kind.PLACE, False),
         ("Tuesday", Kind.DATE, True),
         ("soon", Kind.DATE, False),
         ("240 million euros", Kind.NUMBER, True),
@@ -247,3 +248,13 @@ def test_who_takes_the_owner_when_the_models_phrase_goes_on_about_what_is_theirs
     owner = "Who auctioned the skeleton?"
     said = "Sotheby’s auction house sold the skeleton on Tuesday."
     assert short_answer_for(owner, question_kind(owner), said, said, "Sotheby’s auction house") == "Sotheby’s auction house"
+
+
+def test_where_takes_a_place_without_a_name_but_not_a_time():
+    question = "Where would the European forces operate?"
+    sentence = "Macron said Europe was ready to deploy forces to operate in the air, at sea and on land."
+    assert fits_kind("in the air, at sea", Kind.PLACE, question)
+    assert short_answer_for(question, Kind.PLACE, sentence, sentence, "in the air, at sea") == "in the air, at sea"
+    assert not fits_kind("on Monday", Kind.PLACE, question)
+    assert not fits_kind("in 2019", Kind.PLACE, question)
+    assert not fits_kind("the forces", Kind.PLACE, question)
