@@ -148,6 +148,8 @@ def cmd_watch(args: argparse.Namespace, config: Config) -> int:
     library = _library(config)
 
     def report(label: str, rep) -> None:
+        if rep.removed:
+            print(f"{label}: removed {len(rep.removed)} ({', '.join(rep.removed)})", flush=True)
         if rep.added or rep.updated or rep.failed:
             print(f"{label}: added {len(rep.added)}, updated {len(rep.updated)}, failed {len(rep.failed)}", flush=True)
         for path, reason in rep.failed:
@@ -160,6 +162,7 @@ def cmd_watch(args: argparse.Namespace, config: Config) -> int:
             rep = library.ingest(watcher.folders)
             report("folders", rep)
             failed = not rep.ok
+            watcher.remove_deleted()
         for poll in poll_sources(library, watcher.sources, due_only=False):
             report(poll.source.url, poll.report)
             failed = failed or bool(poll.error)

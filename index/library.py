@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -51,6 +52,7 @@ class IngestReport:
     duplicates: list[str] = field(default_factory=list)  # URLs met twice in one run: not failures
     requests: int = 0  # HTTP requests answered (URL ingests)
     aliased: list[str] = field(default_factory=list)  # near-duplicates recorded as aliases of an indexed copy
+    removed: list[str] = field(default_factory=list)  # documents whose file left a watched folder
 
     @property
     def ok(self) -> bool:
@@ -66,6 +68,7 @@ class IngestReport:
             "seconds": round(self.seconds, 2),
             "duplicates": len(self.duplicates),
             "aliased": len(self.aliased),
+            "removed": len(self.removed),
             "requests": self.requests,
         }
 
@@ -75,6 +78,7 @@ class IngestReport:
             self.added + other.added, self.updated + other.updated, self.unchanged + other.unchanged,
             self.failed + other.failed, self.chunks_written + other.chunks_written, self.seconds + other.seconds,
             self.duplicates + other.duplicates, self.requests + other.requests, self.aliased + other.aliased,
+            self.removed + other.removed,
         )
 
 
@@ -428,6 +432,11 @@ class Library:
             self.lexical.delete_document(doc_id)
             self.lexical.set_generation(self.store.commit())
             return True
+
+    def documents_from(self, path: Path) -> list[str]:
+        """Ids of the documents read from the file `path`, or from any file under the folder `path`."""
+        where = str(path.absolute())
+        return [r.doc_id for r in self.store.records() if r.source == where or r.source.startswith(where + os.sep)]
 
     def _write_lock(self):
         return writer_lock(self.settings.data_dir / "ingest.lock")

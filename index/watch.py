@@ -103,6 +103,7 @@ class Watcher:
         self.fetch = fetch
         self.on_report = on_report or (lambda label, report: None)
         self._pruned_at = 0.0
+        self._gone: set = set()  # deleted files whose documents are still to be removed
 
     def run(self, stop) -> None:
         """Until `stop` (a threading.Event) is set: folders first in full, then changes and due sources."""
@@ -120,20 +121,59 @@ class Watcher:
         ):
             if first:  # the folders in full once they are watched, so no change falls in between
                 self._ingest_files(self.folders, "folders")
+                self.remove_deleted()
                 first = False
             elif changes:
                 self._changed(changes)
+            self._remove_gone()
             self._round()
 
     def _changed(self, changes) -> None:
         from pathlib import Path
 
+        from watchfiles import Change
+
         from index.loaders import SUPPORTED_SUFFIXES, suffix_of
 
         paths = sorted({Path(p) for _, p in changes})
         wanted = [p for p in paths if p.is_file() and not p.name.startswith(".") and suffix_of(p) in SUPPORTED_SUFFIXES]
+        self._gone.update(Path(p) for change, p in changes if change == Change.deleted and not Path(p).exists())
         if wanted:
             self._ingest_files(wanted, "changed files")
+
+    def _remove_gone(self) -> None:
+        """Remove the documents of files deleted from a watched folder (kept for the next try if the index is busy)."""
+        from index.errors import IndexBusy
+        from index.library import IngestReport
+
+        report = IngestReport()
+        for path in sorted(self._gone):
+            if path.exists():  # back again (an editor that saves by replacing the file)
+                self._gone.discard(path)
+                continue
+            try:
+                for doc_id in self.library.documents_from(path):
+                    if self.library.remove(doc_id):
+                        report.removed.append(doc_id)
+            except IndexBusy as exc:
+                log.info("removals wait for the writer lock: %s", exc)
+                break
+            self._gone.discard(path)
+        if report.removed:
+            self.on_report("deleted files", report)
+
+    def remove_deleted(self) -> None:
+        """Remove the documents of files that left the watched folders, while watched or before."""
+        self._stale_in_folders()
+        self._remove_gone()
+
+    def _stale_in_folders(self) -> None:
+        from pathlib import Path
+
+        for record in self.library.documents():
+            source = Path(record.source) if record.source else None
+            if source and not source.exists() and any(source.is_relative_to(Path(f).absolute()) for f in self.folders):
+                self._gone.add(source)
 
     def _ingest_files(self, paths, label: str) -> None:
         from index.errors import IndexBusy

@@ -154,3 +154,66 @@ def test_watcher_polls_sources_and_ingests_changed_files(site, library, write_ar
     assert sorted(r.doc_id for r in library.documents()) == sorted(["art-001", "art-002", site.url("/rail/40")])
     assert "changed files" in seen and feed in seen
     assert site.bodies_served(f"/rail/40") == 1  # polled once: not due again within the minute
+
+
+def _watch_until(watcher: Watcher, done, seconds: float = 30) -> None:
+    stop = threading.Event()
+    thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not done():
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+
+
+def test_a_file_deleted_from_a_watched_folder_leaves_the_index(library, write_articles, tmp_path):
+    folder = tmp_path / "inbox"
+    write_articles(folder, [1, 2])
+    elsewhere = tmp_path / "kept.txt"
+    elsewhere.write_text("A note outside the folder: the ferry runs on Sundays.")
+    library.ingest([elsewhere])
+    reports: list[tuple[str, list[str]]] = []
+    watcher = Watcher(library, Sources(library.settings.data_dir), [folder], tick_s=0.2,
+                      on_report=lambda label, r: reports.append((label, list(r.removed))))
+    ids = lambda: sorted(r.doc_id for r in library.documents())  # noqa: E731
+
+    def delete_once_indexed() -> bool:
+        if ids() == ["art-001", "art-002", "kept.txt"] and (folder / "art-002.json").exists():
+            (folder / "art-002.json").unlink()
+        return ids() == ["art-001", "kept.txt"]
+
+    _watch_until(watcher, delete_once_indexed)
+    assert ids() == ["art-001", "kept.txt"]
+    assert ("deleted files", ["art-002"]) in reports
+
+
+def test_files_deleted_while_nobody_watched_leave_the_index_when_watching_starts(library, write_articles, tmp_path):
+    folder = tmp_path / "inbox"
+    write_articles(folder, [3, 4])
+    (folder / "sub").mkdir()
+    (folder / "sub" / "note.txt").write_text("Sub-folder note: the harbour crane is repaired.")
+    library.ingest([folder])
+    (folder / "art-004.json").unlink()
+    (folder / "sub" / "note.txt").unlink()
+    watcher = Watcher(library, Sources(library.settings.data_dir), [folder], tick_s=0.2)
+    _watch_until(watcher, lambda: len(library.documents()) == 1)
+    assert [r.doc_id for r in library.documents()] == ["art-003"]
+
+
+def test_a_deletion_waits_while_another_writer_holds_the_index(library, write_articles, tmp_path):
+    from index.locking import writer_lock
+
+    folder = tmp_path / "inbox"
+    write_articles(folder, [5])
+    library.ingest([folder])
+    (folder / "art-005.json").unlink()
+    watcher = Watcher(library, Sources(library.settings.data_dir), [folder])
+    with writer_lock(library.settings.data_dir / "ingest.lock"):
+        watcher.remove_deleted()  # busy: kept for the next round
+    assert [r.doc_id for r in library.documents()] == ["art-005"]
+    watcher.remove_deleted()
+    assert library.documents() == []
