@@ -1,5 +1,6 @@
 """What was fetched from each URL: its validators (ETag, Last-Modified), the document it gave and,
-for a feed, its items. One JSON file in the data directory, replaced atomically."""
+for a feed, its items. One JSON file in the data directory, replaced atomically; two ingests that
+save at once both keep their entries (each merges its own changes into what is on disk)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from index.atomic import write_json_atomic
+from index.locking import writer_lock
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +34,30 @@ class Validators:
 
     def __init__(self, data_dir: Path) -> None:
         self.path = Path(data_dir) / FILE_NAME
-        self._entries: dict[str, Seen] = {}
-        self._dirty = False
-        if self.path.is_file():
-            try:
-                raw = json.loads(self.path.read_text(encoding="utf-8"))
-                self._entries = {url: Seen(**value) for url, value in raw.items()}
-            except (OSError, ValueError, TypeError) as exc:  # a cache: losing it costs one full fetch
-                log.warning("ignoring unreadable %s (%s); every URL will be fetched in full once", self.path, exc)
+        self._entries: dict[str, Seen] = self._read()
+        self._changes: dict[str, Seen | None] = {}  # this run's puts, and its forgets (None)
+
+    def _read(self) -> dict[str, Seen]:
+        if not self.path.is_file():
+            return {}
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return {url: Seen(**value) for url, value in raw.items()}
+        except (OSError, ValueError, TypeError) as exc:  # a cache: losing it costs one full fetch
+            log.warning("ignoring unreadable %s (%s); every URL will be fetched in full once", self.path, exc)
+            return {}
 
     def get(self, url: str) -> Seen | None:
         return self._entries.get(url)
 
     def put(self, url: str, seen: Seen) -> None:
         self._entries[url] = seen
-        self._dirty = True
+        self._changes[url] = seen
 
     def forget(self, urls: list[str]) -> None:
         for url in urls:
-            if self._entries.pop(url, None) is not None:
-                self._dirty = True
+            self._entries.pop(url, None)
+            self._changes[url] = None
 
     def documents_of(self, url: str) -> list[str]:
         """The documents a page, feed or sitemap gave on its last good fetch (`url` canonical)."""
@@ -69,8 +75,16 @@ class Validators:
         return [url for url, seen in self._entries.items() if seen.doc_id in doc_ids]
 
     def save(self) -> None:
-        """Write the file atomically (a temporary file renamed over it), when anything changed."""
-        if not self._dirty:
+        """Merge this run's changes into the file as it is now, and replace it atomically (when anything changed)."""
+        if not self._changes:
             return
-        write_json_atomic(self.path, {url: asdict(seen) for url, seen in self._entries.items()})
-        self._dirty = False
+        with writer_lock(self.path.with_name(FILE_NAME + ".lock"), wait=True):
+            merged = self._read()
+            for url, seen in self._changes.items():
+                if seen is None:
+                    merged.pop(url, None)
+                else:
+                    merged[url] = seen
+            write_json_atomic(self.path, {url: asdict(seen) for url, seen in merged.items()})
+        self._entries = merged
+        self._changes = {}
