@@ -6,7 +6,9 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
+
+T = TypeVar("T")
 
 
 def write_json_atomic(path: Path, data: Any, *, indent: int | None = None) -> None:
@@ -22,3 +24,14 @@ def write_json_atomic(path: Path, data: Any, *, indent: int | None = None) -> No
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_json_records(path: Path, make: Callable[..., T]) -> dict[str, T]:
+    """A JSON object of objects, each made into `make(**value)`; {} when the file is missing.
+
+    Raises OSError, ValueError or TypeError for a file that cannot be read as such: the caller says
+    what losing it means."""
+    if not path.is_file():
+        return {}
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    return {key: make(**value) for key, value in raw.items()}

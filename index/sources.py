@@ -7,7 +7,6 @@ shows the error; OPML import and export carry the list to and from feed readers.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from xml.sax.saxutils import quoteattr
 
-from index.atomic import write_json_atomic
+from index.atomic import read_json_records, write_json_atomic
 from index.errors import ConfigError
 from index.locking import writer_lock
 from index.urls import canonical_url, check_scheme, is_url
@@ -137,11 +136,8 @@ class Sources:
 
     # ---- storage ---------------------------------------------------------------------------
     def _read(self) -> dict[str, Source]:
-        if not self.path.is_file():
-            return {}
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return {key: Source(**value) for key, value in raw.items()}
+            return read_json_records(self.path, Source)
         except (OSError, ValueError, TypeError) as exc:
             raise ConfigError(f"cannot read the sources list {self.path}: {exc}") from None
 

@@ -4,12 +4,11 @@ save at once both keep their entries (each merges its own changes into what is o
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from index.atomic import write_json_atomic
+from index.atomic import read_json_records, write_json_atomic
 from index.locking import writer_lock
 
 log = logging.getLogger(__name__)
@@ -38,11 +37,8 @@ class Validators:
         self._changes: dict[str, Seen | None] = {}  # this run's puts, and its forgets (None)
 
     def _read(self) -> dict[str, Seen]:
-        if not self.path.is_file():
-            return {}
         try:
-            raw = json.loads(self.path.read_text(encoding="utf-8"))
-            return {url: Seen(**value) for url, value in raw.items()}
+            return read_json_records(self.path, Seen)
         except (OSError, ValueError, TypeError) as exc:  # a cache: losing it costs one full fetch
             log.warning("ignoring unreadable %s (%s); every URL will be fetched in full once", self.path, exc)
             return {}

@@ -150,28 +150,22 @@ def _chat_tab(config: Config, choices: list[tuple[str, str]], outlets: list[str]
             with gr.Accordion("Settings and filters", open=False, elem_id="settings"):
                 backend = gr.Dropdown(BACKEND_LABELS, value=config.backend, label="Back end")
                 k = gr.Slider(1, 20, value=min(config.k, 20), step=1, label="Passages to retrieve")
-                doc_filter = gr.Dropdown(
-                    choices=choices,
-                    value=[],
-                    multiselect=True,
-                    label="Only these documents",
-                    info="Leave empty to search all documents.",
-                )
+                doc_filter = _pick_some(choices, "Only these documents", "Leave empty to search all documents.", "doc-filter")
                 with gr.Row():
                     date_from = gr.DateTime(include_time=False, type="string", label="Published from", min_width=200)
                     date_to = gr.DateTime(include_time=False, type="string", label="Published to", min_width=200)
-                outlet_filter = gr.Dropdown(
-                    choices=outlets,
-                    value=[],
-                    multiselect=True,
-                    label="Only these outlets",
-                    info="Sites of fetched pages and feeds; leave empty for all.",
-                    elem_id="outlet-filter",
+                outlet_filter = _pick_some(
+                    outlets, "Only these outlets", "Sites of fetched pages and feeds; leave empty for all.", "outlet-filter"
                 )
         with gr.Column(scale=2, min_width=300, elem_id="sources-column"):
             sources = gr.HTML(sources_html([]), elem_id="sources", js_on_load=None)
     settings = [backend, k, doc_filter, date_from, date_to, outlet_filter]
     return ChatTab(conversation, status, question, send, stop, new_chat, download, settings, doc_filter, outlet_filter, sources)
+
+
+def _pick_some(choices: list, label: str, info: str, elem_id: str) -> gr.Dropdown:
+    """A multi-select filter of the chat's settings: none chosen means all."""
+    return gr.Dropdown(choices=choices, value=[], multiselect=True, label=label, info=info, elem_id=elem_id)
 
 
 def _documents_tab(choices: list[tuple[str, str]], table: str) -> DocumentsTab:
