@@ -143,7 +143,7 @@ class Watcher:
 
     def _remove_gone(self) -> None:
         """Remove the documents of files deleted from a watched folder (kept for the next try if the index is busy)."""
-        from index.errors import IndexBusy
+        from index.errors import IndexBusy, RagError
         from index.library import IngestReport
 
         report = IngestReport()
@@ -158,6 +158,9 @@ class Watcher:
             except IndexBusy as exc:
                 log.info("removals wait for the writer lock: %s", exc)
                 break
+            except RagError as exc:  # the store went away: try again next round
+                log.warning("could not remove the documents of %s yet: %s", path, exc)
+                break
             self._gone.discard(path)
         if report.removed:
             self.on_report("deleted files", report)
@@ -170,7 +173,14 @@ class Watcher:
     def _stale_in_folders(self) -> None:
         from pathlib import Path
 
-        for record in self.library.documents():
+        from index.errors import RagError
+
+        try:
+            records = self.library.documents()
+        except RagError as exc:
+            log.warning("could not look for deleted files: %s", exc)
+            return
+        for record in records:
             source = Path(record.source) if record.source else None
             if source and not source.exists() and any(source.is_relative_to(Path(f).absolute()) for f in self.folders):
                 self._gone.add(source)
