@@ -158,6 +158,15 @@ class ChatHandlers:
                 for times in (self._asked, self._stopped, self._answering):
                     times.pop(session, None)
 
+    def _narrowed(self, choices: Choices) -> Filters:
+        """The chosen filters, the outlets turned into their documents; ValueError with a sentence when none is left."""
+        if not choices.outlets:
+            return choices.filters
+        try:
+            return self.pipeline.library.restrict_to_outlets(choices.filters, choices.outlets)
+        except NoSuchOutlet as exc:
+            raise ValueError(f"{str(exc)[:1].upper()}{str(exc)[1:]}.") from None
+
     def _answer(self, pending: str, stored: Any, settings: tuple, stop_requested) -> Iterator[tuple]:
         turns = load_turns(stored)
         if not turns or turns[-1].question != pending or turns[-1].done:
@@ -169,13 +178,7 @@ class ChatHandlers:
             return
         try:
             choices = read_choices(self.config, *settings)
-            filters = self.pipeline.library.restrict_to_outlets(choices.filters, choices.outlets) if choices.outlets else choices.filters
-        except NoSuchOutlet as exc:
-            message = f"{str(exc)[:1].upper()}{str(exc)[1:]}."
-            gr.Warning(toast(message))
-            turn.error = message
-            yield self._final(turns)
-            return
+            filters = self._narrowed(choices)
         except ValueError as exc:
             gr.Warning(toast(exc))
             turn.error = str(exc)
