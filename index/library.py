@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -103,6 +102,19 @@ class Progress:
 
 
 ProgressFn = Callable[[Progress], None]
+
+
+def _outlet_name(site: str) -> str:
+    """An outlet's name as listed and matched: spaces collapsed (matching also ignores case)."""
+    return " ".join(site.split())
+
+
+def _holding(record: DocumentRecord, paths: Iterable[Path]) -> list[Path]:
+    """Those of `paths` (absolute or not) that are the file `record` was read from, or a folder above it."""
+    if not record.source:
+        return []
+    source = Path(record.source)
+    return [p for p in paths if source.is_relative_to(p.absolute())]
 
 
 def embedding_text(title: str, text: str) -> str:
@@ -433,10 +445,21 @@ class Library:
             self.lexical.set_generation(self.store.commit())
             return True
 
-    def documents_from(self, path: Path) -> list[str]:
-        """Ids of the documents read from the file `path`, or from any file under the folder `path`."""
-        where = str(path.absolute())
-        return [r.doc_id for r in self.store.records() if r.source == where or r.source.startswith(where + os.sep)]
+    def documents_from(self, paths: Iterable[Path]) -> dict[Path, list[str]]:
+        """For each of `paths`, the ids of the documents read from that file or from any file under that folder.
+
+        One read of the records, however many paths (a deleted folder reports each of its files).
+        """
+        found: dict[Path, list[str]] = {Path(p): [] for p in paths}
+        for record in self.store.records():
+            for path in _holding(record, found):
+                found[path].append(record.doc_id)
+        return found
+
+    def sources_gone(self, folders: Iterable[Path]) -> set[Path]:
+        """The files under `folders` that indexed documents were read from and that no longer exist."""
+        roots = {Path(f): None for f in folders}
+        return {Path(r.source) for r in self.store.records() if _holding(r, roots) and not Path(r.source).exists()}
 
     def _write_lock(self):
         return writer_lock(self.settings.data_dir / "ingest.lock")
@@ -458,12 +481,12 @@ class Library:
 
     def outlet_documents(self, outlets: Sequence[str]) -> set[str]:
         """Ids of the documents whose outlet (site name, case and spaces ignored) is one of `outlets`."""
-        wanted = {" ".join(o.split()).casefold() for o in outlets}
-        return {r.doc_id for r in self.store.records() if " ".join(r.site.split()).casefold() in wanted}
+        wanted = {_outlet_name(o).casefold() for o in outlets}
+        return {r.doc_id for r in self.store.records() if _outlet_name(r.site).casefold() in wanted}
 
     def outlets(self) -> list[str]:
         """The outlets (site names) of the indexed documents, sorted, each once."""
-        names = {" ".join(r.site.split()): None for r in self.store.records() if r.site.strip()}
+        names = {_outlet_name(r.site): None for r in self.store.records() if r.site.strip()}
         return sorted(names, key=str.casefold)
 
     def restrict_to_outlets(self, filters: Filters, outlets: Sequence[str]) -> Filters:

@@ -147,12 +147,15 @@ class Watcher:
         from index.library import IngestReport
 
         report = IngestReport()
-        for path in sorted(self._gone):
-            if path.exists():  # back again (an editor that saves by replacing the file)
-                self._gone.discard(path)
-                continue
+        self._gone = {path for path in self._gone if not path.exists()}  # back: an editor that saves by replacing
+        try:
+            documents = self.library.documents_from(self._gone) if self._gone else {}
+        except RagError as exc:
+            log.warning("could not look up the documents of deleted files yet: %s", exc)
+            return
+        for path in sorted(documents):
             try:
-                for doc_id in self.library.documents_from(path):
+                for doc_id in documents[path]:
                     if self.library.remove(doc_id):
                         report.removed.append(doc_id)
             except IndexBusy as exc:
@@ -176,14 +179,9 @@ class Watcher:
         from index.errors import RagError
 
         try:
-            records = self.library.documents()
+            self._gone.update(self.library.sources_gone(Path(f) for f in self.folders))
         except RagError as exc:
             log.warning("could not look for deleted files: %s", exc)
-            return
-        for record in records:
-            source = Path(record.source) if record.source else None
-            if source and not source.exists() and any(source.is_relative_to(Path(f).absolute()) for f in self.folders):
-                self._gone.add(source)
 
     def _ingest_files(self, paths, label: str) -> None:
         from index.errors import IndexBusy

@@ -217,3 +217,33 @@ def test_a_deletion_waits_while_another_writer_holds_the_index(library, write_ar
     assert [r.doc_id for r in library.documents()] == ["art-005"]
     watcher.remove_deleted()
     assert library.documents() == []
+
+
+def test_a_deleted_folder_of_files_is_looked_up_in_one_read_of_the_records(library, write_articles, tmp_path, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "inbox"
+    write_articles(folder / "batch", [6, 7, 8])
+    write_articles(folder, [9])
+    library.ingest([folder])
+    shutil.rmtree(folder / "batch")
+    lookups, removing = [], []
+    records, remove = library.store.records, library.remove
+    # Full reads of the records made to find the files' documents, not those a removal makes itself.
+    def counted_records(*ids):
+        if not ids and not removing:
+            lookups.append(1)
+        return records(*ids)
+
+    def counted_remove(doc_id):
+        removing.append(doc_id)
+        try:
+            return remove(doc_id)
+        finally:
+            removing.clear()
+
+    monkeypatch.setattr(library.store, "records", counted_records)
+    monkeypatch.setattr(library, "remove", counted_remove)
+    Watcher(library, Sources(library.settings.data_dir), [folder]).remove_deleted()
+    assert len(lookups) == 2  # which files are gone, then their documents: not one read per file
+    assert [r.doc_id for r in library.documents()] == ["art-009"]
