@@ -4,6 +4,7 @@ import pytest
 
 from rag.citations import answer_sentences
 from rag.errors import BackendUnavailable, ConfigError
+from rag.config import Config
 from rag.pipeline import Pipeline
 from rag.types import Answer, Retrieved
 
@@ -182,7 +183,9 @@ class Believer:
 
 def _verifying(config, library, model) -> Pipeline:
     """Verify mode with the shipped threshold and floor, around the fake `model`."""
-    return Pipeline(config.with_overrides(backend="embedded", verify_threshold=0.385, verify_floor=0.25), library=library, generator=model)
+    shipped = Config()
+    overrides = {"verify_threshold": shipped.verify_threshold, "verify_floor": shipped.verify_floor}
+    return Pipeline(config.with_overrides(backend="embedded", **overrides), library=library, generator=model)
 
 
 def test_verify_mode_answers_with_the_sentence_the_model_believes(config, library):
