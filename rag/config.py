@@ -52,7 +52,7 @@ class Config:
     answer_mode: str = "auto"  # generate | select | verify | auto (verify for the embedded model, generate for servers)
     # verify mode: the model's probability that the best evidence sentence answers the question must
     # reach this, else the answer is a refusal (set on the seed gold set; higher values measured on all
-    # three tuning sets gained no more than run-to-run noise, docs/evals.md).
+    # three tuning sets gained about as much as two runs of the same code differ by, docs/evals.md).
     verify_threshold: float = 0.385
     # ... or reach this floor and the model copy a short answer out of the sentence (EXTRACT prompt).
     verify_floor: float = 0.25
