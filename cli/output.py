@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import sys
 
+from ui.render import short_answer_date
+
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 
 
@@ -44,7 +46,8 @@ def render_answer_text(answer, *, include_answer: bool = True) -> str:
     """The answer with its [n] markers, then the sources list (for the terminal)."""
     lines = [f"Verified answer: {answer.answer}" if include_answer else "", ""]
     if answer.short_answer:
-        lines.insert(0, f"Answer: {answer.short_answer}")
+        date = short_answer_date(answer)
+        lines.insert(0, f"Answer: {answer.short_answer}" + (f" (as of {date})" if date else ""))
     for notice in answer.notices:
         lines.insert(0, f"note: {notice}")
     if answer.citations:

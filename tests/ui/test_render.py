@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import time
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ from rag.types import Answer, Citation, Passage
 from ui.conversation import Turn
 from ui.render import (
     bold,
+    short_answer_date,
     conversation_html,
     conversation_markdown,
     documents_html,
@@ -232,3 +234,23 @@ def test_a_short_answer_made_of_markup_is_shown_as_text():
     turn.answer.short_answer = HOSTILE
     chat = conversation_html([turn])
     assert "<script>" not in chat and "<img" not in chat and "&lt;script&gt;" in chat
+
+
+def test_the_short_answer_says_as_of_when_from_the_newest_source_its_line_cites():
+    old = passage(1, published="2018-08-20")  # newer, but the short answer's line does not cite it
+    new = passage(2, text="The death toll rose to 259. Rescuers reached the north.", doc_id="lombok-2", published="2018-08-09", updated="2018-08-10")
+    cited = dataclasses.replace(cite(new, "The death toll rose to 259."), updated=new.updated)
+    turn = answered("259 [2]. The death toll rose to 259 [2].", [old, new], [cite(old, "The bridge cost 240 million euros."), cited])
+    turn.answer.short_answer = "259"
+    assert short_answer_date(turn.answer) == "2018-08-10"  # the cited article's update, not its publication
+    chat = conversation_html([turn])
+    assert chat[chat.index('<p class="short-answer">') :].split("</p>", 1)[0].endswith('<span class="as-of">as of 2018-08-10</span>')
+    assert "**259** [2]. (as of 2018-08-10)" in conversation_markdown([turn])
+
+
+def test_an_undated_short_answer_shows_no_date():
+    p1 = passage(1, published="")
+    turn = answered("240 million euros [1]. The bridge cost 240 million euros [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])
+    turn.answer.short_answer = "240 million euros"
+    assert short_answer_date(turn.answer) == ""
+    assert "as-of" not in conversation_html([turn])

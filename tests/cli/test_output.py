@@ -1,0 +1,26 @@
+"""What `rag ask` prints for an answer."""
+
+from cli.output import render_answer_text
+from rag.types import Answer, Citation
+
+
+def _answer(published: str) -> Answer:
+    quote = "The death toll rose to 259."
+    citation = Citation(
+        n=1, doc_id="lombok", chunk_id="lombok::0", title="Lombok earthquake", url="", published=published,
+        quote=quote, start=0, end=len(quote),
+    )
+    return Answer(
+        question="What is the death toll?", answer=f"259 [1]. {quote} [1].", refused=False, citations=[citation],
+        passages=[], backend="extractive", short_answer="259",
+    )
+
+
+def test_the_short_answer_comes_first_with_the_date_of_its_source():
+    lines = render_answer_text(_answer("2018-08-09")).splitlines()
+    assert lines[0] == "Answer: 259 (as of 2018-08-09)"
+    assert lines[1].startswith("Verified answer: 259 [1].")
+
+
+def test_an_undated_short_answer_is_printed_without_a_date():
+    assert render_answer_text(_answer("")).splitlines()[0] == "Answer: 259"
