@@ -458,7 +458,7 @@ class Library:
 
     def sources_gone(self, folders: Iterable[Path]) -> set[Path]:
         """The files under `folders` that indexed documents were read from and that no longer exist."""
-        roots = {Path(f): None for f in folders}
+        roots = [Path(f) for f in folders]
         return {Path(r.source) for r in self.store.records() if _holding(r, roots) and not Path(r.source).exists()}
 
     def _write_lock(self):

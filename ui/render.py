@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
+from rag.citations import markers_in
 from rag.types import Answer, Citation, Passage
 from ui.conversation import Turn
 
@@ -175,26 +176,22 @@ def split_lead(answer: Answer) -> tuple[str, str]:
     return text[:end].strip(), text[end:].strip()
 
 
-_MARKER_NUMBER = re.compile(r"\d{1,3}")
-
-
-def short_answer_date(answer: Answer) -> str:
+def short_answer_date(answer: Answer, lead: str | None = None) -> str:
     """The date the short answer holds for: the newest (update, else publication) of the sources its line cites.
 
     News figures change from one report to the next ("the death toll rose to 259"), so the short
-    answer says as of when; "" when its sources are undated.
+    answer says as of when; "" when its sources are undated. `lead` is `split_lead`'s, when the caller has it.
     """
-    lead, _ = split_lead(answer)
-    cited = {int(n) for n in _MARKER_NUMBER.findall(lead[len(answer.short_answer or "") :])}
+    if lead is None:
+        lead, _ = split_lead(answer)
+    cited = set(markers_in(lead[len(answer.short_answer or "") :]))
     dates = [(c.updated or c.published)[:10] for c in answer.citations if c.n in cited and (c.updated or c.published)]
     return max(dates, default="")
 
 
-def _lead_html(lead: str, answer: Answer, turn: int, targets: Mapping[int, str]) -> str:
+def _lead_html(lead: str, short: str, date: str, turn: int, targets: Mapping[int, str]) -> str:
     """The short answer, bold, with its citation markers and its date, as the answer's first line."""
-    short = answer.short_answer or ""
     markers = _markers(esc(lead[len(short) :].strip().rstrip(".")), turn, targets)
-    date = short_answer_date(answer)
     as_of = f' <span class="as-of">as of {esc(date)}</span>' if date else ""
     return f'<p class="short-answer"><strong>{esc(short)}</strong> {markers}{as_of}</p>'
 
@@ -229,7 +226,8 @@ def _assistant_html(turn: Turn, index: int, streaming: bool) -> str:
         for c in answer.citations:
             targets.setdefault(c.n, esc(c.title or c.doc_id))
         lead, rest = split_lead(answer)
-        body = (_lead_html(lead, answer, index, targets) if lead else "") + text_html(rest, index, targets)
+        lead_html = _lead_html(lead, answer.short_answer or "", short_answer_date(answer, lead), index, targets) if lead else ""
+        body = lead_html + text_html(rest, index, targets)
         kind = "refused" if answer.refused else "answered"
         label = '<p class="refusal-label">Not answered from the articles</p>' if answer.refused else ""
         return f'<div class="msg assistant {kind}"><div class="bubble">{label}{body}</div>{_answer_meta(answer)}</div>'
@@ -502,7 +500,7 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
             continue
         lead, rest = split_lead(answer)
         if lead:
-            date = short_answer_date(answer)
+            date = short_answer_date(answer, lead)
             as_of = f" (as of {date})" if date else ""
             out += [f"**{answer.short_answer}**{lead[len(answer.short_answer or ''):]}{as_of}", ""]
         out += [rest.strip(), ""]

@@ -15,7 +15,6 @@ from rag.types import Answer, Citation, Passage
 from ui.conversation import Turn
 from ui.render import (
     bold,
-    short_answer_date,
     conversation_html,
     conversation_markdown,
     documents_html,
@@ -23,6 +22,7 @@ from ui.render import (
     ingest_report_html,
     safe_url,
     source_card,
+    short_answer_date,
     sources_html,
     text_html,
 )
