@@ -252,15 +252,26 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
             return bool(_CLOCK.search(phrase))
         return bool(_DATE_WORDS.search(phrase))
     if kind is Kind.PLACE:  # a place's name, or where it happens without one ("in the air, at sea")
-        named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
+        named = _names_in(phrase)
         located = bool(_WHEREABOUTS.match(phrase)) and not _DATE_WORDS.search(phrase) and not _NUMBERS.search(phrase)
         return (bool(named) or located) and not _ROLE.search(phrase)
     if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August")
-        named = [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w)]
+        named = _names_in(phrase)
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
             return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
         return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
     return True
+
+
+def _names_in(phrase: str) -> list[str]:
+    """The capitalised words of `phrase` that may be names: not a month or weekday ("August"), nor a word
+    capitalised only because it opens a sentence ("There's", "It's", "Here")."""
+    return [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w) and not _opener(w)]
+
+
+def _opener(word: str) -> bool:
+    """A function word or its contraction ("It's", "There’s", "That'll"), capitalised only at a sentence's start."""
+    return re.split(r"['’]", word.lower())[0] in _SENTENCE_OPENERS
 
 
 # ---- rules: a phrase without a model --------------------------------------------------------------
@@ -300,7 +311,7 @@ _REASON_SPAN = re.compile(
 _NEGATION = re.compile(r"\b(not|no|never|n't|neither|nor|none|without|refused|rejected|denied|ruled out|excluded)\b|n’t", re.IGNORECASE)
 _SENTENCE_OPENERS = frozenset(
     "the a an this that these those it he she they we i but and so however in on at for after before when while "
-    "if as by from with according despite although also yet still".split()
+    "if as by from with according despite although also yet still there here what let".split()
 )
 
 
@@ -548,7 +559,7 @@ def quoted_referent(question: str, short: str, sentence: str, before: str, after
 
 def _trim_opener(name: str) -> str:
     words = name.split()
-    while words and words[0].lower() in _SENTENCE_OPENERS:
+    while words and _opener(words[0]):
         words = words[1:]
     return " ".join(words)
 

@@ -258,3 +258,12 @@ def test_where_takes_a_place_without_a_name_but_not_a_time():
     assert not fits_kind("on Monday", Kind.PLACE, question)
     assert not fits_kind("in 2019", Kind.PLACE, question)
     assert not fits_kind("the forces", Kind.PLACE, question)
+
+
+@pytest.mark.parametrize("opener", ["It's", "There's", "Here’s", "That's"])
+def test_a_word_capitalised_only_because_it_opens_the_sentence_is_not_a_name(opener):
+    question = "Who is Lea Michele replacing in the musical?"
+    sentence = f"{opener} official: Lea Michele is replacing star Beanie Feldstein on Broadway."
+    assert not fits_kind(opener, Kind.PERSON, question)
+    assert not fits_kind(opener, Kind.PLACE, "Where is the musical?")
+    assert short_answer_for(question, Kind.PERSON, sentence, sentence, proposed=opener) == "Beanie Feldstein"
