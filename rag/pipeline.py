@@ -216,8 +216,9 @@ class Pipeline:
 
         A sentence is accepted in the order of `_accepted` and must also yield a short answer of the
         kind asked (`short_answer_for`): evidence on the topic that holds no such phrase does not
-        answer. Questions about reasons, consequences, lists and events may take up to
-        `MAX_ANSWER_SENTENCES` sentences the model believes.
+        answer, nor does a sentence the model believes but, asked for the phrase (`EXTRACT`), says
+        holds none: its two readings must agree. Questions about reasons, consequences, lists and
+        events may take up to `MAX_ANSWER_SENTENCES` sentences the model believes.
         """
         kind = question_kind(question)
         candidates = [c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]) if fits_answer_type(question, c.text)]
@@ -226,6 +227,9 @@ class Pipeline:
             chosen = candidates[i]
             if phrase is None and kind is not Kind.YES_NO:
                 phrase = self._extract(scorer, question, chosen.text)
+                if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
+                    log.debug("the model finds no answer in %r", chosen.text[:80])
+                    continue
             if kind is Kind.YES_NO:
                 phrase = self._yes_or_no(scorer, question, chosen.text)
             short = _direct_answer(question, kind, chosen, phrase)

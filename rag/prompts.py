@@ -104,7 +104,8 @@ EXTRACT = PromptTemplate(
 """Expects what VERIFY does; returns a short phrase copied from the sentence, or "none".
 
 Verify mode's second opinion for beliefs just under the threshold: the phrase counts only when
-it occurs in the sentence as it is and adds words the question lacks (`copied_answer`)."""
+it occurs in the sentence as it is and adds words the question lacks (`copied_answer`). For a
+believed sentence it gives the short answer, and "none" vetoes the sentence."""
 
 
 YES_NO = PromptTemplate(

@@ -158,12 +158,12 @@ def test_answer_json_round_trips(config, library):
 class Believer:
     """A fake model for verify mode: believes sentences holding `trusted` words, records what it was asked.
 
-    Asked for the answer itself (the EXTRACT prompt), it replies `copies`.
+    Asked for the answer itself (the EXTRACT prompt), it replies `copies` (nothing by default).
     """
 
     name = "believer"
 
-    def __init__(self, trusted: str = "", belief: float = 0.9, copies: str = "none") -> None:
+    def __init__(self, trusted: str = "", belief: float = 0.9, copies: str = "") -> None:
         self.trusted, self.belief, self.copies = trusted, belief, copies
         self.otherwise: dict[str, float] = {}  # beliefs in sentences without `trusted`, by a word they hold
         self.asked: list[str] = []
@@ -235,6 +235,15 @@ def test_a_more_believed_sentence_wins_when_the_best_ranked_one_in_doubt_copies_
     assert not answer.refused and "240 million" not in answer.answer
     holding = next(s for s in model.asked[1:] if "Norrvik" in s)
     assert answer.short_answer == "Norrvik" and " ".join(holding.split()[:4]) in answer.answer
+
+
+def test_a_believed_sentence_is_not_the_answer_when_the_model_asked_for_the_phrase_says_none(config, library):
+    """The model's two readings must agree: believed, but "none" when asked for the answer, does not answer."""
+    model = Believer(trusted="240 million", belief=0.9, copies="none")
+    answer = _verifying(config, library, model).ask("How much did the harbor bridge cost?")
+    assert answer.refused and model.extracted and "240 million" in model.extracted[0]
+    agreeing = Believer(trusted="240 million", belief=0.9, copies="240 million euros")
+    assert _verifying(config, library, agreeing).ask("How much did the harbor bridge cost?").short_answer == "240 million euros"
 
 
 def test_a_believed_sentence_without_a_phrase_of_the_kind_asked_is_not_an_answer(config, library):
