@@ -30,6 +30,7 @@ class Kind(str, Enum):
     CONSEQUENCE = "consequence"  # what would happen if ...
     LIST = "list"  # which three ..., what are the ...
     EVENT = "event"  # what happened
+    THING = "thing"  # which / what <noun>: a thing named, or a short noun phrase
     OTHER = "other"
 
     @property
@@ -85,6 +86,13 @@ _LIST_Q = re.compile(
     re.IGNORECASE,
 )
 _EVENT_Q = re.compile(r"\bwhat (happened|has happened|took place|went wrong)\b", re.IGNORECASE)
+# "Which feature", "what disease": a noun after which/what, not an auxiliary, a determiner or a preposition.
+_THING_Q = re.compile(
+    r"\b(which|what) (?!(?:is|are|was|were|be|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall|"
+    r"happened|happens|happen|this|that|these|those|the|a|an|it|he|she|they|we|you|i|his|her|its|their|our|my|your|"
+    r"in|on|at|for|to|of|about|from|by|with|if|as|so|and|or|but|else)\b)[a-z][\w-]*",
+    re.IGNORECASE,
+)
 
 
 # The same question words in the other languages the index serves (French, Spanish, German,
@@ -128,6 +136,8 @@ def question_kind(question: str) -> Kind:
         return Kind.PLACE
     if _PERSON_Q.search(q):
         return Kind.PERSON
+    if _THING_Q.search(q):
+        return Kind.THING
     return Kind.OTHER
 
 
@@ -260,7 +270,30 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
             return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
         return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
+    if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
+        if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase):
+            return False
+        return _title_cased(phrase) or not (_CLAUSE_OPENER.match(phrase) or _CLAUSE_VERB.search(phrase))
     return True
+
+
+# What starts a clause or a phrase about a thing rather than the thing: "which follows ...", "in select markets".
+_CLAUSE_OPENER = re.compile(
+    r"^(which|who|whom|whose|that|because|since|as|if|when|while|whereas|although|though|after|before|until|so|but|and|or|"
+    r"to|than|where|in|on|at|from|with|by|for|into|through|during|over|under|about|amid)\b",
+    re.IGNORECASE,
+)
+# A verb that makes a phrase a statement: "the agency announced in a statement", "a source tells CNN".
+_CLAUSE_VERB = re.compile(
+    r"\b(is|are|was|were|be|been|being|am|has|have|had|do|does|did|will|would|can|could|shall|should|may|might|must|"
+    r"says?|said|tells?|told|announced?|announces|reported|reports)\b"  # lower case: "May Day" is a name
+)
+
+
+def _title_cased(phrase: str) -> bool:
+    """A title or a name: every word longer than three letters capitalised ("Leave It to Beaver")."""
+    long = [w for w in re.findall(r"[\w’'-]+", phrase) if len(w) > 3]
+    return bool(long) and all(w[0].isupper() for w in long)
 
 
 def _names_in(phrase: str) -> list[str]:
@@ -301,6 +334,8 @@ _TITLED_NAME = re.compile(
     r"[Pp]resident|[Mm]inister|[Cc]hancellor|[Ss]ecretary|[Gg]overnor|[Mm]ayor|[Ss]enator|[Jj]udge)"
     r"(?:\s+[A-Z][\w’'-]+){1,3}"
 )
+# A title in quotes: “Succession”, "Leave It to Beaver".
+_QUOTED_TITLE = re.compile(r"[“\"]([A-Z][^“”\"]{0,60})[”\"]")
 # A name after a preposition of place: "in Norrvik", "to Lithuania".
 _LOCATED = re.compile(r"\b(?:in|at|to|from|near|across|into|inside|outside|towards?)\s+(?:the\s+)?([A-Z][\w’'.-]*(?:\s+(?:of\s+)?[A-Z][\w’'.-]*)*)")
 _REASON_SPAN = re.compile(
@@ -333,6 +368,8 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         found = _nearest([n for n in (_trim_opener(x) for x in located) if n], sentence, q_words)
         if found:
             return found
+    if kind is Kind.THING:  # a quoted title; any capitalised name could be a person or a place
+        return _nearest([m.group(1) for m in _QUOTED_TITLE.finditer(sentence)], sentence, q_words)
     if kind in (Kind.PERSON, Kind.PLACE):
         titled = [m.group(0) for m in _TITLED_NAME.finditer(sentence)] if kind is Kind.PERSON else []
         names = [_trim_opener(m.group(0)) for m in _NAME_SPAN.finditer(sentence)]

@@ -41,7 +41,9 @@ SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm 
         ("What would happen if the bridge closed?", Kind.CONSEQUENCE),
         ("Which three countries signed the deal?", Kind.LIST),
         ("What happened at the harbour on Tuesday?", Kind.EVENT),
-        ("What kind of force are they preparing?", Kind.OTHER),
+        ("What kind of force are they preparing?", Kind.THING),
+        ("Which show received the most nominations?", Kind.THING),
+        ("The agency said it will do what this week?", Kind.OTHER),  # "what this week" names no thing
         ("Combien a coûté le pont ?", Kind.NUMBER),
         ("Wann wurde die Brücke eröffnet?", Kind.DATE),
         ("Which forensic firm examined the bridge?", Kind.PERSON),  # words between "which" and the noun
@@ -267,3 +269,27 @@ def test_a_word_capitalised_only_because_it_opens_the_sentence_is_not_a_name(ope
     assert not fits_kind(opener, Kind.PERSON, question)
     assert not fits_kind(opener, Kind.PLACE, "Where is the musical?")
     assert short_answer_for(question, Kind.PERSON, sentence, sentence, proposed=opener) == "Beanie Feldstein"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "fits"),
+    [
+        ("chicken nuggets", True),
+        ("Leave It to Beaver", True),  # a title may hold a preposition
+        ("which follows the dysfunctional Roy family", False),
+        ("the agency announced in a statement", False),
+        ("in select U.S. markets", False),
+        ("the only specimen of its kind available for private ownership", False),
+        ("Tuesday", False),
+        ("May Day parade", True),  # "May" here is a name, not a verb
+    ],
+)
+def test_which_thing_takes_a_thing_not_a_clause_about_it(phrase, fits):
+    assert fits_kind(phrase, Kind.THING, "Which feature did the company bring back?") is fits
+
+
+def test_which_thing_finds_a_quoted_title_when_the_models_phrase_is_a_clause():
+    question = "Which show received the most nominations?"
+    sentence = "“Succession”, which follows the Roy family, leads the race with 25 nominations."
+    proposed = "which follows the Roy family"
+    assert short_answer_for(question, Kind.THING, sentence, sentence, proposed) == "Succession"
