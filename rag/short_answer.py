@@ -535,6 +535,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     options = [proposed, _owner(proposed) if kind in (Kind.PERSON, Kind.PLACE) else None, rule_span(question, sentence, kind)]
     if not kind.typed:
         options.append(clause_span(question, sentence))
+    if kind is Kind.THING:  # last, a name in the sentence: "Fox News" when no clause is a thing
+        options.append(rule_span(question, sentence, Kind.PERSON))
     if kind in (Kind.PERSON, Kind.PLACE):
         options = [o for o in options if o is None or not listed_beside_the_question(clean_phrase(o), sentence, question)]
     if kind is Kind.DATE and not _REPORTING.search(question):

@@ -293,3 +293,9 @@ def test_which_thing_finds_a_quoted_title_when_the_models_phrase_is_a_clause():
     sentence = "“Succession”, which follows the Roy family, leads the race with 25 nominations."
     proposed = "which follows the Roy family"
     assert short_answer_for(question, Kind.THING, sentence, sentence, proposed) == "Succession"
+
+
+def test_which_thing_falls_back_on_a_name_when_no_clause_is_a_thing():
+    sentence = "Trump said in a Fox News appearance that European nations would carry the burden."
+    question = "On which TV channel did Trump say that European nations would carry the burden?"
+    assert short_answer_for(question, Kind.THING, sentence, sentence, None) == "Fox News"
