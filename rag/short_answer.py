@@ -88,7 +88,7 @@ _LIST_Q = re.compile(
 _EVENT_Q = re.compile(r"\bwhat (happened|has happened|took place|went wrong)\b", re.IGNORECASE)
 # "Which feature", "what disease": a noun after which/what, not an auxiliary, a determiner or a preposition.
 _THING_Q = re.compile(
-    r"\b(which|what) (?!(?:is|are|was|were|be|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall|"
+    rf"\b(which|what) (?!(?:{_AUXILIARY}|be|"
     r"happened|happens|happen|this|that|these|those|the|a|an|it|he|she|they|we|you|i|his|her|its|their|our|my|your|"
     r"in|on|at|for|to|of|about|from|by|with|if|as|so|and|or|but|else)\b)[a-z][\w-]*",
     re.IGNORECASE,
@@ -285,7 +285,7 @@ _CLAUSE_OPENER = re.compile(
 )
 # A verb that makes a phrase a statement: "the agency announced in a statement", "a source tells CNN".
 _CLAUSE_VERB = re.compile(
-    r"\b(is|are|was|were|be|been|being|am|has|have|had|do|does|did|will|would|can|could|shall|should|may|might|must|"
+    rf"\b({_AUXILIARY}|be|been|being|am|"
     r"says?|said|tells?|told|announced?|announces|reported|reports)\b"  # lower case: "May Day" is a name
 )
 
