@@ -59,6 +59,9 @@ class Config:
     # verify mode: the model's probability that the short answer is what the sentence says answers the
     # question (CONFIRM prompt) must reach this; 0 skips the check (calibration in docs/evals.md).
     confirm_threshold: float = 0.0
+    # verify mode: for who / where / which-thing questions, the model's probability that the short answer
+    # is the kind of thing asked for (KIND prompt: "Chinese" is not a country) must reach this; 0 skips it.
+    kind_threshold: float = 0.0
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -151,7 +154,7 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError("client_burst must be at least 1")
     if "client_per_s" in top and top["client_per_s"] < 0:
         raise ConfigError("client_per_s must be 0 (no limit) or more")
-    for name in ("verify_threshold", "verify_floor", "confirm_threshold"):
+    for name in ("verify_threshold", "verify_floor", "confirm_threshold", "kind_threshold"):
         if name in top and not 0.0 <= top[name] <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1")
     _check_retrieval(ret)

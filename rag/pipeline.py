@@ -30,6 +30,7 @@ from rag.prompts import (
     ANSWER,
     CONFIRM,
     EXTRACT,
+    KIND,
     REFUSAL,
     SELECT,
     VERIFY,
@@ -54,6 +55,7 @@ SELECT_CANDIDATES = 4
 VERIFY_CANDIDATES = 3
 MAX_ANSWER_SENTENCES = 3
 EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
+KIND_CHECKED = (Kind.PERSON, Kind.PLACE, Kind.THING)  # the kinds a name answers, checked with KIND
 _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
@@ -236,7 +238,7 @@ class Pipeline:
             if short is None:
                 log.debug("no %s answer in %r", kind.value, chosen.text[:80])
                 continue
-            if not self._confirmed(scorer, question, chosen, short):
+            if not self._of_the_kind(scorer, question, kind, short) or not self._confirmed(scorer, question, chosen, short):
                 continue
             found.short_answer, found.evidence = short, chosen
             picked = [chosen]
@@ -299,6 +301,19 @@ class Pipeline:
         belief = _yes_share(scorer, CONFIRM.render(sentence=format_sentence(chosen.text), question=question, answer=short))
         log.debug("confirm %.3f for %r in %r", belief, short, chosen.text[:80])
         return belief >= self.config.confirm_threshold
+
+    def _of_the_kind(self, scorer: ChoiceScorer, question: str, kind: Kind, short: str) -> bool:
+        """Does the model take `short` for the kind of thing asked (KIND): a country for "which country"?
+
+        Asked for who, where and which-thing questions when `kind_threshold` is above 0; the patterns of
+        `fits_kind` know a name from a clause, not a country from a people ("Chinese") or a news channel
+        from an announcement.
+        """
+        if self.config.kind_threshold <= 0 or kind not in KIND_CHECKED:
+            return True
+        belief = _yes_share(scorer, KIND.render(question=question, answer=short))
+        log.debug("kind %.3f for %r", belief, short)
+        return belief >= self.config.kind_threshold
 
     def _in_doubt(self, belief: float) -> bool:
         return self.config.verify_floor <= belief < self.config.verify_threshold

@@ -129,6 +129,21 @@ probability of "yes" against "no". Support is not enough: a sentence on the ques
 a name or a number that answers another question."""
 
 
+KIND = PromptTemplate(
+    name="kind",
+    system="You check whether a proposed answer is the kind of thing a question asks for.",
+    user=(
+        "Question: {question}\nProposed answer: {answer}\n"
+        "Do not judge whether the proposed answer is true. Is it the kind of thing the question asks for "
+        "(a person or a group when it asks who, a country when it asks which country, a show when it asks "
+        "which show, and so on)? Reply yes or no:"
+    ),
+)
+"""Expects a `question` and the short `answer` proposed for it; read as the model's probability of
+"yes" against "no". No evidence is shown: only the kind is judged ("Chinese" is not a country,
+"CNN" is not an announcement)."""
+
+
 def format_sentence(text: str) -> str:
     """VERIFY's `sentence` slot: one line, bracketed numbers made plain."""
     return defuse_markers(" ".join(text.split()))

@@ -396,3 +396,28 @@ def test_a_confirmed_short_answer_stands_and_the_check_is_off_at_zero(config, li
     doubter = Doubter(trusted="240 million", copies="240 million euros")
     answer = _verifying(config.with_overrides(confirm_threshold=0.0), library, doubter).ask("How much did the harbor bridge cost?")
     assert answer.short_answer == "240 million euros" and not hasattr(doubter, "confirmations")
+
+
+class KindSkeptic(Believer):
+    """Believes the sentence answers, but not that the short answer is the kind of thing asked (KIND)."""
+
+    def choice_probabilities(self, messages, options):
+        if "kind of thing the question asks for" in messages[-1].content:
+            self.kind_checks = getattr(self, "kind_checks", 0) + 1
+            return {"yes": 0.1, "Yes": 0.0, "no": 0.9, "No": 0.0, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
+        return super().choice_probabilities(messages, options)
+
+
+def test_a_short_answer_the_model_takes_for_another_kind_of_thing_is_no_answer(config, library):
+    model = KindSkeptic(trusted="Lena Holm", copies="Lena Holm")
+    answer = _verifying(config.with_overrides(kind_threshold=0.5), library, model).ask("Which mayor spoke about the bridge?")
+    assert answer.refused and model.kind_checks >= 1
+
+
+def test_the_kind_check_is_off_at_zero_and_skips_numbers(config, library):
+    skeptic = KindSkeptic(trusted="Lena Holm", copies="Lena Holm")
+    answer = _verifying(config, library, skeptic).ask("Which mayor spoke about the bridge?")
+    assert answer.short_answer == "Lena Holm" and not hasattr(skeptic, "kind_checks")
+    counter = KindSkeptic(trusted="240 million", copies="240 million euros")
+    answer = _verifying(config.with_overrides(kind_threshold=0.5), library, counter).ask("How much did the harbor bridge cost?")
+    assert answer.short_answer == "240 million euros" and not hasattr(counter, "kind_checks")
