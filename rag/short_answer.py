@@ -109,9 +109,25 @@ _LEADING_WH = re.compile(r"^(?:and |so |but )?(who|whom|whose|when|where)\b", re
 _LEADING_KIND = {"who": Kind.PERSON, "whom": Kind.PERSON, "whose": Kind.PERSON, "when": Kind.DATE, "where": Kind.PLACE}
 
 
+_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+_CLAUSE_WH = re.compile(r"\b(when|where)\b", re.IGNORECASE)
+
+
+def _without_clause_wh(question: str) -> str:
+    """`question` without a "when" or "where" that opens a clause rather than asks ("which singer was on
+    Lombok when the quake hit?" asks for a person): only the first question word of the question's last
+    sentence asks."""
+    asking = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
+    first = _WH_WORD.search(asking)
+    if first is None:
+        return question
+    offset = len(question.rstrip()) - len(asking) + first.start()
+    return _CLAUSE_WH.sub(lambda m: m.group(0) if m.start() == offset else "", question)
+
+
 def question_kind(question: str) -> Kind:
     """The kind of answer `question` asks for (the first rule that matches, in a fixed order)."""
-    q = " ".join(question.split())
+    q = " ".join(_without_clause_wh(" ".join(question.split())).split())
     for pattern, name in _OTHER_LANGUAGES:
         if pattern.search(q) and not _PERSON_Q.search(q) and not _NUMBER_Q.search(q):
             return Kind[name]

@@ -299,3 +299,17 @@ def test_which_thing_falls_back_on_a_name_when_no_clause_is_a_thing():
     sentence = "Trump said in a Fox News appearance that European nations would carry the burden."
     question = "On which TV channel did Trump say that European nations would carry the burden?"
     assert short_answer_for(question, Kind.THING, sentence, sentence, None) == "Fox News"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("Which British singer was on the island when the quake hit?", Kind.PERSON),
+        ("He fled as a boy. From which country was he taken to the UK when he was nine?", Kind.PLACE),
+        ("Which company opened an office where the old port was?", Kind.PERSON),
+        ("When did the storm hit the town where she lives?", Kind.DATE),
+        ("The mayor spoke on Monday. Where did she speak when the bridge opened?", Kind.PLACE),
+    ],
+)
+def test_a_when_or_where_that_opens_a_clause_does_not_decide_the_kind(question, kind):
+    assert question_kind(question) is kind
