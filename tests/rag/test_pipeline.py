@@ -373,51 +373,48 @@ def test_a_written_answer_leads_with_the_models_phrase_or_a_pattern_from_its_cit
     assert "The bridge cost 240 million euros [" in answer.answer
 
 
-class Doubter(Believer):
-    """Believes the sentence answers, but not that the proposed short answer is what it says answers."""
+class Naysayer(Believer):
+    """Believes the sentence answers, but says no to the later check whose prompt holds `marker`, and counts them."""
+
+    def __init__(self, marker: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.marker, self.checks = marker, 0
 
     def choice_probabilities(self, messages, options):
-        if "Proposed answer:" in messages[-1].content:
-            self.confirmations = getattr(self, "confirmations", 0) + 1
+        if self.marker in messages[-1].content:
+            self.checks += 1
             return {"yes": 0.05, "Yes": 0.0, "no": 0.95, "No": 0.0, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
         return super().choice_probabilities(messages, options)
 
 
+CONFIRM_CHECK, KIND_CHECK = "Does the sentence say that the proposed answer", "kind of thing the question asks for"
+
+
 def test_a_short_answer_the_model_does_not_confirm_is_no_answer(config, library):
-    model = Doubter(trusted="240 million", copies="240 million euros")
+    model = Naysayer(CONFIRM_CHECK, trusted="240 million", copies="240 million euros")
     answer = _verifying(config.with_overrides(confirm_threshold=0.5), library, model).ask("How much did the harbor bridge cost?")
-    assert answer.refused and model.confirmations >= 1
+    assert answer.refused and model.checks >= 1
 
 
 def test_a_confirmed_short_answer_stands_and_the_check_is_off_at_zero(config, library):
     model = Believer(trusted="240 million", copies="240 million euros")
     answer = _verifying(config.with_overrides(confirm_threshold=0.5), library, model).ask("How much did the harbor bridge cost?")
     assert answer.short_answer == "240 million euros"
-    doubter = Doubter(trusted="240 million", copies="240 million euros")
+    doubter = Naysayer(CONFIRM_CHECK, trusted="240 million", copies="240 million euros")
     answer = _verifying(config.with_overrides(confirm_threshold=0.0), library, doubter).ask("How much did the harbor bridge cost?")
-    assert answer.short_answer == "240 million euros" and not hasattr(doubter, "confirmations")
-
-
-class KindSkeptic(Believer):
-    """Believes the sentence answers, but not that the short answer is the kind of thing asked (KIND)."""
-
-    def choice_probabilities(self, messages, options):
-        if "kind of thing the question asks for" in messages[-1].content:
-            self.kind_checks = getattr(self, "kind_checks", 0) + 1
-            return {"yes": 0.1, "Yes": 0.0, "no": 0.9, "No": 0.0, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
-        return super().choice_probabilities(messages, options)
+    assert answer.short_answer == "240 million euros" and doubter.checks == 0
 
 
 def test_a_short_answer_the_model_takes_for_another_kind_of_thing_is_no_answer(config, library):
-    model = KindSkeptic(trusted="Lena Holm", copies="Lena Holm")
+    model = Naysayer(KIND_CHECK, trusted="Lena Holm", copies="Lena Holm")
     answer = _verifying(config.with_overrides(kind_threshold=0.5), library, model).ask("Which mayor spoke about the bridge?")
-    assert answer.refused and model.kind_checks >= 1
+    assert answer.refused and model.checks >= 1
 
 
 def test_the_kind_check_is_off_at_zero_and_skips_numbers(config, library):
-    skeptic = KindSkeptic(trusted="Lena Holm", copies="Lena Holm")
+    skeptic = Naysayer(KIND_CHECK, trusted="Lena Holm", copies="Lena Holm")
     answer = _verifying(config, library, skeptic).ask("Which mayor spoke about the bridge?")
-    assert answer.short_answer == "Lena Holm" and not hasattr(skeptic, "kind_checks")
-    counter = KindSkeptic(trusted="240 million", copies="240 million euros")
+    assert answer.short_answer == "Lena Holm" and skeptic.checks == 0
+    counter = Naysayer(KIND_CHECK, trusted="240 million", copies="240 million euros")
     answer = _verifying(config.with_overrides(kind_threshold=0.5), library, counter).ask("How much did the harbor bridge cost?")
-    assert answer.short_answer == "240 million euros" and not hasattr(counter, "kind_checks")
+    assert answer.short_answer == "240 million euros" and counter.checks == 0
