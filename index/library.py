@@ -520,6 +520,12 @@ class Library:
         found = self.store.records([doc_id], with_text=True)
         return found[0] if found else None
 
+    def documents_by_id(self, doc_ids: Sequence[str]) -> dict[str, DocumentRecord]:
+        """The documents of `doc_ids` that exist, with their text, in one read of the store."""
+        if not doc_ids:
+            return {}
+        return {r.doc_id: r for r in self.store.records(list(doc_ids), with_text=True)}
+
     def status(self) -> dict[str, Any]:
         return {
             "documents": len(self.committed_versions()),

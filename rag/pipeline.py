@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 from index.library import Library, open_library
+from rag.anchors import names_what_is_asked, question_names
 from rag.backends import REGISTRY
 from rag.backends.base import ChoiceScorer, Generator
 from rag.citations import answer_sentences, is_refusal, verify_sentence
@@ -158,12 +159,13 @@ class Pipeline:
             yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
             return
 
+        on_subject = self._articles_naming(standalone, passages)
         used_backend = backend if generator is not None else QUOTES_ONLY
         text = ""
         found = Found()
         if generator is not None:
             try:
-                for piece in self._generate(generator, backend, standalone, evidence, found):
+                for piece in self._generate(generator, backend, standalone, evidence, found, on_subject):
                     if not text:
                         timings["first_token"] = _ms(started)
                     text += piece
@@ -171,8 +173,9 @@ class Pipeline:
             except BackendUnavailable as exc:
                 notices.append(f"{exc} Answered extractively instead.")
                 generator, used_backend, text = None, QUOTES_ONLY, ""
-        # An answer chosen from the evidence alone must at least be of the kind asked for.
-        answering = [e for e in evidence if fits_answer_type(standalone, e.text)]
+        # An answer chosen from the evidence alone must at least be of the kind asked for, from an
+        # article that names what the question names.
+        answering = [e for e in evidence if fits_answer_type(standalone, e.text) and e.passage.doc_id in on_subject]
         if generator is None:
             text = self._extractive(standalone, answering, found) if _strong(answering) else REFUSAL
             timings["first_token"] = _ms(started)
@@ -194,7 +197,7 @@ class Pipeline:
             return self._generators[backend]
 
     def _generate(
-        self, generator: Generator, backend: str, question: str, evidence: list[Evidence], found: Found
+        self, generator: Generator, backend: str, question: str, evidence: list[Evidence], found: Found, on_subject: set[str]
     ) -> Iterator[str]:
         """Stream the answer text: written by the model, or the evidence sentences it verifies or selects."""
         mode = self.config.answer_mode_for(backend)
@@ -203,7 +206,7 @@ class Pipeline:
             yield from generator.stream(messages, max_tokens=self.config.max_answer_tokens)
             return
         if mode == "verify" and isinstance(generator, ChoiceScorer):
-            chosen = self._verified_answer(generator, question, evidence, found)
+            chosen = self._verified_answer(generator, question, evidence, found, on_subject)
             yield _cited(chosen) if chosen else REFUSAL
             return
         candidates = evidence[:SELECT_CANDIDATES]
@@ -213,17 +216,23 @@ class Pipeline:
         picked = int(choice.group()) if choice else 0
         yield extractive_answer([candidates[picked - 1]]) if 1 <= picked <= len(candidates) else REFUSAL
 
-    def _verified_answer(self, scorer: ChoiceScorer, question: str, evidence: list[Evidence], found: Found) -> list[Evidence]:
+    def _verified_answer(
+        self, scorer: ChoiceScorer, question: str, evidence: list[Evidence], found: Found, on_subject: set[str]
+    ) -> list[Evidence]:
         """The evidence sentences that answer the question according to the model, best first; [] for none.
 
         A sentence is accepted in the order of `_accepted` and must also yield a short answer of the
         kind asked (`short_answer_for`): evidence on the topic that holds no such phrase does not
         answer, nor does a sentence the model believes but, asked for the phrase (`EXTRACT`), says
         holds none: its two readings must agree. Questions about reasons, consequences, lists and
-        events may take up to `MAX_ANSWER_SENTENCES` sentences the model believes.
+        events may take up to `MAX_ANSWER_SENTENCES` sentences the model believes. Of the best
+        `VERIFY_CANDIDATES` sentences, only those from an article in `on_subject` are asked about.
         """
         kind = question_kind(question)
-        candidates = [c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES]) if fits_answer_type(question, c.text)]
+        candidates = [
+            c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES])
+            if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
+        ]
         beliefs: dict[int, float] = {}
         for i, phrase in self._accepted(scorer, question, candidates, beliefs):
             chosen = candidates[i]
@@ -284,6 +293,20 @@ class Pipeline:
                     phrase = self._extract(scorer, question, candidates[i].text)
                     if copied_answer(phrase, candidates[i].text, question):
                         yield i, phrase
+
+    def _articles_naming(self, question: str, passages: Sequence[Passage]) -> set[str]:
+        """The documents among `passages` that name every name the question gives (`names_what_is_asked`).
+
+        "Who is the CEO of JetBlue?" is not answered from an article that never names JetBlue.
+        """
+        ids = {p.doc_id for p in passages}
+        if not question_names(question):
+            return ids
+        records = self.library.documents_by_id(sorted(ids))
+        articles = {i: f"{r.title}\n{r.text}" for i, r in records.items()}
+        for p in passages:  # a document the store no longer holds: its passages are what there is
+            articles.setdefault(p.doc_id, f"{p.title}\n{p.text}")
+        return {i for i in ids if names_what_is_asked(question, articles[i])}
 
     def _belief(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> float:
         """The model's probability of "yes" against "no" to: does this sentence state the answer?"""

@@ -418,3 +418,11 @@ def test_the_kind_check_is_off_at_zero_and_skips_numbers(config, library):
     counter = Naysayer(KIND_CHECK, trusted="240 million", copies="240 million euros")
     answer = _verifying(config.with_overrides(kind_threshold=0.5), library, counter).ask("How much did the harbor bridge cost?")
     assert answer.short_answer == "240 million euros" and counter.checks == 0
+
+
+def test_a_believed_sentence_from_an_article_that_does_not_name_the_questions_subject_is_no_answer(config, library):
+    model = Believer(trusted="Piet Vann", copies="Piet Vann")
+    answer = _verifying(config, library, model).ask("Who is the opposition leader in Kessel?")
+    assert answer.refused and answer.short_answer is None
+    answer = _verifying(config, library, Believer(trusted="Piet Vann", copies="Piet Vann")).ask("Who is the opposition leader in Norrvik?")
+    assert answer.short_answer == "Piet Vann"

@@ -1,0 +1,31 @@
+import pytest
+
+from rag.anchors import names_what_is_asked, question_names
+
+ARTICLE = "Yahoo breach. The company, then run by CEO Marissa Mayer, disclosed the theft of data from British users."
+
+
+def test_the_names_of_a_question_are_its_capitalised_words_that_do_not_open_a_sentence():
+    assert question_names("Who is the CEO of JetBlue?") == ["CEO", "JetBlue"]
+    assert question_names("Storms hit Texas on Monday. Which US state was hit in March?") == ["Texas"]
+    assert question_names("who is the ceo of jetblue?") == []
+    assert question_names("When did Spirit's shareholders vote?") == ["Spirit"]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Who is the CEO of JetBlue?", False),
+        ("Who was the CEO of Yahoo when it disclosed the breach?", True),
+        ("Why did Yahoo's users in Britain sue?", True),  # "Britain" / "British": the same first four letters
+        ("Which EU users did Yahoo tell?", True),  # two letters: too short to be a name
+        ("How many Yahoo users in Spain were hit?", False),
+        ("how many users were hit?", True),
+    ],
+)
+def test_an_article_names_what_the_question_names(question, named):
+    assert names_what_is_asked(question, ARTICLE) is named
+
+
+def test_a_short_name_must_occur_whole():
+    assert not names_what_is_asked("What did Yahr say?", ARTICLE)  # "Yahr" is not "Yahoo"
