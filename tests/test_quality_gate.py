@@ -19,9 +19,9 @@ GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 HELDOUT = ROOT / "evals" / "gold" / "heldout.jsonl"
 REALTIMEQA_CORPUS = ROOT.parent / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
 # The default back end on the held-out set (measured figures in docs/evals.md).
-# Measured 2026-12-05 (after the none veto and which-thing checks): 0.766, 0.706, 0.988 and answered_wrong
-# 0.166; the margins allow for about three flips.
-HELDOUT_MIN = {"answered_with_verified_citation": 0.73, "refusal_recall": 0.62, "citation_precision": 0.95}
+# Measured 2026-12-05 (sixth session, with the check that the article names the question's names): 0.739,
+# 0.706, 0.987 and answered_wrong 0.166; the margins allow for about three flips.
+HELDOUT_MIN = {"answered_with_verified_citation": 0.71, "refusal_recall": 0.62, "citation_precision": 0.95}
 HELDOUT_MAX = {"answered_wrong": 0.19}
 
 GATES = {
