@@ -26,18 +26,17 @@ from evals.gold import load_gold  # noqa: E402
 from evals.metrics.answer import answer_contained  # noqa: E402
 from rag.backends import make_generator  # noqa: E402
 from rag.config import load_config  # noqa: E402
-from rag.prompts import CONFIRM, KIND, VERIFY_OPTIONS, format_sentence  # noqa: E402
-from rag.short_answer import Kind, question_kind  # noqa: E402
+from rag.pipeline import KIND_CHECKED, yes_share  # noqa: E402
+from rag.prompts import CONFIRM, KIND, format_sentence  # noqa: E402
+from rag.short_answer import question_kind  # noqa: E402
 
 THRESHOLDS = (0.1, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7)
-KINDS_CHECKED = (Kind.PERSON, Kind.PLACE, Kind.THING)
 
 
 def beliefs(run: Path, gold: Path, check: str) -> list[dict]:
     """One row per answered question checked: its belief and whether the answer holds a gold answer."""
     items = {g.id: g for g in load_gold(gold)}
     model = make_generator("embedded", load_config())
-    words = [w for group in VERIFY_OPTIONS.values() for w in group]
     rows = []
     for line in (run / "results.jsonl").read_text(encoding="utf-8").splitlines():
         r = json.loads(line)
@@ -46,17 +45,14 @@ def beliefs(run: Path, gold: Path, check: str) -> list[dict]:
         item = items[r["id"]]
         question = r.get("standalone_question") or item.question
         if check == "kind":
-            if question_kind(question) not in KINDS_CHECKED:
+            if question_kind(question) not in KIND_CHECKED:
                 continue
             messages = KIND.render(question=question, answer=r["short_answer"])
         else:
             sentence = max((c["quote"] for c in r["citations"]), key=len, default="")
             messages = CONFIRM.render(sentence=format_sentence(sentence), question=question, answer=r["short_answer"])
-        p = model.choice_probabilities(messages, words)
-        yes = sum(p.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
-        no = sum(p.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
         right = item.answerable and bool(answer_contained(r["answer"], item.answers))
-        rows.append({"id": r["id"], "short_answer": r["short_answer"], "belief": yes / (yes + no) if yes + no else 0.0, "right": right})
+        rows.append({"id": r["id"], "short_answer": r["short_answer"], "belief": yes_share(model, messages), "right": right})
     return rows
 
 

@@ -310,7 +310,7 @@ class Pipeline:
 
     def _belief(self, scorer: ChoiceScorer, question: str, candidate: Evidence) -> float:
         """The model's probability of "yes" against "no" to: does this sentence state the answer?"""
-        belief = _yes_share(scorer, VERIFY.render(sentence=format_sentence(candidate.text), question=question))
+        belief = yes_share(scorer, VERIFY.render(sentence=format_sentence(candidate.text), question=question))
         log.debug("verify %.3f for %r", belief, candidate.text[:80])
         return belief
 
@@ -321,7 +321,7 @@ class Pipeline:
         """
         if self.config.confirm_threshold <= 0 or short in ("Yes", "No"):
             return True
-        belief = _yes_share(scorer, CONFIRM.render(sentence=format_sentence(chosen.text), question=question, answer=short))
+        belief = yes_share(scorer, CONFIRM.render(sentence=format_sentence(chosen.text), question=question, answer=short))
         log.debug("confirm %.3f for %r in %r", belief, short, chosen.text[:80])
         return belief >= self.config.confirm_threshold
 
@@ -334,7 +334,7 @@ class Pipeline:
         """
         if self.config.kind_threshold <= 0 or kind not in KIND_CHECKED:
             return True
-        belief = _yes_share(scorer, KIND.render(question=question, answer=short))
+        belief = yes_share(scorer, KIND.render(question=question, answer=short))
         log.debug("kind %.3f for %r", belief, short)
         return belief >= self.config.kind_threshold
 
@@ -488,7 +488,7 @@ def _yes_and_no(scorer: ChoiceScorer, messages) -> tuple[float, float]:
     return yes, no
 
 
-def _yes_share(scorer: ChoiceScorer, messages) -> float:
+def yes_share(scorer: ChoiceScorer, messages) -> float:
     """The probability of "yes" against "no" as the reply to `messages` (0 when it gives neither)."""
     yes, no = _yes_and_no(scorer, messages)
     return yes / (yes + no) if yes + no > 0 else 0.0
@@ -596,4 +596,4 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
 
 
-__all__ = ["Pipeline", "StreamEvent"]
+__all__ = ["KIND_CHECKED", "Pipeline", "StreamEvent", "yes_share"]
