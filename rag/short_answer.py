@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from rag.places import names_place, place_asked, places_in
 from rag.sentences import content_words
 
 MAX_WORDS = 10
@@ -186,8 +187,11 @@ def grounded(phrase: str, support: str, question: str) -> bool:
         return False
     if not _number_tokens(phrase) <= _number_tokens(support):
         return False  # "2" is not in "won 2-1", nor "19" in "Covid-19"
-    asked = set(content_words(question))
-    return any(not any(_same_root(w, a) for a in asked) for w in words)
+    return _adds_a_word(phrase, set(content_words(question)))
+
+
+def _adds_a_word(phrase: str, q_words: set[str]) -> bool:
+    return any(not any(_same_root(w, a) for a in q_words) for w in content_words(phrase))
 
 
 def _same_root(word: str, other: str) -> bool:
@@ -278,6 +282,9 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
             return bool(_CLOCK.search(phrase))
         return bool(_DATE_WORDS.search(phrase))
     if kind is Kind.PLACE:  # a place's name, or where it happens without one ("in the air, at sea")
+        asked = place_asked(question)
+        if asked:  # "which country" takes a country's name, not "Chinese", "Luzon" or "White House"
+            return names_place(phrase, asked)
         named = _names_in(phrase)
         located = bool(_WHEREABOUTS.match(phrase)) and not _DATE_WORDS.search(phrase) and not _NUMBERS.search(phrase)
         return (bool(named) or located) and not _ROLE.search(phrase)
@@ -379,6 +386,9 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         if not _REPORTING.search(question):  # the day a statement was made does not date the event asked about
             dates = [d for d in dates if not reported_on(d, sentence)]
         return _nearest(dates, sentence, q_words)
+    if kind is Kind.PLACE and place_asked(question):  # not the question's own place ("Sri Lankan" / "Sri Lanka")
+        places = [p for p in places_in(sentence, place_asked(question)) if _adds_a_word(p, q_words)]
+        return _nearest(places, sentence, q_words)
     if kind is Kind.PLACE:
         located = [m.group(1) for m in _LOCATED.finditer(sentence)]
         found = _nearest([n for n in (_trim_opener(x) for x in located) if n], sentence, q_words)

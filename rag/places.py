@@ -1,0 +1,117 @@
+"""Closed sets of place names: what "which country", "which state" and "which continent" take.
+
+A "which country" question is not answered by "Chinese", "European", "Luzon" or "White House",
+though each is a capitalised name near the question's words. Countries and their states or
+provinces come from ISO 3166 (the `pycountry` package, which ships the data), with the short
+names news writes ("Russia", "Turkey", "the US", "Britain"); continents are listed here.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# Up to two words between which/what and the noun ("which European country", "what US state"), none of
+# them a verb or a determiner: "what did the state say" asks for no state.
+_FILLER = r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|the|a|an|of|in|to|for|on|by)\b)[\w.-]+\s+)"
+_ASKS = re.compile(
+    rf"\b(?:which|what)\s+{_FILLER}{{0,2}}(country|nation|state|continent)(?:['’]s)?\b(?!\s*of\b|-)",
+    re.IGNORECASE,
+)
+
+CONTINENTS = frozenset(
+    {"africa", "antarctica", "asia", "australia", "europe", "oceania", "north america", "south america",
+     "latin america", "central america"}
+)
+
+# Names news uses for countries that ISO 3166 writes otherwise; lower case.
+_COUNTRY_ALIASES = frozenset(
+    {
+        "us", "u.s.", "usa", "u.s.a.", "america", "united states of america",
+        "uk", "u.k.", "britain", "great britain", "england", "scotland", "wales", "northern ireland",
+        "russia", "turkey", "czech republic", "ivory coast", "vatican", "vatican city", "brunei", "congo",
+        "democratic republic of congo", "democratic republic of the congo", "drc", "cape verde", "swaziland",
+        "burma", "holland", "netherlands", "palestine", "kosovo", "macedonia", "micronesia", "south korea",
+        "north korea", "korea", "east timor", "uae", "emirates", "gambia", "bahamas", "philippines", "bosnia",
+    }
+)
+
+
+def place_asked(question: str) -> str | None:
+    """"country", "state" or "continent" when the question asks for one by that noun; None otherwise.
+
+    "Which nation" asks for a country; "the state of emergency" or "state-owned" ask for no state.
+    """
+    match = _ASKS.search(question)
+    if not match:
+        return None
+    noun = match.group(1).lower()
+    return "country" if noun == "nation" else noun
+
+
+def names_place(phrase: str, asked: str) -> bool:
+    """Is `phrase` the name of a `asked` ("country", "state", "continent"), "the" and case aside?"""
+    key = _key(phrase)
+    if not key:
+        return False
+    if asked == "continent":
+        return key in CONTINENTS
+    if asked == "country":
+        return key in _countries()
+    if asked == "state":
+        return key in _states()
+    return False
+
+
+def places_in(text: str, asked: str) -> list[str]:
+    """The names of `asked` places that occur in `text`, as written there, in order, longest first at a spot."""
+    names = _countries() if asked == "country" else _states() if asked == "state" else CONTINENTS
+    found: list[tuple[int, str]] = []
+    for match in re.finditer(r"[A-Z][\w.’'-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w.’'-]*){0,4}", text):
+        words = match.group(0).split()
+        for length in range(len(words), 0, -1):  # the longest run of capitalised words that is a name
+            candidate = " ".join(words[:length]).rstrip(".,’'")
+            if _key(candidate) in names:
+                found.append((match.start(), candidate))
+                break
+    return [name for _, name in sorted(found)]
+
+
+def _key(phrase: str) -> str:
+    text = " ".join(phrase.replace("’", "'").split()).strip(" .,;:'\"“”")
+    text = re.sub(r"^the\s+", "", text, flags=re.IGNORECASE)
+    return text.lower()
+
+
+def _short_forms(name: str) -> set[str]:
+    """"Korea, Republic of" -> "korea"; "Holy See (Vatican City State)" -> "holy see"; "Wales [Cymru GB-CYM]" -> "wales"."""
+    plain = re.sub(r"\s*[\[(].*?[\])]", "", name).strip()
+    forms = {name.lower(), plain.lower(), plain.split(",")[0].strip().lower()}
+    return {f for f in forms if f}
+
+
+@cache
+def _countries() -> frozenset[str]:
+    import pycountry
+
+    names: set[str] = set(_COUNTRY_ALIASES)
+    for country in pycountry.countries:
+        for field in ("name", "common_name", "official_name"):
+            value = getattr(country, field, None)
+            if value:
+                names |= _short_forms(value)
+    return frozenset(_key(n) for n in names)
+
+
+_STATE_TYPES = re.compile(r"state|province|land|territory|federal district|^district$", re.IGNORECASE)
+
+
+@cache
+def _states() -> frozenset[str]:
+    import pycountry
+
+    names: set[str] = set()
+    for division in pycountry.subdivisions:
+        if _STATE_TYPES.search(division.type or "") and division.parent_code is None:
+            names |= _short_forms(division.name)
+    return frozenset(_key(n) for n in names)
