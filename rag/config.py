@@ -62,6 +62,10 @@ class Config:
     # verify mode: for who / where / which-thing questions, the model's probability that the short answer
     # is the kind of thing asked for (KIND prompt: "Chinese" is not a country) must reach this; 0 skips it.
     kind_threshold: float = 0.0
+    # verify mode: how many of the best evidence sentences the model is asked about, one at a time
+    # (each costs a forward pass). The second rescued 4 seed questions; the third gives reasons and
+    # lists a second verified sentence, and a typed question a second chance at a phrase.
+    verify_candidates: int = 3
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -150,6 +154,8 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError(f"k (the number of passages) must be between 1 and {MAX_K}")
     if "hnsw_ef_search" in idx and not 1 <= idx["hnsw_ef_search"] <= 10_000:
         raise ConfigError("hnsw_ef_search must be between 1 and 10000")
+    if "verify_candidates" in top and not 1 <= top["verify_candidates"] <= 12:
+        raise ConfigError("verify_candidates must be between 1 and 12")
     if "client_burst" in top and top["client_burst"] < 1:
         raise ConfigError("client_burst must be at least 1")
     if "client_per_s" in top and top["client_per_s"] < 0:

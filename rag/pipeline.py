@@ -50,10 +50,8 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 SELECT_CANDIDATES = 4
-# verify mode asks the model about this many of the best evidence sentences, one at a time. The
-# second one rescued 4 seed questions; the third gives answers that need more than one sentence
-# (reasons, lists) a second verified sentence, and a typed question a second chance at a phrase.
-VERIFY_CANDIDATES = 3
+# The extractive back end takes its answer from this many of the best evidence sentences.
+EXTRACTIVE_CANDIDATES = 3
 MAX_ANSWER_SENTENCES = 3
 EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
 KIND_CHECKED = (Kind.PERSON, Kind.PLACE, Kind.THING)  # the kinds a name answers, checked with KIND
@@ -226,11 +224,11 @@ class Pipeline:
         answer, nor does a sentence the model believes but, asked for the phrase (`EXTRACT`), says
         holds none: its two readings must agree. Questions about reasons, consequences, lists and
         events may take up to `MAX_ANSWER_SENTENCES` sentences the model believes. Of the best
-        `VERIFY_CANDIDATES` sentences, only those from an article in `on_subject` are asked about.
+        `verify_candidates` sentences, only those from an article in `on_subject` are asked about.
         """
         kind = question_kind(question)
         candidates = [
-            c for c in (with_attribution(e) for e in evidence[:VERIFY_CANDIDATES])
+            c for c in (with_attribution(e) for e in evidence[: self.config.verify_candidates])
             if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
         ]
         beliefs: dict[int, float] = {}
@@ -274,7 +272,7 @@ class Pipeline:
         if not candidates:
             return
         asked: set[int] = set()
-        first = min(len(candidates), VERIFY_CANDIDATES - 1)
+        first = min(len(candidates), self.config.verify_candidates - 1)
         for rounds in (range(first), range(first, len(candidates))):
             for i in rounds:
                 beliefs[i] = self._belief(scorer, question, candidates[i])
@@ -360,7 +358,7 @@ class Pipeline:
     def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
         """The extractive answer: the best sentence that holds a short answer of the kind asked."""
         kind = question_kind(question)
-        for i, e in enumerate(evidence[:VERIFY_CANDIDATES]):
+        for i, e in enumerate(evidence[:EXTRACTIVE_CANDIDATES]):
             chosen = with_attribution(e)
             short = _direct_answer(question, kind, chosen)
             if short is not None and (i == 0 or _strong([e])):

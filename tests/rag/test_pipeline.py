@@ -264,6 +264,24 @@ def test_a_belief_under_the_threshold_is_refused_when_the_copied_answer_is_missi
     assert answer.refused and model.extracted
 
 
+@pytest.mark.parametrize("candidates", [1, 2, 5])
+def test_verify_mode_asks_the_model_about_at_most_verify_candidates_sentences(config, library, candidates):
+    model = Believer(trusted="no sentence holds this")  # believes nothing, so every candidate is asked about
+    answer = _verifying(config.with_overrides(verify_candidates=candidates), library, model).ask(
+        "What did the harbor bridge cost?"
+    )
+    assert answer.refused
+    assert len(set(model.asked)) == len(model.asked) == candidates
+
+
+def test_verify_candidates_outside_one_to_twelve_is_a_config_error(config):
+    from index.errors import ConfigError
+
+    for bad in (0, 13):
+        with pytest.raises(ConfigError, match="verify_candidates"):
+            config.with_overrides(verify_candidates=bad)
+
+
 def test_verify_mode_never_asks_about_a_sentence_without_the_count_a_question_wants(config, library):
     model = Believer(trusted=" ")  # would believe anything it is asked about
     pipeline = Pipeline(config.with_overrides(backend="embedded"), library=library, generator=model)
