@@ -15,9 +15,35 @@ from functools import cache
 # them a verb or a determiner: "what did the state say" asks for no state.
 _FILLER = r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|the|a|an|of|in|to|for|on|by)\b)[\w.-]+\s+)"
 _ASKS = re.compile(
-    rf"\b(?:which|what)\s+{_FILLER}{{0,2}}(country|nation|state|continent)(?:['’]s)?\b(?!\s*of\b|-)",
+    rf"\b(?:which|what)\s+{_FILLER}{{0,2}}(country|nation|state|continent)\b(['’]s\b)?",
     re.IGNORECASE,
 )
+# The noun is the one asked for only when what follows it is not the rest of a longer noun ("which
+# Russian state energy company", "which country music star"): the question's verb, a preposition or
+# a relative word comes next, or nothing does.
+_FOLLOWS_THE_NOUN = frozenset(
+    "is are was were be been has have had do does did will would can could should may might must shall "
+    "in on at to from with by for into that which where whose who whom as after before since during "
+    "saw won led took made became hit sent lost began chose gave met left fled held told said spoke shut "
+    "set cut put ran went got beat broke brought built bought fought kept sold paid struck drew grew "
+    "threw rose fell felt found stood wrote "
+    "this last next now first yesterday today tonight also still just ever never already not the a an his her "
+    "their its our my your he she it they we".split()
+)
+_PLURAL_NOUNS = frozenset(
+    "officials lawmakers leaders workers forces troops residents citizens authorities employees regulators "
+    "media news legislators governors senators prosecutors police parks universities schools".split()
+)
+
+
+def _follows_the_noun(word: str) -> bool:
+    low = word.lower()
+    if not word or word[0].isupper() or low in _FOLLOWS_THE_NOUN:
+        return True
+    if low in _PLURAL_NOUNS or low.endswith(("ss", "us", "is")):
+        return False
+    return low.endswith(("ed", "s", "ly"))
+
 
 CONTINENTS = frozenset(
     {"africa", "antarctica", "asia", "australia", "europe", "oceania", "north america", "south america",
@@ -45,6 +71,12 @@ def place_asked(question: str) -> str | None:
     match = _ASKS.search(question)
     if not match:
         return None
+    after = question[match.end(1) :]
+    following = re.match(r"\s+([\w’'-]+)", after)
+    if not match.group(2) and (after.startswith("-") or (following and not _follows_the_noun(following.group(1)))):
+        return None
+    if following and following.group(1).lower() == "of":
+        return None  # "the state of emergency"
     noun = match.group(1).lower()
     return "country" if noun == "nation" else noun
 

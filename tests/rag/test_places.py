@@ -18,6 +18,14 @@ from rag.short_answer import Kind, fits_kind, question_kind, short_answer_for
         ("What state of emergency was declared?", None),
         ("Which state-owned company bought the mine?", None),
         ("Which city hosted the summit?", None),  # cities are an open set
+        # The noun is asked for only when it ends the noun phrase: these ask for a broadcaster, a star.
+        ("Which Italian state broadcaster aired the debate?", None),
+        ("Which country music star opened the festival?", None),
+        ("Which state officials signed the order?", None),
+        ("The president fled to which country this week?", "country"),
+        ("Which country recently banned the toys?", "country"),
+        ("Which nation's leader resigned?", "country"),
+        ("Which US national park was flooded?", None),  # "national" is not "nation"
     ],
 )
 def test_place_asked_reads_the_noun_after_which_or_what(question, asked):
