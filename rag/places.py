@@ -74,9 +74,7 @@ def place_asked(question: str) -> str | None:
     after = question[match.end(1) :]
     following = re.match(r"\s+([\w’'-]+)", after)
     if not match.group(2) and (after.startswith("-") or (following and not _follows_the_noun(following.group(1)))):
-        return None
-    if following and following.group(1).lower() == "of":
-        return None  # "the state of emergency"
+        return None  # "state-owned", "the state of emergency", "which state broadcaster"
     noun = match.group(1).lower()
     return "country" if noun == "nation" else noun
 
@@ -84,20 +82,12 @@ def place_asked(question: str) -> str | None:
 def names_place(phrase: str, asked: str) -> bool:
     """Is `phrase` the name of a `asked` ("country", "state", "continent"), "the" and case aside?"""
     key = _key(phrase)
-    if not key:
-        return False
-    if asked == "continent":
-        return key in CONTINENTS
-    if asked == "country":
-        return key in _countries()
-    if asked == "state":
-        return key in _states()
-    return False
+    return bool(key) and key in _names(asked)
 
 
 def places_in(text: str, asked: str) -> list[str]:
     """The names of `asked` places that occur in `text`, as written there, in order, longest first at a spot."""
-    names = _countries() if asked == "country" else _states() if asked == "state" else CONTINENTS
+    names = _names(asked)
     found: list[tuple[int, str]] = []
     for match in re.finditer(r"[A-Z][\w.’'-]*(?:\s+(?:of\s+(?:the\s+)?)?[A-Z][\w.’'-]*){0,4}", text):
         words = match.group(0).split()
@@ -107,6 +97,13 @@ def places_in(text: str, asked: str) -> list[str]:
                 found.append((match.start(), candidate))
                 break
     return [name for _, name in sorted(found)]
+
+
+def _names(asked: str) -> frozenset[str]:
+    """The lower-case names of the kind `asked`; none for a kind this module does not know."""
+    if asked == "continent":
+        return CONTINENTS
+    return _countries() if asked == "country" else _states() if asked == "state" else frozenset()
 
 
 def _key(phrase: str) -> str:

@@ -386,8 +386,9 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         if not _REPORTING.search(question):  # the day a statement was made does not date the event asked about
             dates = [d for d in dates if not reported_on(d, sentence)]
         return _nearest(dates, sentence, q_words)
-    if kind is Kind.PLACE and place_asked(question):  # not the question's own place ("Sri Lankan" / "Sri Lanka")
-        places = [p for p in places_in(sentence, place_asked(question)) if _adds_a_word(p, q_words)]
+    asked = place_asked(question) if kind is Kind.PLACE else None
+    if asked:  # not the question's own place ("Sri Lankan" / "Sri Lanka")
+        places = [p for p in places_in(sentence, asked) if _adds_a_word(p, q_words)]
         return _nearest(places, sentence, q_words)
     if kind is Kind.PLACE:
         located = [m.group(1) for m in _LOCATED.finditer(sentence)]
