@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from cli.output import EXIT_FAILED_INPUT, EXIT_OK, EXIT_USAGE, IngestBar, print_error
+from cli.output import EXIT_FAILED_INPUT, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE, IngestBar, print_error
 from index.library import Library
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
@@ -124,12 +124,24 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         "retrieval": args.retrieval, "collection": config.index.collection, "choose": choose,
         "config": {k: str(v) for k, v in dataclasses.asdict(config).items() if k not in ("auth", "openai_api_key")},
     }
-    metrics = run_eval(items, ask, out, settings=settings, pick=pick)
+    try:
+        metrics = run_eval(items, ask, out, settings=settings, pick=pick, resume=args.resume)
+    except KeyboardInterrupt:
+        done = _lines(out / "results.jsonl")
+        print_error(f"interrupted after {done} of {len(items)} questions; the same command with --resume goes on from there")
+        return EXIT_INTERRUPTED
     _print_summary(metrics, out)
     failures = check_thresholds(metrics, thresholds)
     for failure in failures:
         print(f"quality gate failed: {failure}", file=sys.stderr)
     return EXIT_FAILED_INPUT if failures else EXIT_OK
+
+
+def _lines(path: Path) -> int:
+    try:
+        return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+    except OSError:
+        return 0
 
 
 def _picker(choose: str, pipeline, items) -> tuple:

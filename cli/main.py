@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from cli import commands
-from cli.output import EXIT_UNAVAILABLE, EXIT_USAGE, print_error
+from cli.output import EXIT_INTERRUPTED, EXIT_UNAVAILABLE, EXIT_USAGE, print_error
 from rag.backends import BACKENDS
 from rag.config import Config, load_config
 from rag.errors import (
@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", type=Path, default=None, help="output directory (default runs/<gold name>)")
     p.add_argument("--limit", type=int, help="only the first N questions")
+    p.add_argument(
+        "--resume", action="store_true",
+        help="keep the answers an interrupted (or shorter) run with the same settings wrote to --out; ask the rest",
+    )
     p.add_argument("--retrieval", choices=("hybrid", "dense", "bm25"), default="hybrid")
     p.add_argument(
         "--choose", choices=("auto", "model", "words"), default="auto",
@@ -230,4 +234,4 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_UNAVAILABLE
     except KeyboardInterrupt:
         print_error("interrupted")
-        return 130
+        return EXIT_INTERRUPTED

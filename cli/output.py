@@ -8,6 +8,7 @@ import sys
 from ui.render import short_answer_date
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
 
 
 def print_json(obj: object) -> None:

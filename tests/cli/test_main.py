@@ -44,3 +44,26 @@ def test_model_prepare_with_a_missing_model_file_says_so_and_exits_1(monkeypatch
 
     assert _prepare_generator_model(Config(model_path=tmp_path / "none.gguf")) == 1
     assert "none.gguf (NOT found); nothing to prepare." in capsys.readouterr().err
+
+
+def test_an_interrupted_eval_says_how_far_it_got_and_how_to_go_on(monkeypatch, tmp_path, capsys):
+    import evals.runner
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text(
+        '{"id": "q1", "question": "Who?", "answers": ["A"]}\n{"id": "q2", "question": "Where?", "answers": ["B"]}\n',
+        encoding="utf-8",
+    )
+    out = tmp_path / "run"
+
+    def stopped(items, ask, out_dir, **kwargs):
+        (out_dir / "results.jsonl").parent.mkdir(parents=True, exist_ok=True)
+        (out_dir / "results.jsonl").write_text('{"id": "q1"}\n', encoding="utf-8")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(evals.runner, "run_eval", stopped)
+    code = main(["eval", str(gold), "--out", str(out), "--backend", "extractive", "--data-dir", str(tmp_path / "data")])
+    err = capsys.readouterr().err
+    assert code == 130
+    assert "interrupted after 1 of 2 questions; the same command with --resume goes on from there" in err
+    assert "Traceback" not in err

@@ -158,3 +158,69 @@ def test_a_failing_pick_is_that_questions_error_only(tmp_path: Path, items, ask)
     assert "model crashed" in next(r for r in lines if r["id"] == "q3")["error"]
     assert metrics["n_errors"] == 2  # q3's pick and q4's ask
     assert len(lines) == len(items)
+
+
+def test_resume_keeps_the_answers_of_an_interrupted_run_and_asks_only_the_rest(tmp_path: Path, items, ask) -> None:
+    asked: list[str] = []
+
+    def stops_at_q3(item):
+        if item.id == "q3":
+            raise KeyboardInterrupt
+        asked.append(item.id)
+        return ask(item)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_eval(items, stops_at_q3, tmp_path, progress=False, settings={"backend": "fake"})
+    assert [line["id"] for line in read_lines(tmp_path / "results.jsonl")] == ["q1", "q2"]
+    assert json.loads((tmp_path / "run.json").read_text())["complete"] is False
+
+    def counting(item):
+        asked.append(item.id)
+        return ask(item)
+
+    metrics = run_eval(items, counting, tmp_path, progress=False, settings={"backend": "fake"}, resume=True)
+    assert asked == ["q1", "q2", "q3", "q4"]  # q1 and q2 were not asked again
+    assert [line["id"] for line in read_lines(tmp_path / "results.jsonl")] == ["q1", "q2", "q3", "q4"]
+    fresh = run_eval(items, ask, tmp_path / "fresh", progress=False, settings={"backend": "fake"})
+    assert {k: v for k, v in metrics.items() if "ms" not in k} == {k: v for k, v in fresh.items() if "ms" not in k}
+    info = json.loads((tmp_path / "run.json").read_text())
+    assert info["complete"] is True and info["resumed"] == 2
+
+
+def test_resume_asks_failed_questions_again_and_drops_a_line_cut_short(tmp_path: Path, items, ask) -> None:
+    run_eval(items, ask, tmp_path, progress=False, settings={"backend": "fake"})  # q4 fails
+    with (tmp_path / "results.jsonl").open("a", encoding="utf-8") as handle:
+        handle.write('{"id": "q9", "answer": "cut sh')
+    asked: list[str] = []
+
+    def recovered(item):
+        asked.append(item.id)
+        return ask(item) if item.id != "q4" else ask(items[0])
+
+    metrics = run_eval(items, recovered, tmp_path, progress=False, settings={"backend": "fake"}, resume=True)
+    assert asked == ["q4"]
+    assert metrics["n_errors"] == 0
+    assert len(read_lines(tmp_path / "results.jsonl")) == 4
+
+
+def test_resume_refuses_a_run_made_with_other_settings(tmp_path: Path, items, ask) -> None:
+    from rag.errors import ConfigError
+
+    run_eval(items, ask, tmp_path, progress=False, settings={"backend": "fake", "k": 6})
+    with pytest.raises(ConfigError, match=r"other settings \(k\)"):
+        run_eval(items, ask, tmp_path, progress=False, settings={"backend": "fake", "k": 8}, resume=True)
+    assert len(read_lines(tmp_path / "results.jsonl")) == 4  # nothing of the earlier run was lost
+
+
+def test_resume_does_not_keep_an_answer_whose_gold_question_changed(tmp_path: Path, items, ask, make_item) -> None:
+    run_eval(items, ask, tmp_path, progress=False)
+    changed = [make_item("q1", "Who is the White House spokesman?", ["Caroline Levit"]), *items[1:]]
+    asked: list[str] = []
+
+    def counting(item):
+        asked.append(item.id)
+        return ask(item)
+
+    run_eval(changed, counting, tmp_path, progress=False, resume=True)
+    assert asked == ["q1", "q4"]
+    assert read_lines(tmp_path / "results.jsonl")[0]["gold"]["question"] == "Who is the White House spokesman?"
