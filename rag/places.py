@@ -99,6 +99,35 @@ def places_in(text: str, asked: str) -> list[str]:
     return [name for _, name in sorted(found)]
 
 
+# Demonyms that do not start like their country's name ("French" / "France"); the others are found by it.
+_IRREGULAR_DEMONYMS = frozenset(
+    "french dutch swiss welsh scots scottish greek thai danish dane danes spanish spaniard finnish finn polish pole "
+    "irish filipino czech kiwi aussie brit brits saudi emirati somali".split()
+)
+_DEMONYM_ENDINGS = ("ish", "ese", "ian", "ean", "an")
+
+
+def is_demonym(word: str) -> bool:
+    """Is `word` a people's or a country's adjective ("British", "Chinese", "Israeli", "French"), not a place?
+
+    A word ending in "-ish", "-ese", "-ian", "-ean" or "-an" that starts like a one-word country or a
+    continent and is not itself one; a country's name with an "-i" ("Iraqi", "Qatari"); and a short
+    list of the irregular ones. "Polanski" and "Jordan" are not.
+    """
+    low = word.strip(" .,;:'\"“”’").lower()
+    if low in _IRREGULAR_DEMONYMS or (low.endswith("i") and low[:-1] in _countries()):
+        return True
+    if len(low) < 5 or not low.endswith(_DEMONYM_ENDINGS) or low in _countries() or low in CONTINENTS:
+        return False
+    return low[:4] in _country_stems()
+
+
+@cache
+def _country_stems() -> frozenset[str]:
+    """The first four letters of the one-word country names and of the continents."""
+    return frozenset(name[:4] for name in _countries() | CONTINENTS if " " not in name and len(name) >= 4)
+
+
 def _names(asked: str) -> frozenset[str]:
     """The lower-case names of the kind `asked`; none for a kind this module does not know."""
     if asked == "continent":

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
-from rag.places import names_place, place_asked, places_in
+from rag.places import is_demonym, names_place, place_asked, places_in
 from rag.sentences import content_words
 
 MAX_WORDS = 10
@@ -213,6 +213,7 @@ def _number_tokens(text: str) -> set[str]:
 
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_MONTH_ALONE = re.compile(rf"{_MONTH}", re.IGNORECASE)  # "Sept" is a date, not the name of a thing
 _DATE_WORDS = re.compile(
     rf"\b({_MONTH}|{_WEEKDAY}|yesterday|today|tomorrow|tonight|last (week|month|year|night)|next (week|month|year)|"
     r"this (week|month|year|morning|evening)|ago|weekend|spring|summer|autumn|fall|winter|decade|century)\b|\d",
@@ -288,13 +289,15 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         named = _names_in(phrase)
         located = bool(_WHEREABOUTS.match(phrase)) and not _DATE_WORDS.search(phrase) and not _NUMBERS.search(phrase)
         return (bool(named) or located) and not _ROLE.search(phrase)
-    if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August")
-        named = _names_in(phrase)
+    if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August"), nor "British"
+        named = [w for w in _names_in(phrase) if not is_demonym(w)]
+        if _WHO_IS_NAME.match(question) and _DESCRIPTION.match(phrase):  # "Who is X?": "a former ambassador"
+            return len(phrase.split()) <= MAX_WORDS and not _CLAUSE_VERB.search(phrase)
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
             return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
         return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
     if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
-        if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase):
+        if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase) or _MONTH_ALONE.fullmatch(phrase):
             return False
         return _title_cased(phrase) or not (_CLAUSE_OPENER.match(phrase) or _CLAUSE_VERB.search(phrase))
     return True
@@ -373,9 +376,29 @@ _SENTENCE_OPENERS = frozenset(
 )
 
 
+# "Who is Selim Genra?" asks what the person is: the description beside the name ("a former Turkish ambassador").
+_WHO_IS_NAME = re.compile(r"^\s*(?i:who\s+(?:is|was))\s+([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){0,3})\s*\?*\s*$")
+_DESCRIPTION = re.compile(r"^(?:a|an|the)\s", re.IGNORECASE)
+
+
+def described(question: str, sentence: str) -> str | None:
+    """For "who is <name>?": the description the sentence gives the name ("X, a former ambassador," or
+    "X is a former ambassador"); None for other questions or when the sentence gives none."""
+    match = _WHO_IS_NAME.match(question)
+    if not match:
+        return None
+    name = re.escape(match.group(1))
+    found = re.search(rf"{name},\s+((?:a|an|the)\s[^,;:.“”\"()]{{3,90}}?)\s*(?=[,;:.)]|$)", sentence) or re.search(
+        rf"{name}\s+(?:is|was)\s+((?:a|an|the)\s[^,;:.“”\"()]{{3,90}}?)\s*(?=[,;:.)]|$)", sentence
+    )
+    return found.group(1) if found else None
+
+
 def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
     """A phrase of `sentence` of the kind `question` asks for, found by patterns; None when there is none."""
     q_words = set(content_words(question))
+    if kind is Kind.PERSON and (description := described(question, sentence)):
+        return description
     if kind is Kind.YES_NO:
         return "No" if _NEGATION.search(sentence) and not _NEGATION.search(question) else "Yes"
     if kind is Kind.NUMBER:
@@ -521,6 +544,18 @@ def listed_beside_the_question(phrase: str, sentence: str, question: str) -> boo
     return False
 
 
+def only_inside_a_longer_name(phrase: str, sentence: str) -> bool:
+    """Does a capitalised `phrase` occur in `sentence` only as the start of a longer name or compound?
+
+    "Ottawa" in "Ottawa Senators' Bobby Ryan" or "UK" in "the UK-hosted summit" names a team or
+    qualifies a thing; it does not say where something took place.
+    """
+    if not phrase or not phrase[0].isupper():
+        return False
+    spots = [m.end() for m in re.finditer(rf"(?<![\w-]){re.escape(phrase)}", sentence)]
+    return bool(spots) and all(re.match(r"-[a-z]|\s+[A-Z][a-z]", sentence[end:]) for end in spots)
+
+
 def _list_items(text: str) -> list[str]:
     return [clean_phrase(x).lower() for x in re.split(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+", text) if x.strip()]
 
@@ -566,6 +601,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         options.append(rule_span(question, sentence, Kind.PERSON))
     if kind in (Kind.PERSON, Kind.PLACE):
         options = [o for o in options if o is None or not listed_beside_the_question(clean_phrase(o), sentence, question)]
+    if kind is Kind.PLACE and not place_asked(question) and proposed and only_inside_a_longer_name(clean_phrase(proposed), sentence):
+        return None  # the model read a team's or a compound's first word as the place: the sentence says no where
     if kind is Kind.DATE and not _REPORTING.search(question):
         options = [o for o in options if o is None or not reported_on(clean_phrase(o), sentence)]
     for option in options:

@@ -1,6 +1,6 @@
 import pytest
 
-from rag.anchors import names_what_is_asked, question_names
+from rag.anchors import is_acronym, names_what_is_asked, question_names
 
 ARTICLE = "Yahoo breach. The company, then run by CEO Marissa Mayer, disclosed the theft of data from British users."
 
@@ -29,3 +29,34 @@ def test_an_article_names_what_the_question_names(question, named):
 
 def test_a_short_name_must_occur_whole():
     assert not names_what_is_asked("What did Yahr say?", ARTICLE)  # "Yahr" is not "Yahoo"
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("How much rain did the NWS report?", "the National Weather Service said 13 inches fell"),
+        ("What did the BoE decide?", "Mark Carney, the head of the Bank of England, kept rates"),
+        ("Why did the DOJ sue Microsoft?", "Microsoft bundling triggered a Justice Department antitrust lawsuit"),
+        ("Which award did the NHLPA give him?", "the NHL Players’ Association gave him the Ted Lindsay Award"),
+    ],
+)
+def test_an_acronym_is_named_by_the_words_it_stands_for(question, article):
+    assert names_what_is_asked(question, article)
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("How much rain did the NWS report?", "the National Hockey League said 13 inches fell"),
+        ("What did the BoE decide?", "the Bank of Canada kept rates"),
+        ("Why did the DOJ sue Microsoft?", "The Commerce Department sued Microsoft"),
+    ],
+)
+def test_other_capitalised_words_do_not_spell_the_acronym(question, article):
+    assert not names_what_is_asked(question, article)
+
+
+def test_only_words_with_most_letters_capitalised_are_acronyms():
+    assert [w for w in ("NWS", "BoE", "NHLPA", "COVID-19", "JetBlue", "Yahoo", "McDonald") if is_acronym(w)] == [
+        "NWS", "BoE", "NHLPA", "COVID-19",
+    ]

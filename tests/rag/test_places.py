@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.places import names_place, place_asked, places_in
+from rag.places import is_demonym, names_place, place_asked, places_in
 from rag.short_answer import Kind, fits_kind, question_kind, short_answer_for
 
 
@@ -83,3 +83,24 @@ def test_where_questions_still_take_any_place_name():
     question = "Where was the festival held?"
     sentence = "The festival was held at Tempe Beach Park on Saturday."
     assert short_answer_for(question, Kind.PLACE, sentence, sentence, "Tempe Beach Park") == "Tempe Beach Park"
+
+
+@pytest.mark.parametrize(
+    "word", ["British", "Chinese", "French", "Italian", "Israeli", "Iraqi", "Qatari", "Congolese", "American", "European", "Saudi"]
+)
+def test_a_peoples_adjective_is_a_demonym(word):
+    assert is_demonym(word)
+
+
+@pytest.mark.parametrize("word", ["Polanski", "Jordan", "Christian", "Morgan", "Brexit", "Tshisekedi", "Ottawa", "Mali", "Draghi"])
+def test_names_that_look_like_a_country_are_not_demonyms(word):
+    assert not is_demonym(word)
+
+
+def test_a_lone_demonym_is_no_person_but_a_role_with_one_is():
+    question = "Which judge sentenced Ghislaine Maxwell?"
+    assert question_kind(question) is Kind.PERSON
+    assert not fits_kind("British", Kind.PERSON, question)
+    assert fits_kind("Judge Alison Nathan", Kind.PERSON, question)
+    assert fits_kind("the British prime minister", Kind.PERSON, "Who said it?")
+    assert fits_kind("Roman Polanski", Kind.PERSON, "Who directed it?")

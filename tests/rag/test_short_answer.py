@@ -11,10 +11,12 @@ from rag.short_answer import (
     clean_phrase,
     counted_thing,
     counts_what_is_asked,
+    described,
     fits_kind,
     grounded,
     question_kind,
     listed_beside_the_question,
+    only_inside_a_longer_name,
     quoted_referent,
     reported_on,
     rule_span,
@@ -281,6 +283,8 @@ def test_a_word_capitalised_only_because_it_opens_the_sentence_is_not_a_name(ope
         ("in select U.S. markets", False),
         ("the only specimen of its kind available for private ownership", False),
         ("Tuesday", False),
+        ("Sept", False),  # a month, shortened
+        ("Sept.", False),
         ("May Day parade", True),  # "May" here is a name, not a verb
     ],
 )
@@ -313,3 +317,25 @@ def test_which_thing_falls_back_on_a_name_when_no_clause_is_a_thing():
 )
 def test_a_when_or_where_that_opens_a_clause_does_not_decide_the_kind(question, kind):
     assert question_kind(question) is kind
+
+
+def test_a_place_that_only_starts_a_longer_name_does_not_say_where():
+    sentence = "Other winners: Masterton Trophy (perseverance, Ottawa Senators' Bobby Ryan)."
+    assert only_inside_a_longer_name("Ottawa", sentence)
+    assert only_inside_a_longer_name("UK", "as the UK-hosted climate summit gets under way")
+    assert not only_inside_a_longer_name("Pelham", "the worst flooding happened in Pelham, outside Birmingham")
+    # Nor does another name of the sentence ("Bobby Ryan", "Masterton Trophy") when the model's place was such a word.
+    assert short_answer_for("Where was the awards show held?", Kind.PLACE, sentence, sentence, proposed="Ottawa") is None
+    held = "The awards show was held in Toronto on Monday."
+    assert short_answer_for("Where was the awards show held?", Kind.PLACE, held, held, proposed="Toronto") == "Toronto"
+
+
+def test_who_is_a_named_person_is_answered_by_the_description_beside_the_name():
+    sentence = "“It’s too early,” Selim Genra, a former Turkish ambassador to the EU, observed in Politico."
+    question = "Who is Selim Genra?"
+    assert described(question, sentence) == "a former Turkish ambassador to the EU"
+    assert described("Who is Caroline Levit?", "Caroline Levit is the White House spokeswoman.") == "the White House spokeswoman"
+    assert described("Who is the spokeswoman?", "Caroline Levit is the White House spokeswoman.") is None
+    # The model's "Turkish" is a people's adjective, not who he is; the description is.
+    assert short_answer_for(question, Kind.PERSON, sentence, sentence, proposed="Turkish") == "a former Turkish ambassador to the EU"
+    assert not fits_kind("a former ambassador who said it was too early", Kind.PERSON, question)
