@@ -467,6 +467,7 @@ def clause_span(question: str, sentence: str) -> str | None:
 
 
 _HOW_MANY = re.compile(r"\bhow many ([^?]+)", re.IGNORECASE)
+_PLACE_OR_OWNER = re.compile(r"^(in|on|at|of|from|across|near|inside|outside)$", re.IGNORECASE)
 _NOT_THE_THING = re.compile(rf"^{_AUXILIARY}$|^(in|on|at|of|for|to|by|from|with|after|before|during|since|under|over)$", re.IGNORECASE)
 # Counted nouns that say little on their own: the support need not repeat them ("killed 16").
 _GENERIC_COUNTED = frozenset("people persons times members residents individuals ones".split())
@@ -490,9 +491,14 @@ def counted_thing(question: str) -> tuple[str, str]:
     if not phrase:
         return "", ""
     rest = words[len(phrase) :]
+    if rest and _PLACE_OR_OWNER.match(rest[0]):  # "how many homes in Pelham were damaged": past "in Pelham"
+        rest = rest[1:]
+        while rest and not re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE) and len(rest) > 1:
+            rest = rest[1:]
     if rest and re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE):
         rest = rest[1:]
-    verb = rest[0] if rest and rest[0].lower().endswith("ed") else ""
+    # "are expected to attend" says nothing of what happened to them
+    verb = rest[0] if rest and rest[0].lower().endswith("ed") and rest[1:2] != ["to"] else ""
     return phrase[-1], verb
 
 

@@ -125,6 +125,8 @@ def test_how_many_reads_the_counted_noun_and_what_happened_to_it():
     assert counted_thing("How many Spirit Airlines employees will join JetBlue?") == ("employees", "")
     assert counted_thing("How many people were injured in the quake?") == ("people", "injured")
     assert counted_thing("How many were killed?") == ("", "")
+    assert counted_thing("How many homes in Pelham were damaged?") == ("homes", "damaged")  # past "in Pelham"
+    assert counted_thing("How many heads of state are expected to attend?") == ("heads", "")  # "expected to" is no event
 
 
 def test_a_number_about_something_else_does_not_answer_how_many():
