@@ -467,6 +467,12 @@ def clause_span(question: str, sentence: str) -> str | None:
 
 
 _HOW_MANY = re.compile(r"\bhow many ([^?]+)", re.IGNORECASE)
+# Participles that hand the event on to the verb after "to": "are expected to attend", "were scheduled to fly".
+_LEADS_TO_A_VERB = re.compile(
+    r"^(expected|scheduled|slated|planned|projected|estimated|believed|thought|feared|reported|supposed|poised|"
+    r"required|allowed|asked|forced|set|due|likely|set|said|known)\s+to$",
+    re.IGNORECASE,
+)
 _PLACE_OR_OWNER = re.compile(r"^(in|on|at|of|from|across|near|inside|outside)$", re.IGNORECASE)
 _NOT_THE_THING = re.compile(rf"^{_AUXILIARY}$|^(in|on|at|of|for|to|by|from|with|after|before|during|since|under|over)$", re.IGNORECASE)
 # Counted nouns that say little on their own: the support need not repeat them ("killed 16").
@@ -497,8 +503,8 @@ def counted_thing(question: str) -> tuple[str, str]:
             rest = rest[1:]
     if rest and re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE):
         rest = rest[1:]
-    # "are expected to attend" says nothing of what happened to them
-    verb = rest[0] if rest and rest[0].lower().endswith("ed") and rest[1:2] != ["to"] else ""
+    # "are expected to attend" says nothing of what happened to them; "contributed to" does
+    verb = rest[0] if rest and rest[0].lower().endswith("ed") and not _LEADS_TO_A_VERB.match(" ".join(rest[:2])) else ""
     return phrase[-1], verb
 
 

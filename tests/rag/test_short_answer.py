@@ -341,3 +341,8 @@ def test_who_is_a_named_person_is_answered_by_the_description_beside_the_name():
     # The model's "Turkish" is a people's adjective, not who he is; the description is.
     assert short_answer_for(question, Kind.PERSON, sentence, sentence, proposed="Turkish") == "a former Turkish ambassador to the EU"
     assert not fits_kind("a former ambassador who said it was too early", Kind.PERSON, question)
+
+
+def test_a_verb_with_to_after_it_is_what_happened_unless_it_hands_on_to_another_verb():
+    assert counted_thing("Exactly how many countries contributed to building the telescope?") == ("countries", "contributed")
+    assert counted_thing("How many people were scheduled to fly?") == ("people", "")
