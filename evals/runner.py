@@ -91,10 +91,9 @@ def run_eval(
         "wall_time_s": round(time.time() - started, 1),
     }
     _write_json(out_dir / "run.json", run_info)
-    records = ordered
-    write_report(out_dir, metrics, records, run_info)
+    write_report(out_dir, metrics, ordered, run_info)
     n_errors = metrics["n_errors"]
-    log.info("evaluated %d questions (%s errors) into %s", len(records), n_errors, out_dir)
+    log.info("evaluated %d questions (%s errors) into %s", len(ordered), n_errors, out_dir)
     return metrics
 
 

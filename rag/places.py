@@ -104,7 +104,7 @@ _IRREGULAR_DEMONYMS = frozenset(
     "french dutch swiss welsh scots scottish greek thai danish dane danes spanish spaniard finnish finn polish pole "
     "irish filipino czech kiwi aussie brit brits saudi emirati somali".split()
 )
-_DEMONYM_ENDINGS = ("ish", "ese", "ian", "ean", "an")
+_DEMONYM_ENDINGS = ("ish", "ese", "an")  # "-an" covers "-ian" and "-ean"
 
 
 def is_demonym(word: str) -> bool:

@@ -470,7 +470,7 @@ _HOW_MANY = re.compile(r"\bhow many ([^?]+)", re.IGNORECASE)
 # Participles that hand the event on to the verb after "to": "are expected to attend", "were scheduled to fly".
 _LEADS_TO_A_VERB = re.compile(
     r"^(expected|scheduled|slated|planned|projected|estimated|believed|thought|feared|reported|supposed|poised|"
-    r"required|allowed|asked|forced|set|due|likely|set|said|known)\s+to$",
+    r"required|allowed|asked|forced|set|due|likely|said|known)\s+to$",
     re.IGNORECASE,
 )
 _PLACE_OR_OWNER = re.compile(r"^(in|on|at|of|from|across|near|inside|outside)$", re.IGNORECASE)
@@ -499,7 +499,7 @@ def counted_thing(question: str) -> tuple[str, str]:
     rest = words[len(phrase) :]
     if rest and _PLACE_OR_OWNER.match(rest[0]):  # "how many homes in Pelham were damaged": past "in Pelham"
         rest = rest[1:]
-        while rest and not re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE) and len(rest) > 1:
+        while len(rest) > 1 and not re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE):
             rest = rest[1:]
     if rest and re.fullmatch(_AUXILIARY, rest[0], re.IGNORECASE):
         rest = rest[1:]
