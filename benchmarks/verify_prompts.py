@@ -35,7 +35,6 @@ from evals.gold import load_gold  # noqa: E402
 from evals.metrics.answer import answer_contained  # noqa: E402
 from index.library import Library  # noqa: E402
 from rag.config import load_config  # noqa: E402
-from rag.extractive import fits_answer_type, with_attribution  # noqa: E402
 from rag.pipeline import Pipeline, yes_share  # noqa: E402
 from rag.prompts import VERIFY, PromptTemplate, format_sentence  # noqa: E402
 from rag.retrieve import Retriever  # noqa: E402
@@ -81,11 +80,7 @@ class CandidateRecorder(Pipeline):
         self.noted: list[tuple[str, list[str]]] = []
 
     def _verified_answer(self, scorer, question, evidence, found, on_subject):
-        candidates = [
-            c for c in (with_attribution(e) for e in evidence[: self.config.verify_candidates])
-            if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
-        ]
-        self.noted.append((question, [c.text for c in candidates]))
+        self.noted.append((question, [c.text for c in self._candidates(question, evidence, on_subject)]))
         return []
 
 

@@ -227,10 +227,7 @@ class Pipeline:
         `verify_candidates` sentences, only those from an article in `on_subject` are asked about.
         """
         kind = question_kind(question)
-        candidates = [
-            c for c in (with_attribution(e) for e in evidence[: self.config.verify_candidates])
-            if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
-        ]
+        candidates = self._candidates(question, evidence, on_subject)
         beliefs: dict[int, float] = {}
         for i, phrase in self._accepted(scorer, question, candidates, beliefs):
             chosen = candidates[i]
@@ -258,6 +255,17 @@ class Pipeline:
                         picked.append(candidates[j])
             return _reading_order(picked)
         return []
+
+    def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str]) -> list[Evidence]:
+        """The sentences verify mode asks the model about, best first.
+
+        The best `verify_candidates` evidence sentences, each read with its speaker, that are of the
+        kind asked for and come from an article in `on_subject`.
+        """
+        return [
+            c for c in (with_attribution(e) for e in evidence[: self.config.verify_candidates])
+            if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
+        ]
 
     def _accepted(self, scorer, question: str, candidates: list[Evidence], beliefs: dict[int, float]) -> Iterator[tuple[int, str | None]]:
         """Indexes of the candidates the model accepts, in order of preference, with a copied phrase if asked.
