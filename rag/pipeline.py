@@ -275,15 +275,21 @@ class Pipeline:
         a short phrase out of the sentence (`copied_answer`). The best-ranked sentence comes first when
         it passes that way; then the ones above the threshold, most believed first; then the others
         that pass that way. The last candidate is asked about only when the ones before it gave no
-        answer, or when the caller asks for more (`beliefs` is filled as the model is asked).
+        answer, or when the caller asks for more (`beliefs` is filled as the model is asked). A
+        best-ranked sentence believed at `verify_sure` or more is offered before the next is asked
+        about, which saves a forward pass for about half the questions.
         """
         if not candidates:
             return
         asked: set[int] = set()
+        offered: set[int] = set()
         first = min(len(candidates), self.config.verify_candidates - 1)
         for rounds in (range(first), range(first, len(candidates))):
             for i in rounds:
                 beliefs[i] = self._belief(scorer, question, candidates[i])
+                if i == 0 and self._sure(beliefs[0]):
+                    offered.add(0)
+                    yield 0, None
                 if i == 0 and self._in_doubt(beliefs[0]):
                     asked.add(0)
                     phrase = self._extract(scorer, question, candidates[0].text)
@@ -291,7 +297,7 @@ class Pipeline:
                         yield 0, phrase
             ranked = sorted(rounds, key=lambda i: -beliefs[i])
             for i in ranked:
-                if beliefs[i] >= self.config.verify_threshold:
+                if beliefs[i] >= self.config.verify_threshold and i not in offered:
                     yield i, None
             for i in ranked:
                 if i not in asked and self._in_doubt(beliefs[i]):
@@ -343,6 +349,10 @@ class Pipeline:
         belief = yes_share(scorer, KIND.render(question=question, answer=short))
         log.debug("kind %.3f for %r", belief, short)
         return belief >= self.config.kind_threshold
+
+    def _sure(self, belief: float) -> bool:
+        sure = self.config.verify_sure
+        return sure > 0 and belief >= max(sure, self.config.verify_threshold)
 
     def _in_doubt(self, belief: float) -> bool:
         return self.config.verify_floor <= belief < self.config.verify_threshold

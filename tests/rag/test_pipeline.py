@@ -274,6 +274,35 @@ def test_verify_mode_asks_the_model_about_at_most_verify_candidates_sentences(co
     assert len(set(model.asked)) == len(model.asked) == candidates
 
 
+def test_a_best_sentence_the_model_is_sure_of_answers_without_asking_about_the_next(config, library):
+    model = Believer(trusted="240 million", belief=0.9)
+    answer = _verifying(config.with_overrides(verify_sure=0.6), library, model).ask("How much did the harbor bridge cost?")
+    assert not answer.refused and "240 million euros" in answer.answer
+    assert len(model.asked) == 1 and "240 million" in model.asked[0]
+
+
+@pytest.mark.parametrize(("belief", "sure"), [(0.5, 0.6), (0.9, 0.0)])
+def test_the_next_sentence_is_asked_about_when_the_best_is_believed_below_verify_sure_or_it_is_off(config, library, belief, sure):
+    model = Believer(trusted="240 million", belief=belief)
+    answer = _verifying(config.with_overrides(verify_sure=sure), library, model).ask("How much did the harbor bridge cost?")
+    assert not answer.refused and "240 million euros" in answer.answer
+    assert len(model.asked) == 2 and "240 million" in model.asked[0]
+
+
+def test_a_sure_sentence_that_holds_no_answer_of_the_kind_asked_lets_the_next_ones_be_asked_about(config, library):
+    model = Believer(trusted="240 million", belief=0.9, copies="none")
+    answer = _verifying(config.with_overrides(verify_sure=0.6), library, model).ask("How much did the harbor bridge cost?")
+    assert answer.refused
+    assert len(model.asked) == len(set(model.asked)) == 2 and "240 million" not in model.asked[1]
+    assert model.extracted.count(model.asked[0]) == 1  # the sure sentence is offered once, not again by the threshold
+
+
+def test_verify_sure_outside_zero_to_one_is_a_config_error(config):
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="verify_sure"):
+            config.with_overrides(verify_sure=bad)
+
+
 def test_verify_candidates_outside_one_to_twelve_is_a_config_error(config):
     from index.errors import ConfigError
 
