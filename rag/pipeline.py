@@ -229,7 +229,7 @@ class Pipeline:
         kind = question_kind(question)
         candidates = self._candidates(question, evidence, on_subject)
         beliefs: dict[int, float] = {}
-        for i, phrase in self._accepted(scorer, question, candidates, beliefs):
+        for i, phrase in self._accepted(scorer, question, candidates, beliefs, sure_first=not kind.wants_more):
             chosen = candidates[i]
             if phrase is None and kind is not Kind.YES_NO:
                 phrase = self._extract(scorer, question, chosen.text)
@@ -267,7 +267,9 @@ class Pipeline:
             if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
         ]
 
-    def _accepted(self, scorer, question: str, candidates: list[Evidence], beliefs: dict[int, float]) -> Iterator[tuple[int, str | None]]:
+    def _accepted(
+        self, scorer, question: str, candidates: list[Evidence], beliefs: dict[int, float], sure_first: bool = True
+    ) -> Iterator[tuple[int, str | None]]:
         """Indexes of the candidates the model accepts, in order of preference, with a copied phrase if asked.
 
         The model's belief that a sentence states the answer must reach `verify_threshold`; a belief
@@ -275,9 +277,11 @@ class Pipeline:
         a short phrase out of the sentence (`copied_answer`). The best-ranked sentence comes first when
         it passes that way; then the ones above the threshold, most believed first; then the others
         that pass that way. The last candidate is asked about only when the ones before it gave no
-        answer, or when the caller asks for more (`beliefs` is filled as the model is asked). A
-        best-ranked sentence believed at `verify_sure` or more is offered before the next is asked
-        about, which saves a forward pass for about half the questions.
+        answer, or when the caller asks for more (`beliefs` is filled as the model is asked). With
+        `sure_first`, a best-ranked sentence believed at `verify_sure` or more is offered before the
+        next is asked about, which saves a forward pass for about half the questions. Callers that
+        ask about every candidate anyway (reasons, lists) gain nothing by it and pass False: the next
+        sentence may be the same quote read with the reason after it.
         """
         if not candidates:
             return
@@ -287,7 +291,7 @@ class Pipeline:
         for rounds in (range(first), range(first, len(candidates))):
             for i in rounds:
                 beliefs[i] = self._belief(scorer, question, candidates[i])
-                if i == 0 and self._sure(beliefs[0]):
+                if i == 0 and sure_first and self._sure(beliefs[0]):
                     offered.add(0)
                     yield 0, None
                 if i == 0 and self._in_doubt(beliefs[0]):

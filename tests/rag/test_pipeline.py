@@ -168,15 +168,18 @@ class Believer:
         self.otherwise: dict[str, float] = {}  # beliefs in sentences without `trusted`, by a word they hold
         self.asked: list[str] = []
         self.extracted: list[str] = []
+        self.calls: list[str] = []  # "verify" and "extract", in the order the model was asked
 
     def stream(self, messages, *, max_tokens=256):
         assert "shortest phrase" in messages[-1].content and max_tokens <= 16, "verify mode only asks for a short answer"
         self.extracted.append(messages[-1].content.split("Sentence: ", 1)[1].split("\n\nQuestion:", 1)[0])
+        self.calls.append("extract")
         yield self.copies
 
     def choice_probabilities(self, messages, options):
         sentence = messages[-1].content.split("Sentence: ", 1)[1].split("\n\nQuestion:", 1)[0]
         self.asked.append(sentence)
+        self.calls.append("verify")
         yes = self.belief if self.trusted and self.trusted in sentence else self.otherwise.get(next((w for w in self.otherwise if w in sentence), ""), 0.05)
         return {"yes": yes * 0.9, "Yes": yes * 0.1, "no": (1 - yes) * 0.9, "No": (1 - yes) * 0.1, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
 
@@ -279,6 +282,7 @@ def test_a_best_sentence_the_model_is_sure_of_answers_without_asking_about_the_n
     answer = _verifying(config.with_overrides(verify_sure=0.6), library, model).ask("How much did the harbor bridge cost?")
     assert not answer.refused and "240 million euros" in answer.answer
     assert len(model.asked) == 1 and "240 million" in model.asked[0]
+    assert model.calls == ["verify", "extract"]
 
 
 @pytest.mark.parametrize(("belief", "sure"), [(0.5, 0.6), (0.9, 0.0)])
@@ -295,6 +299,14 @@ def test_a_sure_sentence_that_holds_no_answer_of_the_kind_asked_lets_the_next_on
     assert answer.refused
     assert len(model.asked) == len(set(model.asked)) == 2 and "240 million" not in model.asked[1]
     assert model.extracted.count(model.asked[0]) == 1  # the sure sentence is offered once, not again by the threshold
+
+
+def test_a_question_that_may_take_several_sentences_asks_about_the_next_even_when_sure_of_the_best(config, library):
+    model = Believer(trusted="240 million", belief=0.9)
+    answer = _verifying(config.with_overrides(verify_sure=0.6), library, model).ask("Why did the harbor bridge cost 240 million euros?")
+    assert "240 million" in model.asked[0]
+    assert model.calls[:2] == ["verify", "verify"]  # the second sentence is weighed before the first is taken
+    assert not answer.refused
 
 
 def test_verify_sure_outside_zero_to_one_is_a_config_error(config):
