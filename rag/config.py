@@ -71,6 +71,9 @@ class Config:
     # Picked on the tuning sets' beliefs: of 204 questions it would have turned one right answer wrong
     # and one wrong answer right (docs/evals.md); it saves a forward pass for about half the questions.
     verify_sure: float = 0.6
+    # verify mode: an answer whose sentence the model believes less than this is marked tentative
+    # (`Answer.tentative`: the chat and the CLI say to read the passage before relying on it); 0 marks none.
+    tentative_below: float = 0.0
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -165,7 +168,7 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError("client_burst must be at least 1")
     if "client_per_s" in top and top["client_per_s"] < 0:
         raise ConfigError("client_per_s must be 0 (no limit) or more")
-    for name in ("verify_threshold", "verify_floor", "verify_sure", "confirm_threshold", "kind_threshold"):
+    for name in ("verify_threshold", "verify_floor", "verify_sure", "tentative_below", "confirm_threshold", "kind_threshold"):
         if name in top and not 0.0 <= top[name] <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1")
     _check_retrieval(ret)

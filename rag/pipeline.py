@@ -74,6 +74,7 @@ class Found:
 
     short_answer: str | None = None
     evidence: Evidence | None = None
+    belief: float | None = None  # the model's VERIFY belief in `evidence`, when it was asked
 
 
 class Pipeline:
@@ -244,7 +245,7 @@ class Pipeline:
                 continue
             if not self._of_the_kind(scorer, question, kind, short) or not self._confirmed(scorer, question, chosen, short):
                 continue
-            found.short_answer, found.evidence = short, chosen
+            found.short_answer, found.evidence, found.belief = short, chosen, beliefs.get(i)
             picked = [chosen]
             if kind.wants_more:
                 for j in range(len(candidates)):
@@ -460,6 +461,8 @@ class Pipeline:
             notices=notices,
             standalone_question=standalone,
             short_answer=found.short_answer,
+            confidence=found.belief,
+            tentative=found.belief is not None and found.belief < self.config.tentative_below,
         )
 
     def _short_from_citation(self, generator, question: str, citation: Citation) -> str | None:

@@ -141,6 +141,10 @@ class Answer:
     notices: list[str] = field(default_factory=list)
     standalone_question: str = ""
     short_answer: str | None = None  # the bare phrase that answers (a name, date, number, clause); None on a refusal
+    # The model's belief (0-1) that the answer's first sentence states the answer (verify mode's
+    # VERIFY); None when no model judged it (a refusal, the extractive back end, a written answer).
+    confidence: float | None = None
+    tentative: bool = False  # confidence below `tentative_below`: shown with a word of caution
 
     def to_json(self) -> dict:
         return {
@@ -154,6 +158,8 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notices": list(self.notices),
             "standalone_question": self.standalone_question,
+            "confidence": None if self.confidence is None else round(float(self.confidence), 4),
+            "tentative": self.tentative,
         }
 
     @classmethod
@@ -170,6 +176,8 @@ class Answer:
             notices=[str(n) for n in data.get("notices") or ()],
             standalone_question=str(data.get("standalone_question", "")),
             short_answer=None if data.get("short_answer") is None else str(data["short_answer"]),
+            confidence=None if data.get("confidence") is None else float(data["confidence"]),
+            tentative=bool(data.get("tentative", False)),
         )
 
 

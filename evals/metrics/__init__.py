@@ -8,7 +8,7 @@ module also gets its line in `MODULES`.
 
 from __future__ import annotations
 
-from evals.metrics import answer, choice, citations, latency, refusal, retrieval, run, short_answer, verified
+from evals.metrics import answer, choice, citations, latency, refusal, retrieval, run, short_answer, tentative, verified
 from evals.metrics.metric import Metric, MetricModule
 
 # In the order of metrics.json within each kind (scores, then times, then counts).
@@ -17,6 +17,7 @@ MODULES: tuple[MetricModule, ...] = (
     answer.MODULE,
     short_answer.MODULE,
     verified.MODULE,
+    tentative.MODULE,
     choice.MODULE,
     citations.MODULE,
     refusal.MODULE,

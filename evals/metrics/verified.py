@@ -14,16 +14,17 @@ from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
 
 
+def is_answered_right(record: EvalRecord) -> bool:
+    """Answered, with a gold answer in the text and at least one citation."""
+    return bool(record.text) and bool(record.citations) and bool(answer_contained(record.text, record.item.answers))
+
+
 def answered_with_verified_citation(records: Sequence[EvalRecord]) -> float | None:
     """Share of answerable questions answered, with a gold answer in the text and >= 1 citation."""
     answerable = [r for r in records if r.item.answerable]
     if not answerable:
         return None
-    good = sum(
-        bool(r.text) and bool(r.citations) and bool(answer_contained(r.text, r.item.answers))
-        for r in answerable
-    )
-    return good / len(answerable)
+    return sum(is_answered_right(r) for r in answerable) / len(answerable)
 
 
 MODULE = MetricModule(
