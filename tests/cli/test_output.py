@@ -1,6 +1,7 @@
 """What `rag ask` prints for an answer."""
 
 from cli.output import render_answer_text
+from ui.render import TENTATIVE_NOTE
 from rag.types import Answer, Citation
 
 
@@ -24,3 +25,11 @@ def test_the_short_answer_comes_first_with_the_date_of_its_source():
 
 def test_an_undated_short_answer_is_printed_without_a_date():
     assert render_answer_text(_answer("")).splitlines()[0] == "Answer: 259"
+
+
+def test_a_tentative_answer_is_followed_by_the_caution_and_a_plain_one_is_not():
+    answer = _answer("2018-08-09")
+    assert TENTATIVE_NOTE not in render_answer_text(answer)
+    answer.tentative = True
+    lines = render_answer_text(answer).splitlines()
+    assert lines[0] == "Answer: 259 (as of 2018-08-09)" and lines[1] == TENTATIVE_NOTE

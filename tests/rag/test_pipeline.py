@@ -60,6 +60,21 @@ def test_model_refusal_is_kept_when_evidence_is_weak(config, library, pipeline_w
     assert answer.passages  # the closest passages are still shown
 
 
+NEAR_PARAPHRASE = "Did the bridge cost 240 million euros and take four years to build?"
+
+
+def test_a_written_refusal_of_a_near_paraphrase_of_a_sentence_is_overruled_by_that_sentence(config, library, pipeline_with):
+    pipeline, _ = pipeline_with(config, library, "The articles I have do not answer this question.")
+    answer = pipeline.ask(NEAR_PARAPHRASE)
+    assert not answer.refused and answer.backend.endswith("+extractive") and "240 million" in answer.answer
+
+
+def test_a_verify_mode_refusal_stands_even_for_a_near_paraphrase(config, library):
+    model = Believer(trusted="no sentence holds this")  # asked about every candidate, believes none
+    answer = _verifying(config, library, model).ask(NEAR_PARAPHRASE)
+    assert model.asked and answer.refused and answer.citations == []
+
+
 def test_passages_inside_the_prompt_are_numbered_like_the_answer_passages(config, library, pipeline_with):
     pipeline, generator = pipeline_with(config, library, "The bridge cost 240 million euros [1].")
     answer = pipeline.ask("How much did the harbor bridge cost?")
@@ -313,6 +328,36 @@ def test_verify_sure_outside_zero_to_one_is_a_config_error(config):
     for bad in (-0.1, 1.5):
         with pytest.raises(ConfigError, match="verify_sure"):
             config.with_overrides(verify_sure=bad)
+
+
+@pytest.mark.parametrize(("belief", "below", "tentative"), [(0.5, 0.6, True), (0.7, 0.6, False), (0.5, 0.0, False)])
+def test_an_answer_carries_the_models_belief_and_is_tentative_below_tentative_below(config, library, belief, below, tentative):
+    model = Believer(trusted="240 million", belief=belief)
+    answer = _verifying(config.with_overrides(tentative_below=below), library, model).ask("How much did the harbor bridge cost?")
+    assert not answer.refused and "240 million euros" in answer.answer
+    assert answer.confidence == pytest.approx(belief, abs=1e-6)
+    assert answer.tentative is tentative
+    assert answer.to_json()["tentative"] is tentative
+
+
+def test_an_answer_no_model_judged_has_no_confidence_and_is_never_tentative(config, library):
+    answer = Pipeline(config.with_overrides(backend="extractive", tentative_below=0.99), library=library).ask(
+        "How much did the harbor bridge cost?"
+    )
+    assert not answer.refused
+    assert answer.confidence is None and answer.tentative is False
+
+
+def test_a_refusal_has_no_confidence(config, library):
+    model = Believer(trusted="no sentence holds this")
+    answer = _verifying(config.with_overrides(tentative_below=0.6), library, model).ask("How much did the harbor bridge cost?")
+    assert answer.refused and answer.confidence is None and not answer.tentative
+
+
+def test_tentative_below_outside_zero_to_one_is_a_config_error(config):
+    for bad in (-0.1, 1.5):
+        with pytest.raises(ConfigError, match="tentative_below"):
+            config.with_overrides(tentative_below=bad)
 
 
 def test_verify_candidates_outside_one_to_twelve_is_a_config_error(config):

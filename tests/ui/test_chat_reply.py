@@ -13,6 +13,7 @@ from rag.types import Answer, Citation, Passage
 from ui.auth import ApiAccess, Credentials, Login
 from ui.chat_reply import answer_text, md_text, plain_text, reply_markdown, site_of
 from ui.front_end_tasks import task_reply, title_for
+from ui.render import TENTATIVE_NOTE
 
 # Markdown that would act in a front end: an image or link, or HTML, not preceded by an escaping backslash.
 LIVE_MARKDOWN = re.compile(r"(?<!\\)(?:\]\(|<)")
@@ -69,6 +70,16 @@ def test_an_earlier_reply_reads_back_as_the_answer_alone():
     answer = _answer("240 million *euros* [1].", [_citation()])
     assert answer_text(reply_markdown(answer)) == answer.answer
     assert answer_text("no sources here") == "no sources here"
+
+
+def test_a_tentative_answer_says_to_read_the_passage_and_reads_back_without_that_line():
+    answer = _answer("240 million euros [1].", [_citation()])
+    answer.tentative = True
+    reply = reply_markdown(answer)
+    text, _ = reply.split("\n\n**Sources**\n\n")
+    assert text == f"240 million euros [1].\n\n_{TENTATIVE_NOTE}_"
+    assert answer_text(reply) == answer.answer
+    assert TENTATIVE_NOTE not in reply_markdown(_answer("240 million euros [1].", [_citation()]))
 
 
 def test_site_is_the_host_without_www_and_empty_for_unsafe_urls():

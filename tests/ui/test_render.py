@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from rag.types import Answer, Citation, Passage
 from ui.conversation import Turn
 from ui.render import (
+    TENTATIVE_NOTE,
     bold,
     conversation_html,
     conversation_markdown,
@@ -150,6 +151,16 @@ def test_refusal_shows_the_refusal_and_the_closest_passages():
     chat, panel = conversation_html([turn]), sources_html([turn])
     assert "msg assistant refused" in chat and "do not answer this question" in chat
     assert "Closest passages found" in panel and 'id="src-0-1"' in panel
+
+
+def test_a_tentative_answer_shows_the_caution_in_the_chat_and_the_export_and_a_plain_one_does_not():
+    p1 = passage(1)
+    turn = answered("240 million euros [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])
+    assert "tentative-label" not in conversation_html([turn]) and TENTATIVE_NOTE not in conversation_markdown([turn])
+    turn.answer.tentative = True
+    chat = conversation_html([turn])
+    assert f'<p class="tentative-label">{TENTATIVE_NOTE}</p>' in chat and "msg assistant answered" in chat
+    assert f"_{TENTATIVE_NOTE}_" in conversation_markdown([turn])
 
 
 def test_answer_shows_its_timings():
