@@ -36,6 +36,11 @@ def test_compare_shows_metric_deltas(two_runs) -> None:
     assert "| n_questions |  | 3 | 3 | +0 |  |" in table
 
 
+def test_compare_says_that_fewer_wrong_answers_is_better(two_runs) -> None:
+    table = compare_runs(*two_runs)  # A answered q2 and q3 wrongly, B neither
+    assert "| answered_wrong | lower | 0.667 | 0.000 | -0.667 | better |" in table
+
+
 def test_compare_lists_only_the_questions_that_changed(two_runs) -> None:
     changed = compare_runs(*two_runs).split("## Questions that changed", 1)[1]
     assert "| q2 | Where was the summit? | wrong | correct |" in changed
