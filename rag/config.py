@@ -75,7 +75,7 @@ class Config:
     # (`Answer.tentative`: the chat and the CLI say to read the passage before relying on it); 0 marks none.
     # The default marks the answers the model does not say yes to more than no. On the tuning sets
     # (seed, tuning.jsonl, tuning-b, realtimeqa-dev) answers believed under 0.5 were wrong 1 time in
-    # 2.2, above 0.6 1 time in 5.6: it marks 37 of 201 right answers and 31 of 84 wrong ones (docs/evals.md).
+    # 2.2, at 0.6 or more 1 time in 4.6: it marks 37 of 201 right answers and 31 of 84 wrong ones (docs/evals.md).
     tentative_below: float = 0.5
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
