@@ -158,7 +158,7 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "notices": list(self.notices),
             "standalone_question": self.standalone_question,
-            "confidence": None if self.confidence is None else round(float(self.confidence), 4),
+            "confidence": self.confidence,
             "tentative": self.tentative,
         }
 

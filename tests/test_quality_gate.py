@@ -14,15 +14,20 @@ from pathlib import Path
 
 import pytest
 
+from rag.config import Config
+
 ROOT = Path(__file__).resolve().parent.parent
 GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 HELDOUT = ROOT / "evals" / "gold" / "heldout.jsonl"
 REALTIMEQA_CORPUS = ROOT.parent / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
 # The default back end on the held-out set (measured figures in docs/evals.md).
-# Measured 2026-12-05 (sixth session, with the check that the article names the question's names): 0.739,
-# 0.706, 0.987 and answered_wrong 0.166; the margins allow for about three flips.
-HELDOUT_MIN = {"answered_with_verified_citation": 0.71, "refusal_recall": 0.62, "citation_precision": 0.95}
-HELDOUT_MAX = {"answered_wrong": 0.19}
+# Measured 2026-12-05 (tenth session: the model's refusal stands, answers under 0.5 marked tentative):
+# 0.730, 0.794, 0.991, answered_wrong 0.138 and answered_wrong_sure (not marked tentative) 0.041; the
+# margins allow for about three flips.
+HELDOUT_MIN = {"answered_with_verified_citation": 0.70, "refusal_recall": 0.70, "citation_precision": 0.95}
+HELDOUT_MAX = {"answered_wrong": 0.16, "answered_wrong_sure": 0.065}
+
+TENTATIVE_BELOW = Config().tentative_below
 
 GATES = {
     "extractive": {
@@ -97,5 +102,6 @@ def test_held_out_set_meets_the_quality_gate_with_the_default_back_end(tmp_path)
     for line in (out / "results.jsonl").read_text().splitlines():
         r = json.loads(line)
         assert r["refused"] == (r.get("short_answer") is None)  # every answer leads with its short answer
+        assert r["tentative"] == (r["confidence"] is not None and r["confidence"] < TENTATIVE_BELOW)
         if not r["refused"]:
             assert r["answer"].startswith(r["short_answer"])
