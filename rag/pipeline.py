@@ -41,7 +41,7 @@ from rag.prompts import (
     format_sentence,
     format_sentences,
 )
-from rag.retrieve import Retriever
+from rag.retrieve import Retriever, current_for
 from rag.sentences import content_words, numbers_in, split_sentences
 from rag.short_answer import Kind, grounded, question_kind, quoted_referent, short_answer_for
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
@@ -159,7 +159,10 @@ class Pipeline:
             yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
             return
 
-        on_subject = self._articles_naming(standalone, passages)
+        # Evidence comes from articles that name what the question names and, for a question about
+        # this week, from that week.
+        as_of = filters.as_of if filters is not None else None
+        on_subject = self._articles_naming(standalone, passages) & current_for(standalone, passages, as_of)
         used_backend = backend if generator is not None else QUOTES_ONLY
         text = ""
         found = Found()

@@ -27,6 +27,29 @@ _RECENT = re.compile(
     re.IGNORECASE,
 )
 
+# A question about "this week" cannot be answered by an article published more than this many days
+# before its reference date (a week and a weekend's slack for the publication).
+WEEK_WINDOW_DAYS = 10
+_THIS_WEEK = re.compile(r"\b(this|last|past) (week|weekend)\b", re.IGNORECASE)
+
+
+def current_for(question: str, passages: Sequence[Passage], as_of: date | None = None) -> set[str]:
+    """The documents among `passages` that can tell what a question about this week asks.
+
+    For a question that says "this week" ("last week", "the past week", "this weekend"), an article
+    dated more than `WEEK_WINDOW_DAYS` before the reference date (`as_of`, else the newest
+    passage's date) does not: the Chile election of December is no answer to "which country elected
+    its first leftist leader this week?" in June. Undated articles stay; other questions keep all.
+    """
+    ids = {p.doc_id for p in passages}
+    if not _THIS_WEEK.search(question):
+        return ids
+    dates = {p.doc_id: parse_date(p.updated or p.published) for p in passages}
+    reference = as_of or max((d for d in dates.values() if d), default=None)
+    if reference is None:
+        return ids
+    return {i for i in ids if dates[i] is None or (reference - dates[i]).days <= WEEK_WINDOW_DAYS}
+
 
 class Retriever:
     """Finds the passages for a question; `mode` picks dense, BM25 or both."""

@@ -1,4 +1,5 @@
 import re
+from datetime import date
 
 import pytest
 
@@ -6,7 +7,7 @@ from rag.citations import answer_sentences
 from rag.errors import BackendUnavailable, ConfigError
 from rag.config import Config
 from rag.pipeline import Pipeline
-from rag.types import Answer, Retrieved
+from rag.types import Answer, Filters, Retrieved
 
 
 @pytest.fixture()
@@ -73,6 +74,16 @@ def test_a_verify_mode_refusal_stands_even_for_a_near_paraphrase(config, library
     model = Believer(trusted="no sentence holds this")  # asked about every candidate, believes none
     answer = _verifying(config, library, model).ask(NEAR_PARAPHRASE)
     assert model.asked and answer.refused and answer.citations == []
+
+
+def test_a_question_about_this_week_is_not_answered_from_an_older_article(config, library):
+    pipeline = Pipeline(config.with_overrides(backend="extractive"), library=library)
+    question = "How many tonnes of apples did the Kessel valley pick {}?"
+    in_week = pipeline.ask(question.format("this week"), filters=Filters(as_of=date(2024, 9, 24)))
+    assert not in_week.refused and "81,000" in in_week.short_answer
+    late = Filters(as_of=date(2024, 10, 30))  # the 2024 harvest article is 40 days old by then
+    assert pipeline.ask(question.format("this week"), filters=late).refused
+    assert not pipeline.ask(question.format("this autumn"), filters=late).refused
 
 
 def test_passages_inside_the_prompt_are_numbered_like_the_answer_passages(config, library, pipeline_with):

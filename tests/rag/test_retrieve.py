@@ -152,3 +152,24 @@ def test_a_merged_passage_lists_its_chunks_and_keeps_the_joined_id_in_json(libra
     data = merged[0].to_json()
     assert data["chunk_id"] == "a:v:0+a:v:19"
     assert Passage.from_json(data).chunk_ids == merged[0].chunk_ids
+
+
+def _dated(doc_id: str, published: str) -> Passage:
+    return Passage(n=1, doc_id=doc_id, chunk_ids=(f"{doc_id}::0",), title=doc_id, text="text", score=1.0, start=0, end=4, published=published)
+
+
+def test_a_question_about_this_week_keeps_only_articles_of_that_week_and_undated_ones():
+    from rag.retrieve import current_for
+
+    passages = [_dated("june", "2022-06-20"), _dated("december", "2021-12-20"), _dated("undated", ""), _dated("may", "2022-06-09")]
+    question = "Which country elected its first leftist leader this week?"
+    assert current_for(question, passages, date(2022, 6, 22)) == {"june", "undated"}  # 13 days is too old
+    assert current_for(question, passages) == {"june", "undated"}  # no as-of date: the newest article's date
+
+
+@pytest.mark.parametrize("question", ["Which country elected a leftist leader?", "What happened this month?"])
+def test_other_questions_keep_every_article(question):
+    from rag.retrieve import current_for
+
+    passages = [_dated("june", "2022-06-20"), _dated("december", "2021-12-20")]
+    assert current_for(question, passages, date(2022, 6, 22)) == {"june", "december"}
