@@ -36,19 +36,17 @@ _THIS_WEEK = re.compile(r"\b(this|last|past) (week|weekend)\b", re.IGNORECASE)
 def current_for(question: str, passages: Sequence[Passage], as_of: date | None = None) -> set[str]:
     """The documents among `passages` that can tell what a question about this week asks.
 
-    For a question that says "this week" ("last week", "the past week", "this weekend"), an article
-    dated more than `WEEK_WINDOW_DAYS` before the reference date (`as_of`, else the newest
-    passage's date) does not: the Chile election of December is no answer to "which country elected
-    its first leftist leader this week?" in June. Undated articles stay; other questions keep all.
+    When the question is asked as of a date and says "this week" ("last week", "the past week",
+    "this weekend"), an article dated more than `WEEK_WINDOW_DAYS` before that date does not: the
+    Chile election of December is no answer to "which country elected its first leftist leader this
+    week?" asked in June. Undated articles stay. Without an as-of date the week is not known (the
+    newest article of an archive is no guide: its "last week" may be years back), so all stay.
     """
     ids = {p.doc_id for p in passages}
-    if not _THIS_WEEK.search(question):
+    if as_of is None or not _THIS_WEEK.search(question):
         return ids
     dates = {p.doc_id: parse_date(p.updated or p.published) for p in passages}
-    reference = as_of or max((d for d in dates.values() if d), default=None)
-    if reference is None:
-        return ids
-    return {i for i in ids if dates[i] is None or (reference - dates[i]).days <= WEEK_WINDOW_DAYS}
+    return {i for i in ids if dates[i] is None or (as_of - dates[i]).days <= WEEK_WINDOW_DAYS}
 
 
 class Retriever:

@@ -255,3 +255,39 @@ def test_answers_stream_can_be_stopped_and_a_waiting_question_sees_the_queue(tmp
         assert second.locator("#conversation .msg.assistant.stopped").count() == 1  # it never started later
         for page in (first, second):
             page.close()
+
+
+def test_an_answer_the_model_doubts_shows_the_caution_and_a_sure_one_does_not(tmp_path, minilm, chromium, serve_app, free_port):
+    from index.library import Library
+    from index.settings import IndexSettings
+    from rag.config import Config
+    from rag.pipeline import Pipeline
+    from ui.render import TENTATIVE_NOTE
+
+    class Judge:
+        """A stand-in local model for verify mode: believes the spokeswoman's sentence, less so when asked "ruled out"."""
+
+        name = "judge"
+
+        def choice_probabilities(self, messages, options):
+            prompt = messages[-1].content
+            yes = (0.45 if "ruled out" in prompt else 0.9) if "permanently excluded" in prompt else 0.05
+            return {"yes": yes, "no": 1 - yes, **{o: 0.0 for o in options if o not in ("yes", "no")}}
+
+        def stream(self, messages, *, max_tokens: int = 256):
+            yield "Caroline Levit"
+
+    library = Library(IndexSettings(data_dir=tmp_path / "data"), embedder=minilm)
+    assert library.ingest([SEEDS]).ok
+    config = Config(index=library.settings, backend="embedded", answer_mode="verify", host="127.0.0.1", port=free_port())
+    assert config.tentative_below == 0.5
+    with serve_app(Pipeline(config, library=library, generator=Judge()), config) as app:
+        page = open_chat(chromium, app.url)
+        for n, question in enumerate(("Who ruled out US soldiers on the ground?", "Who excluded US soldiers on the ground?"), start=1):
+            ask(page, question)
+            page.wait_for_function(
+                f"() => document.querySelectorAll('#conversation .msg.assistant.answered').length === {n}", timeout=WAIT_MS
+            )
+        doubted, sure = page.locator("#conversation .msg.assistant.answered").all()
+        assert "Levit" in doubted.inner_text() and TENTATIVE_NOTE in doubted.locator(".tentative-label").inner_text()
+        assert "Levit" in sure.inner_text() and sure.locator(".tentative-label").count() == 0
