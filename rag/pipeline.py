@@ -292,13 +292,13 @@ class Pipeline:
         if not candidates:
             return
         asked: set[int] = set()
-        offered: set[int] = set()
+        sure_of_first = False  # the best-ranked sentence was offered early, not to be offered again
         first = min(len(candidates), self.config.verify_candidates - 1)
         for rounds in (range(first), range(first, len(candidates))):
             for i in rounds:
                 beliefs[i] = self._belief(scorer, question, candidates[i])
                 if i == 0 and sure_first and self._sure(beliefs[0]):
-                    offered.add(0)
+                    sure_of_first = True
                     yield 0, None
                 if i == 0 and self._in_doubt(beliefs[0]):
                     asked.add(0)
@@ -307,7 +307,7 @@ class Pipeline:
                         yield 0, phrase
             ranked = sorted(rounds, key=lambda i: -beliefs[i])
             for i in ranked:
-                if beliefs[i] >= self.config.verify_threshold and i not in offered:
+                if beliefs[i] >= self.config.verify_threshold and not (i == 0 and sure_of_first):
                     yield i, None
             for i in ranked:
                 if i not in asked and self._in_doubt(beliefs[i]):
