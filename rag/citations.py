@@ -92,7 +92,7 @@ def _coverage(words: set[str], numbers: set[str], span: str, names: set[str] = f
     return len(words & found) / len(words)
 
 
-_NAME = re.compile(r"\b[A-Z][a-zA-Z]+")
+_LETTERS = re.compile(r"[^\W\d_]+")
 # Capitalised only because they start a sentence or clause; never required in the passage.
 _NOT_NAMES = STOPWORDS | frozenset(
     "according although answer article articles because both despite however passage passages "
@@ -106,11 +106,13 @@ def _name_key(word: str) -> str:
 
 def names_in(text: str) -> set[str]:
     """Keys of the capitalised words inside sentences (names), matched by their first letters."""
-    return {_name_key(w) for w in _NAME.findall(text.strip()) if w.lower() not in _NOT_NAMES}
+    return {
+        _name_key(w) for w in _LETTERS.findall(text.strip()) if len(w) > 1 and w[0].isupper() and w.lower() not in _NOT_NAMES
+    }
 
 
 def _name_keys(span: str) -> set[str]:
-    return {_name_key(w) for w in re.findall(r"[^\W\d_]+", span)}
+    return {_name_key(w) for w in _LETTERS.findall(span)}
 
 
 def citation_for(passage: Passage, support: Support) -> Citation:

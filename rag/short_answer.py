@@ -522,7 +522,15 @@ def counts_what_is_asked(question: str, support: str) -> bool:
     found = set(content_words(support))
     if verb:  # what happened to them says what is counted; the noun may be put otherwise ("users" for "accounts")
         return bool(set(content_words(verb)) & found)
-    return noun.lower() in _GENERIC_COUNTED or bool(set(content_words(noun)) & found)
+    if noun.lower() in _GENERIC_COUNTED or set(content_words(noun)) & found:
+        return True
+    return any(_same_head(noun.lower(), w) for w in re.findall(r"[^\W\d_]+", support.lower()))
+
+
+def _same_head(word: str, other: str) -> bool:
+    """The same word, or a compound and its head: "wildfires" counts "fires", "fires" "wildfires"."""
+    short, long = sorted((word, other), key=len)
+    return len(short) >= 4 and len(long) - len(short) >= 3 and long.endswith(short)
 
 
 # A run of two or more names joined by commas and "and"/"or": "Frank Gore, Mike Iupati and Chris Cox".

@@ -76,3 +76,14 @@ def test_a_name_the_passage_never_mentions_is_not_supported():
     assert verified.citations == []
     same = verify_sentence("Moscow is categorically opposed to NATO troops in Ukraine [1].", [passage(text=text)])
     assert [c.n for c in same.citations] == [1]
+
+
+def test_a_name_with_accented_letters_is_supported_by_the_passage_that_spells_it():
+    text = "Although Martin Sheen’s birth name is on his documents, the star regrets not going by Ramon Estévez."
+    verified = verify_sentence("Ramon Estévez [1].", [passage(text=text)])
+    assert [c.n for c in verified.citations] == [1]
+    other = verify_sentence("Ramon Esteban [1].", [passage(text=text)])
+    assert other.citations == []
+    capital = verify_sentence("Émile Zola wrote it [1].", [passage(text="Émile Zola wrote it in 1898.")])
+    assert [c.n for c in capital.citations] == [1]
+    assert verify_sentence("Émile Zola wrote it [1].", [passage(text="Zola wrote it in 1898.")]).citations == []

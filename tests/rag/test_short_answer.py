@@ -346,3 +346,11 @@ def test_who_is_a_named_person_is_answered_by_the_description_beside_the_name():
 def test_a_verb_with_to_after_it_is_what_happened_unless_it_hands_on_to_another_verb():
     assert counted_thing("Exactly how many countries contributed to building the telescope?") == ("countries", "contributed")
     assert counted_thing("How many people were scheduled to fly?") == ("people", "")
+
+
+def test_a_compound_counted_noun_is_counted_by_its_head():
+    fires = "As of Tuesday there had been 420 fires in England and Wales since the start of the year."
+    assert counts_what_is_asked("How many wildfires have there been in England since January?", fires)
+    assert counts_what_is_asked("How many fires did crews fight this year?", "Crews fought 420 wildfires this year.")
+    assert not counts_what_is_asked("How many wildfires have there been?", "There were 420 floods this year.")
+    assert not counts_what_is_asked("How many players were injured?", "Crews laid 40 layers of asphalt.")
