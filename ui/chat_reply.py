@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from rag.types import Answer, Citation, Passage
-from ui.render import TENTATIVE_NOTE, safe_url
+from ui.render import TENTATIVE_NOTE, caution, safe_url
 
 SOURCES_HEADING = "**Sources**"
 CLOSEST_HEADING = "**Closest passages**"
@@ -93,8 +93,8 @@ def closest_markdown(passages: Sequence[Passage]) -> str:
 def reply_markdown(answer: Answer) -> str:
     """The reply's content: the answer (refusals included) with its markers, then its sources."""
     text = md_text(answer.answer.strip())
-    if answer.tentative and not answer.refused:
-        text += f"\n\n_{TENTATIVE_NOTE}_"
+    if note := caution(answer):
+        text += f"\n\n_{note}_"
     if answer.citations:
         return f"{text}\n\n{sources_markdown(answer.citations)}"
     if answer.passages:

@@ -193,6 +193,11 @@ def short_answer_date(answer: Answer, lead: str | None = None) -> str:
 TENTATIVE_NOTE = "Unsure: the model is not confident that this passage answers the question; read it before relying on the answer."
 
 
+def caution(answer) -> str:
+    """`TENTATIVE_NOTE` for an answer given but marked tentative; "" otherwise (a refusal needs none)."""
+    return TENTATIVE_NOTE if answer.tentative and not answer.refused else ""
+
+
 def _lead_html(lead: str, short: str, date: str, turn: int, targets: Mapping[int, str]) -> str:
     """The short answer, bold, with its citation markers and its date, as the answer's first line."""
     markers = _markers(esc(lead[len(short) :].strip().rstrip(".")), turn, targets)
@@ -234,8 +239,8 @@ def _assistant_html(turn: Turn, index: int, streaming: bool) -> str:
         body = lead_html + text_html(rest, index, targets)
         kind = "refused" if answer.refused else "answered"
         label = '<p class="refusal-label">Not answered from the articles</p>' if answer.refused else ""
-        if answer.tentative and not answer.refused:
-            label = f'<p class="tentative-label">{esc(TENTATIVE_NOTE)}</p>'
+        if note := caution(answer):
+            label = f'<p class="tentative-label">{esc(note)}</p>'
         return f'<div class="msg assistant {kind}"><div class="bubble">{label}{body}</div>{_answer_meta(answer)}</div>'
     targets = _titles(turn.passages)
     body = text_html(turn.partial, index, targets) if turn.partial else ""
@@ -510,8 +515,8 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
             as_of = f" (as of {date})" if date else ""
             out += [f"**{answer.short_answer}**{lead[len(answer.short_answer or ''):]}{as_of}", ""]
         out += [rest.strip(), ""]
-        if answer.tentative and not answer.refused:
-            out += [f"_{TENTATIVE_NOTE}_", ""]
+        if note := caution(answer):
+            out += [f"_{note}_", ""]
         if answer.refused:
             out += ["_Not answered from the articles. Closest passages:_", ""]
             for p in answer.passages:

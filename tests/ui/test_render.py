@@ -161,6 +161,8 @@ def test_a_tentative_answer_shows_the_caution_in_the_chat_and_the_export_and_a_p
     chat = conversation_html([turn])
     assert f'<p class="tentative-label">{TENTATIVE_NOTE}</p>' in chat and "msg assistant answered" in chat
     assert f"_{TENTATIVE_NOTE}_" in conversation_markdown([turn])
+    turn.answer.refused = True  # a refusal is never cautioned, whatever its flag says
+    assert "tentative-label" not in conversation_html([turn]) and TENTATIVE_NOTE not in conversation_markdown([turn])
 
 
 def test_answer_shows_its_timings():
