@@ -258,37 +258,6 @@ def with_attribution(e: Evidence) -> Evidence:
     return e
 
 
-def distinct(evidence: Sequence[Evidence], limit: int) -> list[Evidence]:
-    """The first `limit` sentences of `evidence` (best first) that say something the ones before do not.
-
-    A sentence read with the one before it (`_candidates`) and that sentence alone, or the same
-    sentence in two copies of an article, would cost the model two questions for one reading. Of
-    two readings where one holds the other, the longer is kept at the better rank: it also holds
-    the sentence it leans on. Readings that overlap in part count once, the first.
-    """
-    kept: list[Evidence] = []
-    for e in evidence:
-        if len(kept) >= limit:
-            break
-        clash = next((i for i, k in enumerate(kept) if _holds(k, e) or _holds(e, k) or _overlap(k, e)), None)
-        if clash is None:
-            kept.append(e)
-        elif _holds(e, kept[clash]) and not _holds(kept[clash], e):
-            kept[clash] = e
-    return kept
-
-
-def _holds(a: Evidence, b: Evidence) -> bool:
-    """Does `a` say all `b` says: its words in a row?"""
-    return " ".join(b.text.split()) in " ".join(a.text.split())
-
-
-def _overlap(a: Evidence, b: Evidence) -> bool:
-    start_a, start_b = a.passage.start + a.start, b.passage.start + b.start
-    end_a, end_b = a.passage.start + a.end, b.passage.start + b.end
-    return a.passage.doc_id == b.passage.doc_id and start_a < end_b and start_b < end_a
-
-
 def extractive_answer(evidence: Sequence[Evidence], *, max_sentences: int = 2) -> str:
     """The best sentence (and a close second from elsewhere), each ending with its [n]."""
     if not evidence:

@@ -22,7 +22,6 @@ from rag.extractive import (
     Evidence,
     compact_context,
     copied_answer,
-    distinct,
     extractive_answer,
     fits_answer_type,
     rank_sentences,
@@ -266,11 +265,11 @@ class Pipeline:
     def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str]) -> list[Evidence]:
         """The sentences verify mode asks the model about, best first.
 
-        The best `verify_candidates` evidence sentences that say something different (`distinct`),
-        each read with its speaker, that are of the kind asked for and come from an article in `on_subject`.
+        The best `verify_candidates` evidence sentences, each read with its speaker, that are of the
+        kind asked for and come from an article in `on_subject`.
         """
         return [
-            c for c in (with_attribution(e) for e in distinct(evidence, self.config.verify_candidates))
+            c for c in (with_attribution(e) for e in evidence[: self.config.verify_candidates])
             if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
         ]
 

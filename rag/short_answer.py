@@ -607,6 +607,20 @@ def reported_on(phrase: str, sentence: str) -> bool:
     return bool(_REPORTING.search(" ".join(before + after)))
 
 
+# A dateline opening a news sentence: "(CNN) —", "London (Reuters) -", "WASHINGTON —", "New York CNN —".
+_DATELINE = re.compile(
+    r"^\s*(?:(?:[A-Z][\w.’'-]*[ ,]+){0,3}\((?:[A-Z][\w.&’'-]*\s?){1,3}\)\s*[-–—:]*"
+    r"|[A-Z][A-Z.’' ,-]{2,40}?\s*[-–—]+"
+    r"|(?:[A-Z][\w.’'-]*\s+){1,3}CNN\s+[-–—]+)\s*"
+)
+
+
+def without_dateline(sentence: str) -> str:
+    """`sentence` without the dateline news puts before its first sentence: the outlet and the city are
+    where the story was filed, not an answer ("(CNN) Rafael Nadal has withdrawn" names no winner)."""
+    return _DATELINE.sub("", sentence, count=1)
+
+
 def short_answer_for(question: str, kind: Kind, sentence: str, support: str, proposed: str | None = None) -> str | None:
     """The first of the model's phrase, a pattern's span and (for untyped kinds) a clause that passes.
 
@@ -615,6 +629,11 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     """
     if kind is Kind.NUMBER and not counts_what_is_asked(question, support):
         return None
+    body = without_dateline(sentence)
+    dateline = sentence[: len(sentence) - len(body)].lower()
+    if proposed and (phrase := clean_phrase(proposed).lower()) and phrase in dateline and phrase not in body.lower():
+        proposed = None  # the model read the outlet or the city of the dateline as the answer
+    sentence = body
     options = [proposed, _owner(proposed) if kind in (Kind.PERSON, Kind.PLACE) else None, rule_span(question, sentence, kind)]
     if not kind.typed:
         options.append(clause_span(question, sentence))
@@ -716,5 +735,5 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 __all__ = [
     "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "reported_on", "rule_span",
-    "quoted_referent", "short_answer_for",
+    "quoted_referent", "short_answer_for", "without_dateline",
 ]

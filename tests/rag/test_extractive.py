@@ -4,7 +4,6 @@ from rag.extractive import (
     Evidence,
     compact_context,
     copied_answer,
-    distinct,
     extractive_answer,
     fits_answer_type,
     rank_sentences,
@@ -153,22 +152,3 @@ def test_sentences_that_name_a_speaker_or_are_not_quotes_stay_as_they_are():
     assert with_attribution(_evidence_of(attributed)).text == attributed
     lonely = "Budgets are tight. “Nobody knows.” Rain fell."
     assert with_attribution(_evidence_of("“Nobody knows.”", lonely)).text == "“Nobody knows.”"
-
-
-def _evidence(passage: Passage, start: int, end: int, score: float) -> Evidence:
-    return Evidence(passage, passage.text[start:end], start, end, score, 0.5)
-
-
-def test_distinct_sentences_skip_repeats_and_keep_the_longer_of_two_overlapping_readings():
-    text = "Joining NATO would protect Ukraine best. But the United States have ruled this possibility out. Talks go on."
-    article = make(1, text)
-    copy = Passage(n=2, doc_id="other", chunk_ids=("x",), title="T", text="Joining NATO would protect Ukraine best.", score=1.0, start=0, end=40)
-    first = text.index("But")
-    alone = _evidence(article, 0, first - 1, 0.9)  # the first sentence alone
-    joined = _evidence(article, 0, text.index(" Talks"), 0.8)  # read with the sentence that points back
-    repeat = _evidence(copy, 0, len(copy.text), 0.7)  # the same words in another article
-    last = _evidence(article, text.index("Talks"), len(text), 0.6)
-    picked = distinct([alone, joined, repeat, last], limit=2)
-    assert [(e.start, e.end) for e in picked] == [(joined.start, joined.end), (last.start, last.end)]
-    assert distinct([alone, joined, repeat, last], limit=1) == [alone]  # a reading further down is not looked for
-    assert distinct([joined, alone, last], limit=3) == [joined, last]

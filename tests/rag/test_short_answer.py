@@ -11,6 +11,7 @@ from rag.short_answer import (
     clean_phrase,
     counted_thing,
     counts_what_is_asked,
+    without_dateline,
     described,
     fits_kind,
     grounded,
@@ -354,3 +355,28 @@ def test_a_compound_counted_noun_is_counted_by_its_head():
     assert counts_what_is_asked("How many fires did crews fight this year?", "Crews fought 420 wildfires this year.")
     assert not counts_what_is_asked("How many wildfires have there been?", "There were 420 floods this year.")
     assert not counts_what_is_asked("How many players were injured?", "Crews laid 40 layers of asphalt.")
+
+
+@pytest.mark.parametrize(
+    "sentence, body",
+    [
+        ("(CNN) Rafael Nadal has withdrawn from Wimbledon.", "Rafael Nadal has withdrawn from Wimbledon."),
+        ("London (CNN Business) — Shares fell.", "Shares fell."),
+        ("KYIV, Ukraine (AP) — Russian forces shelled the city.", "Russian forces shelled the city."),
+        ("WASHINGTON – The monarch butterfly moved closer to extinction.", "The monarch butterfly moved closer to extinction."),
+        ("New York CNN — “Squid Game” is officially coming back.", "“Squid Game” is officially coming back."),
+        ("UK Health Security Agency said polio was found.", "UK Health Security Agency said polio was found."),
+        ("US President Joe Biden said (in a tweet) that it was over.", "US President Joe Biden said (in a tweet) that it was over."),
+    ],
+)
+def test_a_dateline_is_not_part_of_the_sentence_that_answers(sentence, body):
+    assert without_dateline(sentence) == body
+
+
+def test_the_outlet_of_a_dateline_is_no_answer_to_who():
+    question = "Rafael Nadal withdrew from Wimbledon, paving the way for who to advance to the final?"
+    sentence = "(CNN) Rafael Nadal has withdrawn from Wimbledon due to an abdominal injury."
+    assert short_answer_for(question, question_kind(question), sentence, sentence, "CNN") is None
+    assert short_answer_for(question, question_kind(question), sentence, sentence) is None
+    named = "(CNN) Nick Kyrgios advances to the final after Rafael Nadal withdrew from Wimbledon."
+    assert short_answer_for(question, question_kind(question), named, named, "Nick Kyrgios") == "Nick Kyrgios"
