@@ -528,7 +528,7 @@ def counts_what_is_asked(question: str, support: str) -> bool:
 
 
 def _same_head(word: str, other: str) -> bool:
-    """The same word, or a compound and its head: "wildfires" counts "fires", "fires" "wildfires"."""
+    """A compound and its head, either way round: "wildfires" / "fires" (the same word is matched by its stem first)."""
     short, long = sorted((word, other), key=len)
     return len(short) >= 4 and len(long) - len(short) >= 3 and long.endswith(short)
 

@@ -11,7 +11,6 @@ from rag.short_answer import (
     clean_phrase,
     counted_thing,
     counts_what_is_asked,
-    without_dateline,
     described,
     fits_kind,
     grounded,
@@ -22,6 +21,7 @@ from rag.short_answer import (
     reported_on,
     rule_span,
     short_answer_for,
+    without_dateline,
 )
 
 SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm in Norrvik on Tuesday, May 3, 2022."
