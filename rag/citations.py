@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from index.lexical import STOPWORDS
-from rag.sentences import Sentence, content_words, numbers_in, split_sentences
+from rag.sentences import Sentence, content_words, letter_runs, numbers_in, split_sentences
 from rag.types import Citation, Passage
 
 MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -92,7 +92,6 @@ def _coverage(words: set[str], numbers: set[str], span: str, names: set[str] = f
     return len(words & found) / len(words)
 
 
-_LETTERS = re.compile(r"[^\W\d_]+")
 # Capitalised only because they start a sentence or clause; never required in the passage.
 _NOT_NAMES = STOPWORDS | frozenset(
     "according although answer article articles because both despite however passage passages "
@@ -107,12 +106,12 @@ def _name_key(word: str) -> str:
 def names_in(text: str) -> set[str]:
     """Keys of the capitalised words inside sentences (names), matched by their first letters."""
     return {
-        _name_key(w) for w in _LETTERS.findall(text.strip()) if len(w) > 1 and w[0].isupper() and w.lower() not in _NOT_NAMES
+        _name_key(w) for w in letter_runs(text.strip()) if len(w) > 1 and w[0].isupper() and w.lower() not in _NOT_NAMES
     }
 
 
 def _name_keys(span: str) -> set[str]:
-    return {_name_key(w) for w in _LETTERS.findall(span)}
+    return {_name_key(w) for w in letter_runs(span)}
 
 
 def citation_for(passage: Passage, support: Support) -> Citation:

@@ -69,5 +69,13 @@ def content_words(text: str, *, drop_question_words: bool = False) -> list[str]:
     return words
 
 
+_LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def letter_runs(text: str) -> list[str]:
+    """The runs of letters of `text`, in any alphabet, without digits or apostrophes ("Estévez’s" -> "Estévez", "s")."""
+    return _LETTER_RUN.findall(text)
+
+
 def numbers_in(text: str) -> set[str]:
     return {n.replace(",", "") for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)}

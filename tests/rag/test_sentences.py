@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.sentences import split_sentences
+from rag.sentences import letter_runs, split_sentences
 
 
 def _texts(text: str) -> list[str]:
@@ -19,3 +19,7 @@ def test_sentences_still_end_after_an_abbreviation_of_several_letters_and_offset
     sentences = split_sentences(text)
     assert [s.text for s in sentences][-3:] == ["It rained.", "He said no.", "Then he left."]
     assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_letter_runs_keep_accented_letters_and_drop_digits_and_apostrophes():
+    assert letter_runs("Ramón Estévez’s 2nd film, Rhône-Alpes") == ["Ramón", "Estévez", "s", "nd", "film", "Rhône", "Alpes"]
