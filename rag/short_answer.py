@@ -14,7 +14,7 @@ import re
 from enum import Enum
 
 from rag.places import is_demonym, names_place, place_asked, places_in
-from rag.sentences import content_words
+from rag.sentences import content_words, letter_runs
 
 MAX_WORDS = 10
 
@@ -289,6 +289,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         named = _names_in(phrase)
         located = bool(_WHEREABOUTS.match(phrase)) and not _DATE_WORDS.search(phrase) and not _NUMBERS.search(phrase)
         return (bool(named) or located) and not _ROLE.search(phrase)
+    if kind in (Kind.PERSON, Kind.THING) and restates_what_is_asked(phrase, question):
+        return False
     if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August"), nor "British"
         named = [w for w in _names_in(phrase) if not is_demonym(w)]
         if _WHO_IS_NAME.match(question) and _DESCRIPTION.match(phrase):  # "Who is X?": "a former ambassador"
@@ -301,6 +303,45 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
             return False
         return _title_cased(phrase) or not (_CLAUSE_OPENER.match(phrase) or _CLAUSE_VERB.search(phrase))
     return True
+
+
+# The words after "which" / "what" that say what is asked: "which Qatari-funded news outlet", "which legendary musician".
+_WHICH_WORDS = re.compile(r"\b(?:which|what)((?:\s+[\w’'-]+){1,3})", re.IGNORECASE)
+_DEFINITE = re.compile(r"^(?:the|this|that|these|those)\s+(.+)$", re.IGNORECASE)
+
+
+def restates_what_is_asked(phrase: str, question: str) -> bool:
+    """Is `phrase` the question's own description back, with no name: "the news site" for "which news
+    outlet?", "the 74-year-old musician" for "which legendary musician?", "South Korean show" for "which
+    popular show?". Such a phrase points to a thing the article names elsewhere; it does not say which one."""
+    asked = _WHICH_WORDS.search(question)
+    phrase = clean_phrase(phrase)
+    if asked is None or not phrase or _KIND_OF.match(asked.group(1)):  # "what kind of force?": "reassurance force"
+        return False
+    asked_words = set(content_words(asked.group(1)))
+    definite = _DEFINITE.match(phrase)
+    body = definite.group(1) if definite else phrase
+    named = [
+        w for w in _CAPITAL.findall(body)
+        if not any(_same_root(w.lower(), a) for a in asked_words) and not is_demonym(w) and w not in _COMPASS
+    ]
+    if named:
+        return False
+    words = content_words(body)
+    if definite:
+        return any(_same_root(w, a) for w in words for a in asked_words)
+    # Without "the", only a people's adjective before the thing asked: "Chinese company", not "reassurance force".
+    *before, head = body.split()
+    head_words = content_words(head)
+    return (
+        bool(before and head_words)
+        and any(_same_root(head_words[-1], a) for a in asked_words)
+        and all(is_demonym(w) or w in _COMPASS for w in before)
+    )
+
+
+_KIND_OF = re.compile(r"\s+(kinds?|types?|sorts?|forms?)\s+of\b", re.IGNORECASE)
+_COMPASS = frozenset("North South East West Central Northern Southern Eastern Western".split())
 
 
 # What starts a clause or a phrase about a thing rather than the thing: "which follows ...", "in select markets".
@@ -524,7 +565,7 @@ def counts_what_is_asked(question: str, support: str) -> bool:
         return bool(set(content_words(verb)) & found)
     if noun.lower() in _GENERIC_COUNTED or set(content_words(noun)) & found:
         return True
-    return any(_same_head(noun.lower(), w) for w in re.findall(r"[^\W\d_]+", support.lower()))
+    return any(_same_head(noun.lower(), w) for w in letter_runs(support.lower()))
 
 
 def _same_head(word: str, other: str) -> bool:
@@ -734,6 +775,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "reported_on", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "reported_on", "restates_what_is_asked", "rule_span",
     "quoted_referent", "short_answer_for", "without_dateline",
 ]

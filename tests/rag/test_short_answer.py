@@ -19,6 +19,7 @@ from rag.short_answer import (
     only_inside_a_longer_name,
     quoted_referent,
     reported_on,
+    restates_what_is_asked,
     rule_span,
     short_answer_for,
     without_dateline,
@@ -200,6 +201,32 @@ def test_the_models_phrase_wins_when_it_passes_and_a_pattern_replaces_it_when_it
     question = "How much did the bridge cost?"
     assert short_answer_for(question, Kind.NUMBER, SENTENCE, SENTENCE, "“240 million euros.”") == "240 million euros"
     assert short_answer_for(question, Kind.NUMBER, SENTENCE, SENTENCE, "three hundred million") == "240 million euros"
+
+
+@pytest.mark.parametrize(
+    "phrase, question, restates",
+    [
+        ("The TV channel", "Which state-owned TV channel called the town a place of extremes?", True),
+        ("the 80-year-old singer", "Fans of which veteran singer may not film her shows?", True),
+        ("the home team", "Which team won the final?", True),
+        ("Danish band", "Which popular band cancelled its tour?", True),  # a people's adjective names no band
+        ("Kinkstones", "Which popular band cancelled its tour?", False),
+        ("peacekeeping force", "What kind of force may be sent?", False),  # "what kind" asks for the description
+        ("the Nordvision channel", "Which state-owned TV channel called the town a place of extremes?", False),
+        ("the always-on display", "Which feature did the phone maker add?", False),
+        ("the city's mayor", "Who closed the old library?", False),  # no "which": a role answers who
+    ],
+)
+def test_the_questions_own_description_without_a_name_says_not_which(phrase, question, restates):
+    assert restates_what_is_asked(phrase, question) is restates
+
+
+def test_a_description_that_points_back_is_no_answer_to_which_but_the_name_is():
+    question = "Which state-owned TV channel called the town a place of extremes?"
+    pointing = "The TV channel, which is part-owned by the state, called the town a place of extremes."
+    assert short_answer_for(question, Kind.THING, pointing, pointing, "The TV channel") is None
+    naming = "Nordvision, the TV channel part-owned by the state, called the town a place of extremes."
+    assert short_answer_for(question, Kind.THING, naming, naming, "Nordvision") == "Nordvision"
 
 
 def test_clause_span_adds_words_and_stays_short():
