@@ -75,6 +75,13 @@ _PERSON_Q = re.compile(
     r"newspaper|brand|manufacturer|carmaker|university|school|band|body|institution|department|union|ally|allies)\b",
     re.IGNORECASE,
 )
+# Questions that ask for people by a noun that only people are (a team or a company may be a country's name).
+_PEOPLE_Q = re.compile(
+    rf"\b(what|which) {_MODIFIERS}(person|people|leaders?|officials?|ministers?|presidents?|politicians?|senators?|"
+    r"governors?|lawmakers?|ceos?|spokes\w*|actors?|actress(es)?|singers?|authors?|judges?|athletes?|players?|"
+    r"candidates?|musicians?|artists?|designers?)\b",
+    re.IGNORECASE,
+)
 _REASON_Q = re.compile(r"\bwhy\b|\b(what|which) (is|was|were|are) the (main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE)
 _CONSEQUENCE_Q = re.compile(
     r"\bwhat (would|will|could|might|may) (happen|follow|result)\b|\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
@@ -291,6 +298,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         return (bool(named) or located) and not _ROLE.search(phrase)
     if kind in (Kind.PERSON, Kind.THING) and restates_what_is_asked(phrase, question):
         return False
+    if _PEOPLE_Q.search(question) and any(names_place(phrase, asked) for asked in ("country", "state", "continent")):
+        return False  # "which world leader?" is not answered by "Ukraine"
     if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August"), nor "British"
         named = [w for w in _names_in(phrase) if not is_demonym(w)]
         if _WHO_IS_NAME.match(question) and _DESCRIPTION.match(phrase):  # "Who is X?": "a former ambassador"

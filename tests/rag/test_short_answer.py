@@ -221,6 +221,14 @@ def test_the_questions_own_description_without_a_name_says_not_which(phrase, que
     assert restates_what_is_asked(phrase, question) is restates
 
 
+def test_a_country_is_no_answer_when_people_are_asked_for_but_may_be_a_team():
+    leader = "Which foreign leader did the minister praise on Monday?"
+    assert not fits_kind("Norway", question_kind(leader), leader)
+    assert fits_kind("Erna Lund", question_kind(leader), leader)
+    team = "Which team won the final?"
+    assert fits_kind("Norway", question_kind(team), team)
+
+
 def test_a_description_that_points_back_is_no_answer_to_which_but_the_name_is():
     question = "Which state-owned TV channel called the town a place of extremes?"
     pointing = "The TV channel, which is part-owned by the state, called the town a place of extremes."
