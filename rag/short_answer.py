@@ -293,6 +293,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         asked = place_asked(question)
         if asked:  # "which country" takes a country's name, not "Chinese", "Luzon" or "White House"
             return names_place(phrase, asked)
+        if all(is_demonym(w) for w in phrase.split()):  # "Chinese" says whose, not where
+            return False
         named = _names_in(phrase)
         located = bool(_WHEREABOUTS.match(phrase)) and not _DATE_WORDS.search(phrase) and not _NUMBERS.search(phrase)
         return (bool(named) or located) and not _ROLE.search(phrase)

@@ -229,6 +229,13 @@ def test_a_country_is_no_answer_when_people_are_asked_for_but_may_be_a_team():
     assert fits_kind("Norway", question_kind(team), team)
 
 
+def test_a_peoples_adjective_alone_is_no_answer_to_where():
+    question = "Where did the data leak happen?"
+    assert not fits_kind("Danish", Kind.PLACE, question)
+    assert fits_kind("Denmark", Kind.PLACE, question)
+    assert fits_kind("the Danish capital", Kind.PLACE, question)
+
+
 def test_a_description_that_points_back_is_no_answer_to_which_but_the_name_is():
     question = "Which state-owned TV channel called the town a place of extremes?"
     pointing = "The TV channel, which is part-owned by the state, called the town a place of extremes."
