@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from enum import Enum
 
+from index.lexical import STOPWORDS
 from rag.places import is_demonym, names_place, place_asked, places_in
 from rag.sentences import content_words, letter_runs
 
@@ -494,11 +495,13 @@ def clause_span(question: str, sentence: str) -> str | None:
 
     A clause counts whole, or from just after the last word it shares with the question (the answer
     usually follows the words that ask for it: "warned against discussing [a subject that ...]");
-    attributions ("the paper said") are skipped. The last resort for questions whose answer is not a
+    attributions ("the paper said") are skipped. When none of these is short enough, what lies between
+    two of the question's words does ("floods [may be more common in the future] because of warming"). The last resort for questions whose answer is not a
     name, date or number; None when nothing short adds a word.
     """
     q_words = set(content_words(question))
     best, best_key = None, (0, 0)
+    gaps: list[str] = []  # what lies between the question's words in a clause
     for clause in _CLAUSE_BREAK.split(sentence):
         clause = clean_phrase(clause)
         words = clause.split()
@@ -506,6 +509,7 @@ def clause_span(question: str, sentence: str) -> str | None:
             continue
         shared = [i for i, w in enumerate(words) if set(content_words(w)) & q_words]
         options = [clause] + ([" ".join(words[shared[-1] + 1 :])] if shared else [])
+        gaps += [_trim_opener(_trim_tail(" ".join(words[a + 1 : b]))) for a, b in zip(shared, shared[1:]) if b - a > 2]
         for option in options:
             option = _trim_opener(clean_phrase(option)) if option is not clause else option
             found = set(content_words(option))
@@ -515,6 +519,9 @@ def clause_span(question: str, sentence: str) -> str | None:
             key = (new, -len(option.split()))
             if key > best_key:
                 best, best_key = option, key
+    if best is None:  # "floods [may be more common in the future] because of global warming"
+        fitting = [g for g in gaps if g and len(g.split()) <= MAX_WORDS and set(content_words(g)) - q_words]
+        best = max(fitting, key=lambda g: len(set(content_words(g)) - q_words), default=None)
     return best
 
 
@@ -750,6 +757,14 @@ def quoted_referent(question: str, short: str, sentence: str, before: str, after
     referent = clean_phrase(referent)
     joined = f"{referent}, through {short}"
     return joined if len(joined.split()) <= MAX_WORDS else referent
+
+
+def _trim_tail(phrase: str) -> str:
+    """`phrase` without the function words it ends on ("more common in the future because of" -> "... future")."""
+    words = phrase.split()
+    while words and (words[-1].lower() in STOPWORDS or _CLAUSE_OPENER.fullmatch(words[-1])):
+        words = words[:-1]
+    return " ".join(words)
 
 
 def _trim_opener(name: str) -> str:

@@ -250,6 +250,12 @@ def test_clause_span_adds_words_and_stays_short():
     assert clause and len(clause.split()) <= MAX_WORDS and "theory" in clause
 
 
+def test_clause_span_falls_back_to_what_lies_between_the_questions_words():
+    question = "What do engineers say heavy rain could mean for bridges like this one?"
+    sentence = "Bridges may need closing far more often in the coming years because of heavy rain, engineers say."
+    assert clause_span(question, sentence) == "may need closing far more often in the coming years"
+
+
 def test_clean_phrase_strips_quotes_labels_and_trailing_punctuation():
     assert clean_phrase(' Answer: "Lena Holm." ') == "Lena Holm"
     assert clean_phrase("U.S.") == "U.S."
