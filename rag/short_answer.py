@@ -709,8 +709,22 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
             continue
         phrase = clean_phrase(option)
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
-            return phrase
+            return plain_measure(phrase) if kind is Kind.NUMBER else phrase
     return None
+
+
+_MEASURE_ADJECTIVE = re.compile(rf"(\d[\d,.]*)-({_TIME_UNITS.replace('s?', '')}|mile|foot|metre|meter|kilometre|kilometer)(-old)?", re.IGNORECASE)
+_PLURAL = {"foot": "feet", "century": "centuries"}
+
+
+def plain_measure(phrase: str) -> str:
+    """A measure written as an adjective, as an answer reads it: "20-year" -> "20 years", "101-year-old" -> "101 years old"."""
+    match = _MEASURE_ADJECTIVE.fullmatch(phrase)
+    if match is None:
+        return phrase
+    number, unit, old = match.groups()
+    unit = unit if number == "1" else _PLURAL.get(unit.lower(), unit + "s")
+    return f"{number} {unit}" + (" old" if old else "")
 
 
 _OWNER = re.compile(r"^\s*((?:[A-Z][\w.-]*\s+){0,3}[A-Z][\w.-]*?)(?:’s|'s)\s+\w")
@@ -801,6 +815,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "reported_on", "restates_what_is_asked", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
     "quoted_referent", "short_answer_for", "without_dateline",
 ]

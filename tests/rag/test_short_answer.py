@@ -17,6 +17,7 @@ from rag.short_answer import (
     question_kind,
     listed_beside_the_question,
     only_inside_a_longer_name,
+    plain_measure,
     quoted_referent,
     reported_on,
     restates_what_is_asked,
@@ -254,6 +255,20 @@ def test_clause_span_falls_back_to_what_lies_between_the_questions_words():
     question = "What do engineers say heavy rain could mean for bridges like this one?"
     sentence = "Bridges may need closing far more often in the coming years because of heavy rain, engineers say."
     assert clause_span(question, sentence) == "may need closing far more often in the coming years"
+
+
+@pytest.mark.parametrize(
+    "phrase, plain",
+    [("20-year", "20 years"), ("101-year-old", "101 years old"), ("1-day", "1 day"), ("3-foot", "3 feet"), ("12 months", "12 months"),
+     ("5- to 12-year-old group", "5- to 12-year-old group")],
+)
+def test_a_measure_written_as_an_adjective_is_answered_as_a_measure(phrase, plain):
+    assert plain_measure(phrase) == plain
+
+
+def test_how_long_is_answered_with_the_measure_not_its_adjective():
+    question, sentence = "How long is the sentence the judge gave her?", "The judge gave her a 20-year sentence on Tuesday."
+    assert short_answer_for(question, Kind.NUMBER, sentence, sentence, "20-year") == "20 years"
 
 
 def test_clean_phrase_strips_quotes_labels_and_trailing_punctuation():
