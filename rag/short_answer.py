@@ -310,6 +310,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
             return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
         return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
+    if kind is Kind.LIST and (_PEOPLE_Q.search(question) or _NAMED_LIST_Q.search(question)):
+        return names_each(phrase)  # "which two candidates?": "Liz Truss and Rishi Sunak", not a clause
     if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
         if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase) or _MONTH_ALONE.fullmatch(phrase):
             return False
@@ -349,6 +351,24 @@ def restates_what_is_asked(phrase: str, question: str) -> bool:
         bool(before and head_words)
         and any(_same_root(head_words[-1], a) for a in asked_words)
         and all(is_demonym(w) or w in _COMPASS for w in before)
+    )
+
+
+# Lists of things that have names: "which two countries", "which three schools".
+_NAMED_LIST_Q = re.compile(
+    r"\b(which|what) (?:[\w-]+ ){0,2}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
+    r"companies|firms|brands|airlines|banks|networks|parties)\b",
+    re.IGNORECASE,
+)
+_LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
+
+
+def names_each(phrase: str) -> bool:
+    """Is `phrase` one or more names, listed ("Liz Truss and Rishi Sunak", "the US and the United Kingdom")?"""
+    items = [re.sub(r"^(?:the)\s+", "", item, flags=re.IGNORECASE) for item in _LIST_SEPARATOR.split(clean_phrase(phrase))]
+    return bool(items) and all(
+        item and item[0].isupper() and len(item.split()) <= MAX_NAME_WORDS and not _CLAUSE_VERB.search(item) and _names_in(item)
+        for item in items
     )
 
 
@@ -815,6 +835,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "names_each", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
     "quoted_referent", "short_answer_for", "without_dateline",
 ]

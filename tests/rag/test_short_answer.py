@@ -237,6 +237,16 @@ def test_a_peoples_adjective_alone_is_no_answer_to_where():
     assert fits_kind("the Danish capital", Kind.PLACE, question)
 
 
+@pytest.mark.parametrize(
+    "phrase, fits",
+    [("Ana Ruiz and Tom Hale", True), ("Ana Ruiz, Tom Hale", True), ("Ruiz", True),
+     ("race narrowed after lawmakers voted in the second round", False), ("the front-runners in the party's race", False)],
+)
+def test_a_list_of_people_or_countries_asked_for_is_a_list_of_names(phrase, fits):
+    question = "Which two candidates are left in the party's leadership race?"
+    assert fits_kind(phrase, question_kind(question), question) is fits
+
+
 def test_a_description_that_points_back_is_no_answer_to_which_but_the_name_is():
     question = "Which state-owned TV channel called the town a place of extremes?"
     pointing = "The TV channel, which is part-owned by the state, called the town a place of extremes."
