@@ -6,7 +6,7 @@ to the whole answer. An attachment is supported when some citation numbered n
 (1) has a quote that occurs in passage n (case and whitespace folded, or its span lies inside
     the passage's span of the same document), and
 (2) its quote contains at least `SUPPORT_THRESHOLD` of the sentence's content words
-    (stemmed, stop words dropped).
+    (stemmed, stop words dropped, a hyphenated compound read as its words).
 A marker with no citation behind it is unsupported. This is a lexical check: it rewards
 quotes that state what the sentence claims, and cannot see negations or paraphrase.
 
@@ -29,6 +29,7 @@ from evals.records import EvalRecord
 
 SUPPORT_THRESHOLD = 0.4
 
+_HYPHEN = re.compile(r"(?<=\w)[-‐‑–](?=\w)")
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _SENTENCE_BREAK = re.compile(r"(?<=[.!?…])\s+(?=[^a-z])|\n+")
 _LEADING_MARKERS = re.compile(r"^(?:\s*\[\d+(?:\s*[,;]\s*\d+)*\])+")
@@ -63,10 +64,15 @@ def markers(sentence: str) -> set[int]:
 
 def supports(claim: str, quote: str, threshold: float = SUPPORT_THRESHOLD) -> bool:
     """True when `quote` holds at least `threshold` of the claim's content words."""
-    claim_words = content_words(_MARKER.sub(" ", claim))
+    claim_words = _words(_MARKER.sub(" ", claim))
     if not claim_words:
         return True  # nothing is claimed, so nothing can be contradicted
-    return len(claim_words & content_words(quote)) / len(claim_words) >= threshold
+    return len(claim_words & _words(quote)) / len(claim_words) >= threshold
+
+
+def _words(text: str) -> set[str]:
+    """Content words, a hyphenated compound read as its words: "a 20-year sentence" holds "20" and "year"."""
+    return content_words(_HYPHEN.sub(" ", text))
 
 
 def quote_in_passage(citation: Mapping[str, Any], passage: Mapping[str, Any] | None) -> bool:

@@ -32,6 +32,13 @@ def test_the_support_check_needs_shared_content_words() -> None:
     assert not supports("Poland has the largest army in the EU", TROOPS)
 
 
+def test_a_hyphenated_compound_supports_its_words() -> None:
+    quote = "She is serving a 20-year sentence; the 101-year-old guard was convicted."
+    assert supports("20 years [1].", quote)
+    assert supports("101 years old [1].", quote)
+    assert not supports("30 months [1].", quote)
+
+
 def test_supported_citations_give_full_precision_and_recall(
     make_item, make_answer, make_citation, passages
 ) -> None:
