@@ -365,7 +365,7 @@ _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
 
 def names_each(phrase: str) -> bool:
     """Is `phrase` one or more names, listed ("Liz Truss and Rishi Sunak", "the US and the United Kingdom")?"""
-    items = [re.sub(r"^(?:the)\s+", "", item, flags=re.IGNORECASE) for item in _LIST_SEPARATOR.split(clean_phrase(phrase))]
+    items = [re.sub(r"^the\s+", "", item, flags=re.IGNORECASE) for item in _LIST_SEPARATOR.split(clean_phrase(phrase))]
     return bool(items) and all(
         item and item[0].isupper() and len(item.split()) <= MAX_NAME_WORDS and not _CLAUSE_VERB.search(item) and _names_in(item)
         for item in items
@@ -516,8 +516,9 @@ def clause_span(question: str, sentence: str) -> str | None:
     A clause counts whole, or from just after the last word it shares with the question (the answer
     usually follows the words that ask for it: "warned against discussing [a subject that ...]");
     attributions ("the paper said") are skipped. When none of these is short enough, what lies between
-    two of the question's words does ("floods [may be more common in the future] because of warming"). The last resort for questions whose answer is not a
-    name, date or number; None when nothing short adds a word.
+    two of the question's words does ("floods [may be more common in the future] because of warming").
+    The last resort for questions whose answer is not a name, date or number; None when nothing short
+    adds a word.
     """
     q_words = set(content_words(question))
     best, best_key = None, (0, 0)
@@ -733,7 +734,9 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     return None
 
 
-_MEASURE_ADJECTIVE = re.compile(rf"(\d[\d,.]*)-({_TIME_UNITS.replace('s?', '')}|mile|foot|metre|meter|kilometre|kilometer)(-old)?", re.IGNORECASE)
+_MEASURE_ADJECTIVE = re.compile(
+    rf"(\d[\d,.]*)-({_TIME_UNITS.replace('s?', '')}|mile|foot|metre|meter|kilometre|kilometer)(-old)?", re.IGNORECASE
+)
 _PLURAL = {"foot": "feet", "century": "centuries"}
 
 
