@@ -336,8 +336,7 @@ def restates_what_is_asked(phrase: str, question: str) -> bool:
     definite = _DEFINITE.match(phrase)
     body = definite.group(1) if definite else phrase
     named = [
-        w for w in _CAPITAL.findall(body)
-        if not any(_same_root(w.lower(), a) for a in asked_words) and not is_demonym(w) and w not in _COMPASS
+        w for w in _CAPITAL.findall(body) if not any(_same_root(w.lower(), a) for a in asked_words) and not _of_a_people(w)
     ]
     if named:
         return False
@@ -350,8 +349,13 @@ def restates_what_is_asked(phrase: str, question: str) -> bool:
     return (
         bool(before and head_words)
         and any(_same_root(head_words[-1], a) for a in asked_words)
-        and all(is_demonym(w) or w in _COMPASS for w in before)
+        and all(_of_a_people(w) for w in before)
     )
+
+
+def _of_a_people(word: str) -> bool:
+    """A people's adjective or a compass word that may open one: "Korean", "South" in "South Korean"."""
+    return is_demonym(word) or word in _COMPASS
 
 
 # Lists of things that have names: "which two countries", "which three schools".
@@ -366,7 +370,7 @@ _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
 def names_each(phrase: str) -> bool:
     """Is `phrase` one or more names, listed ("Liz Truss and Rishi Sunak", "the US and the United Kingdom")?"""
     items = [re.sub(r"^the\s+", "", item, flags=re.IGNORECASE) for item in _LIST_SEPARATOR.split(clean_phrase(phrase))]
-    return bool(items) and all(
+    return all(
         item and item[0].isupper() and len(item.split()) <= MAX_NAME_WORDS and not _CLAUSE_VERB.search(item) and _names_in(item)
         for item in items
     )
