@@ -315,6 +315,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
         if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase) or _MONTH_ALONE.fullmatch(phrase):
             return False
+        if all(_of_a_people(w) for w in phrase.split()) and not _PEOPLES_THING_Q.search(question):
+            return False  # "South Korean" says whose show, not which one; "which language?" takes "Korean"
         return _title_cased(phrase) or not (_CLAUSE_OPENER.match(phrase) or _CLAUSE_VERB.search(phrase))
     return True
 
@@ -351,6 +353,14 @@ def restates_what_is_asked(phrase: str, question: str) -> bool:
         and any(_same_root(head_words[-1], a) for a in asked_words)
         and all(_of_a_people(w) for w in before)
     )
+
+
+# Things a people's adjective alone names: "which language?" "Korean".
+_PEOPLES_THING_Q = re.compile(
+    r"\b(languages?|tongues?|dialects?|nationalit(?:y|ies)|citizenships?|ethnicit(?:y|ies)|origins?|descent|heritage|"
+    r"cuisines?|food|dishes|accents?|backgrounds?)\b",
+    re.IGNORECASE,
+)
 
 
 def _of_a_people(word: str) -> bool:

@@ -237,6 +237,15 @@ def test_a_peoples_adjective_alone_is_no_answer_to_where():
     assert fits_kind("the Danish capital", Kind.PLACE, question)
 
 
+def test_a_peoples_adjective_alone_names_a_language_but_not_which_thing():
+    show = "Which hit series was renewed for a third season?"
+    assert question_kind(show) is Kind.THING
+    assert not fits_kind("North Korean", Kind.THING, show)
+    assert fits_kind("Frontier Nights", Kind.THING, show)
+    language = "Which language is the series filmed in?"
+    assert fits_kind("Danish", question_kind(language), language)
+
+
 @pytest.mark.parametrize(
     "phrase, fits",
     [("Ana Ruiz and Tom Hale", True), ("Ana Ruiz, Tom Hale", True), ("Ruiz", True),
