@@ -68,15 +68,46 @@ def place_asked(question: str) -> str | None:
 
     "Which nation" asks for a country; "the state of emergency" or "state-owned" ask for no state.
     """
-    match = _ASKS.search(question)
+    noun = _noun_asked(_ASKS, question)
+    return "country" if noun == "nation" else noun
+
+
+# Places inside a state: a country, a state or a continent is no answer to "which city" or "which national park".
+_ASKS_SMALLER = re.compile(
+    rf"\b(?:which|what)\s+{_FILLER}{{0,2}}(city|town|village|county|district|neighbou?rhood|suburb|borough|park|"
+    r"airport|stadium|arena)\b(['’]s\b)?",
+    re.IGNORECASE,
+)
+# Countries that are cities too.
+_CITY_STATES = frozenset({"singapore", "monaco", "vatican city", "vatican", "hong kong", "macau", "macao"})
+
+
+def smaller_place_asked(question: str) -> str | None:
+    """The noun when the question asks for a place inside a state ("which city", "what national park"); None otherwise."""
+    return _noun_asked(_ASKS_SMALLER, question)
+
+
+def too_big_for(phrase: str, noun: str) -> bool:
+    """Is `phrase` a country or continent, or for anything but a city a state, so not the `noun` asked for?
+
+    "Montana" does not say which national park, nor "Ukraine" which city; "New York" may be a city.
+    """
+    key = _key(phrase)
+    if noun.lower() == "city":
+        return key not in _CITY_STATES and (names_place(phrase, "country") or names_place(phrase, "continent"))
+    return any(names_place(phrase, asked) for asked in ("country", "state", "continent"))
+
+
+def _noun_asked(pattern: re.Pattern[str], question: str) -> str | None:
+    """The noun `pattern` finds after which/what, lower case, when it ends its noun phrase; None otherwise."""
+    match = pattern.search(question)
     if not match:
         return None
     after = question[match.end(1) :]
     following = re.match(r"\s+([\w’'-]+)", after)
     if not match.group(2) and (after.startswith("-") or (following and not _follows_the_noun(following.group(1)))):
         return None  # "state-owned", "the state of emergency", "which state broadcaster"
-    noun = match.group(1).lower()
-    return "country" if noun == "nation" else noun
+    return match.group(1).lower()
 
 
 def names_place(phrase: str, asked: str) -> bool:

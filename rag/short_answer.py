@@ -14,7 +14,7 @@ import re
 from enum import Enum
 
 from index.lexical import STOPWORDS
-from rag.places import is_demonym, names_place, place_asked, places_in
+from rag.places import is_demonym, names_place, place_asked, places_in, smaller_place_asked, too_big_for
 from rag.sentences import content_words, letter_runs
 
 MAX_WORDS = 10
@@ -290,6 +290,9 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         if _CLOCK_Q.search(question):
             return bool(_CLOCK.search(phrase))
         return bool(_DATE_WORDS.search(phrase))
+    smaller = smaller_place_asked(question)
+    if smaller and too_big_for(phrase, smaller):
+        return False  # "which national park?" is not answered by "Montana"
     if kind is Kind.PLACE:  # a place's name, or where it happens without one ("in the air, at sea")
         asked = place_asked(question)
         if asked:  # "which country" takes a country's name, not "Chinese", "Luzon" or "White House"

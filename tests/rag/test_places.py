@@ -2,7 +2,7 @@
 
 import pytest
 
-from rag.places import is_demonym, names_place, place_asked, places_in
+from rag.places import is_demonym, names_place, place_asked, places_in, smaller_place_asked, too_big_for
 from rag.short_answer import Kind, fits_kind, question_kind, short_answer_for
 
 
@@ -77,6 +77,32 @@ def test_a_which_country_question_is_not_answered_by_a_sentence_that_names_no_co
     question = "Which country banned rainbow-coloured toys?"
     sentence = "Officials at the White House said the toys were seized in raids."
     assert short_answer_for(question, Kind.PLACE, sentence, sentence, "White House") is None
+
+
+@pytest.mark.parametrize(
+    "question, noun",
+    [
+        ("Which US national park was flooded?", "park"),
+        ("In which city did the leaders meet on Monday?", "city"),
+        ("Which Ohio county ran out of ballots?", "county"),
+        ("Which city council voted against the plan?", None),  # asks for a council
+        ("Which island nation declared a state of emergency?", None),
+        ("Which country was shaken by an earthquake?", None),
+    ],
+)
+def test_smaller_place_asked_reads_a_place_inside_a_state(question, noun):
+    assert smaller_place_asked(question) == noun
+
+
+def test_a_country_or_state_does_not_say_which_city_or_park():
+    park = "Which national park closed its roads after the floods?"
+    assert not fits_kind("Montana", question_kind(park), park)
+    assert fits_kind("Glacier National Park", question_kind(park), park)
+    city = "In which city did the leaders meet on Monday?"
+    assert not fits_kind("Ukraine", question_kind(city), city)
+    assert fits_kind("Kyiv", question_kind(city), city)
+    assert fits_kind("New York", question_kind(city), city)  # a state's name that is a city's too
+    assert not too_big_for("Singapore", "city") and too_big_for("Texas", "county")
 
 
 def test_where_questions_still_take_any_place_name():
