@@ -36,7 +36,7 @@ _PLURAL_NOUNS = frozenset(
 )
 
 
-def _follows_the_noun(word: str) -> bool:
+def ends_the_noun(word: str) -> bool:
     low = word.lower()
     if not word or word[0].isupper() or low in _FOLLOWS_THE_NOUN:
         return True
@@ -105,7 +105,7 @@ def _noun_asked(pattern: re.Pattern[str], question: str) -> str | None:
         return None
     after = question[match.end(1) :]
     following = re.match(r"\s+([\w’'-]+)", after)
-    if not match.group(2) and (after.startswith("-") or (following and not _follows_the_noun(following.group(1)))):
+    if not match.group(2) and (after.startswith("-") or (following and not ends_the_noun(following.group(1)))):
         return None  # "state-owned", "the state of emergency", "which state broadcaster"
     return match.group(1).lower()
 

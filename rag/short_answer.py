@@ -14,7 +14,7 @@ import re
 from enum import Enum
 
 from index.lexical import STOPWORDS
-from rag.places import is_demonym, names_place, place_asked, places_in, smaller_place_asked, too_big_for
+from rag.places import ends_the_noun, is_demonym, names_place, place_asked, places_in, smaller_place_asked, too_big_for
 from rag.sentences import content_words, letter_runs
 
 MAX_WORDS = 10
@@ -57,7 +57,8 @@ _MODIFIERS = (
 _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|old|big|large|far|high|tall|often|deep|wide|fast|heavy|hot|cold|strong)\b|\bnumber of\b|"
     rf"\b(what|which) {_MODIFIERS}(percentage|percent|share|proportion|number|amount|sum|price|age|rate|figure|total|"
-    r"temperature|distance|depth|height|speed|weight|magnitude|cost|salary|score|size|population|death toll)\b|\bby how\b",
+    r"temperature|distance|depth|height|speed|weight|magnitude|cost|salary|score|size|population|death toll|cap|limit|fine|"
+    r"fee|budget|odds|chances?|probability|likelihood|rating)\b|\bby how\b",
     re.IGNORECASE,
 )
 _DATE_Q = re.compile(
@@ -69,8 +70,17 @@ _PLACE_Q = re.compile(
     r"province|capital|island|county|area|venue|stadium)\b|\bfrom where\b",
     re.IGNORECASE,
 )
+# Nouns only people are: "which county health commissioner", "which first lady".
+_PEOPLE_NOUNS = (
+    r"person|people|leaders?|officials?|ministers?|presidents?|politicians?|senators?|governors?|lawmakers?|ceos?|"
+    r"spokes\w*|actors?|actress(?:es)?|singers?|authors?|judges?|athletes?|players?|candidates?|musicians?|artists?|"
+    r"designers?|commissioners?|directors?|secretar(?:y|ies)|chair\w*|mayors?|founders?|owners?|coach(?:es)?|managers?|"
+    r"executives?|researchers?|scientists?|experts?|doctors?|physicians?|lawyers?|attorneys?|prosecutors?|"
+    r"journalists?|reporters?|writers?|producers?|rappers?|passengers?|victims?|suspects?|lady|ladies|wom[ae]n|"
+    r"members?|husband|wife|sons?|daughters?|mother|father|brother|sister"
+)
 _PERSON_Q = re.compile(
-    rf"\bwho(m|se)?\b|\b(what|which) {_MODIFIERS}(person|people|official|officials|leader|leaders|minister|president|company|"
+    rf"\bwho(m|se)?\b|\b(what|which) {_MODIFIERS}({_PEOPLE_NOUNS}|official|leader|minister|president|company|"
     r"companies|firm|organi[sz]ation|group|team|party|agency|court|judge|player|athlete|actor|actress|singer|"
     r"author|politician|senator|governor|lawmaker|ceo|chief|spokes\w*|candidate|club|airline|bank|network|"
     r"newspaper|brand|manufacturer|carmaker|university|school|band|body|institution|department|union|ally|allies)\b",
@@ -78,22 +88,29 @@ _PERSON_Q = re.compile(
 )
 # Questions that ask for people by a noun that only people are (a team or a company may be a country's name).
 _PEOPLE_Q = re.compile(
-    rf"\b(what|which) {_MODIFIERS}(person|people|leaders?|officials?|ministers?|presidents?|politicians?|senators?|"
-    r"governors?|lawmakers?|ceos?|spokes\w*|actors?|actress(es)?|singers?|authors?|judges?|athletes?|players?|"
-    r"candidates?|musicians?|artists?|designers?)\b",
+    rf"\b(what|which) {_MODIFIERS}({_PEOPLE_NOUNS})\b",
     re.IGNORECASE,
 )
-_REASON_Q = re.compile(r"\bwhy\b|\b(what|which) (is|was|were|are) the (main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE)
+_REASON_Q = re.compile(r"\bwhy\b|\b(what|which) ((is|was|were|are) the )?(main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE)
 _CONSEQUENCE_Q = re.compile(
-    r"\bwhat (would|will|could|might|may) (happen|follow|result)\b|\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
+    r"\bwhat (would|will|could|might|may|can) (happen|follow|result)\b|\bwhat (does|do|did) .{0,60}\bmean for\b|\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
     r"\bwhat (would|will|could|might) .{0,60}\b(mean|cause|do)\b|\bif\b.*\?$",
     re.IGNORECASE,
 )
 _LIST_Q = re.compile(
     r"\b(which|what|name|list) (two|three|four|five|several)\b|\bwhat are the\b|\bwhich (countries|nations|people|"
-    r"companies|leaders|states|groups|cities)\b|\bname the\b|\blist\b",
+    r"companies|leaders|states|groups|cities)\b|^(?:please )?(?:name|list)\b",
     re.IGNORECASE,
 )
+# A plural noun asked for, then the question's verb: "which actresses were named", "what side effects can it cause".
+_PLURAL_ASKED = re.compile(
+    rf"\b(?:which|what) {_MODIFIERS}(?!(?:was|has|does|is|this|its|his|news|series|species|means|gas|bias|atlas|canvas|alias)\b)"
+    r"(?:[a-z][\w-]*[a-rtvwxyz]s|wom[ae]n|men|people|children) "
+    r"(?:are|were|have|had|do|did|can|could|will|would|should|may|might|must|[a-z]+ed)\b",
+    re.IGNORECASE,
+)
+# "Which of Weinstein's charities" asks which charity: the owner is not what is asked.
+_WHICH_OF_OWNER = re.compile(r"\b(which|what) of (?:(?:[\w.-]+\s+){0,3}[\w.-]+['’]s?|his|her|their|its) ", re.IGNORECASE)
 _EVENT_Q = re.compile(r"\bwhat (happened|has happened|took place|went wrong)\b", re.IGNORECASE)
 # "Which feature", "what disease": a noun after which/what, not an auxiliary, a determiner or a preposition.
 _THING_Q = re.compile(
@@ -114,7 +131,7 @@ _OTHER_LANGUAGES = (
 )
 
 
-_LEADING_WH = re.compile(r"^(?:and |so |but )?(who|whom|whose|when|where)\b", re.IGNORECASE)
+_LEADING_WH = re.compile(r"^(?:and |so |but )?(?:(?:to|for|by|with|from|of) )?(who|whom|whose|when|where)\b", re.IGNORECASE)
 _LEADING_KIND = {"who": Kind.PERSON, "whom": Kind.PERSON, "whose": Kind.PERSON, "when": Kind.DATE, "where": Kind.PLACE}
 
 
@@ -137,6 +154,7 @@ def _without_clause_wh(question: str) -> str:
 def question_kind(question: str) -> Kind:
     """The kind of answer `question` asks for (the first rule that matches, in a fixed order)."""
     q = " ".join(_without_clause_wh(" ".join(question.split())).split())
+    q = _WHICH_OF_OWNER.sub(lambda m: m.group(1) + " ", q)
     for pattern, name in _OTHER_LANGUAGES:
         if pattern.search(q) and not _PERSON_Q.search(q) and not _NUMBER_Q.search(q):
             return Kind[name]
@@ -155,15 +173,25 @@ def question_kind(question: str) -> Kind:
         return Kind.NUMBER
     if _DATE_Q.search(q):
         return Kind.DATE
-    if _LIST_Q.search(q) and not _PERSON_Q.search(q.split(" ")[0]):
+    if (_LIST_Q.search(q) or _PLURAL_ASKED.search(q)) and not _PERSON_Q.search(q.split(" ")[0]):
         return Kind.LIST
-    if _PLACE_Q.search(q):
+    if _place_noun_asked(q):
         return Kind.PLACE
     if _PERSON_Q.search(q):
         return Kind.PERSON
     if _THING_Q.search(q):
         return Kind.THING
     return Kind.OTHER
+
+
+def _place_noun_asked(question: str) -> bool:
+    """Does `question` ask where, or for a place by a noun that ends its noun phrase ("which city hosted"),
+    not one that describes another noun ("which county health commissioner", "which city council")?"""
+    for match in _PLACE_Q.finditer(question):
+        following = re.match(r"\s+([\w’'-]+)", question[match.end() :])
+        if not match.group(2) or not following or ends_the_noun(following.group(1)):
+            return True
+    return False
 
 
 _MARKERS = re.compile(r"\[\s*\d+(?:\s*,\s*\d+)*\s*\]")

@@ -404,6 +404,37 @@ def test_a_when_or_where_that_opens_a_clause_does_not_decide_the_kind(question, 
     assert question_kind(question) is kind
 
 
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        # A place noun that describes another noun asks for that noun; one that ends its noun phrase asks for a place.
+        ("Which city council member proposed the ban?", Kind.PERSON),
+        ("Which district attorney filed the charges?", Kind.PERSON),
+        ("Which city hosted the final?", Kind.PLACE),
+        # People nouns beyond officials and stars.
+        ("Which former first lady opened the library?", Kind.PERSON),
+        ("Which hospital director spoke to reporters?", Kind.PERSON),
+        ("To whom did the mayor send the letter?", Kind.PERSON),
+        # A plural noun asked for is a list; "list" as a noun is not a request for one.
+        ("Which actors were cast in the sequel?", Kind.LIST),
+        ("What toppings are sold out?", Kind.LIST),
+        ("Which greenhouse gas does rotting food give off?", Kind.THING),
+        ("Which rule put the singer on the banned list?", Kind.THING),
+        ("List the teams that qualified.", Kind.LIST),
+        # Amounts and odds are numbers; reasons asked by their noun are reasons.
+        ("What was the cap on refunds before the change?", Kind.NUMBER),
+        ("What are the odds of a strong quake in the next decade?", Kind.NUMBER),
+        ("What reasons did the court give for the delay?", Kind.REASON),
+        ("What can happen when a dam overflows?", Kind.CONSEQUENCE),
+        ("What does the ruling mean for the tenants?", Kind.CONSEQUENCE),
+        # "Which of X's ..." asks for the thing, not its owner.
+        ("Which of the mayor's projects was cancelled?", Kind.THING),
+    ],
+)
+def test_question_kind_reads_the_noun_that_is_asked_for(question, kind):
+    assert question_kind(question) is kind
+
+
 def test_a_place_that_only_starts_a_longer_name_does_not_say_where():
     sentence = "Other winners: Masterton Trophy (perseverance, Ottawa Senators' Bobby Ryan)."
     assert only_inside_a_longer_name("Ottawa", sentence)
