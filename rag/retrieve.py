@@ -23,9 +23,17 @@ log = logging.getLogger(__name__)
 
 MODES = ("hybrid", "dense", "bm25")
 _RECENT = re.compile(
-    r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|currently|now|today|yesterday|new|newest|upcoming|announced)\b",
+    r"\b(this|last|past) (week|month|weekend|year)\b|\b(latest|recent(ly)?|currently|now|today|yesterday|newest|upcoming)\b",
     re.IGNORECASE,
 )
+
+def asks_about_recent(question: str) -> bool:
+    """Does `question` ask about what is recent ("this week", "the latest", "the new rules")?
+
+    A capitalised word past the question's first is part of a name, not a time: "New York", "USA TODAY".
+    """
+    return any(m.start() == 0 or not m.group(0)[0].isupper() for m in _RECENT.finditer(question.strip()))
+
 
 # A question about "this week" cannot be answered by an article published more than this many days
 # before its reference date (a week and a weekend's slack for the publication).
@@ -124,7 +132,7 @@ class Retriever:
     def _prefer_recent(self, query: str, ranked, filters: Filters):
         """Questions about 'this week' or 'the latest' favour articles close to the reference date."""
         s = self.settings
-        if not ranked or s.recency_weight <= 0 or not (filters.as_of or _RECENT.search(query)):
+        if not ranked or s.recency_weight <= 0 or not (filters.as_of or asks_about_recent(query)):
             return ranked
         dates = [parse_date(c.published) for c, _ in ranked]
         reference = filters.as_of or max((d for d in dates if d), default=None)

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from index.store import StoredChunk
-from rag.retrieve import Retriever, RetrievalSettings
+from rag.retrieve import Retriever, RetrievalSettings, asks_about_recent
 from rag.types import Filters, Passage
 
 
@@ -42,6 +42,22 @@ def test_latest_prefers_recent_articles(library):
     ranked = [p.doc_id for p in recent.retrieve(question, 3)]
     assert ranked.index("orchard-2024") < ranked.index("orchard-2023")
     assert plain.retrieve(question, 3)  # still answers without the boost
+
+
+@pytest.mark.parametrize(
+    ("question", "recent"),
+    [
+        ("What is the latest apple harvest in the valley?", True),
+        ("Which team won this week?", True),
+        ("Now that the bridge is open, who pays the toll?", True),
+        # A name is not a time, and "new" describes the thing the article reports, not the newest article.
+        ("Which judge presides over the trial in New York?", False),
+        ("Which reporter at USA TODAY broke the story?", False),
+        ("What are the odds of a strong quake under the new forecast?", False),
+    ],
+)
+def test_only_words_about_time_ask_for_recent_articles(question, recent):
+    assert asks_about_recent(question) is recent
 
 
 def test_near_duplicate_wire_copies_do_not_crowd_results(config, library, tmp_path):
