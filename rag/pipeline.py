@@ -240,8 +240,10 @@ class Pipeline:
             if phrase is None and kind is not Kind.YES_NO:
                 phrase = self._extract(scorer, question, chosen.text)
                 if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
-                    log.debug("the model finds no answer in %r", chosen.text[:80])
-                    continue
+                    if kind is not Kind.REASON:
+                        log.debug("the model finds no answer in %r", chosen.text[:80])
+                        continue
+                    phrase = None  # a reason is a clause, not a phrase to copy: the patterns find it
             if kind is Kind.YES_NO:
                 phrase = self._yes_or_no(scorer, question, chosen.text)
             short = _direct_answer(question, kind, chosen, phrase)

@@ -289,6 +289,11 @@ _INSTITUTION = (
     r"(?:Parliament|Congress|Senate|House|Ministry|Council|Committee|Court|Department|Agency|Party|Union|Office|"
     r"Commission|Government|Administration|Army|Police|Bank|University|Company|Inc|Corp|Group)"
 )
+# The last word of an organisation's or a place's name: "Delta Air Lines", "Rockland County", "the Justice Department".
+_ORGANISATION_END = re.compile(
+    rf"\b(?:{_INSTITUTION}|Lines|Airlines|Airways|Times|Post|News|Network|College|Association|Corporation|Ltd|LLC|"
+    r"County|City|Hospital|School|Foundation|Institute|Service)\W*$"
+)
 _PERSONAL_NAME = re.compile(rf"\b(?!{_INSTITUTION}\b)[A-Z][\w’'.-]+\s+(?:[A-Z]\.\s+)?(?!{_INSTITUTION}\b)[A-Z][\w’'-]+")
 # "At what time" asks for a time of day, not the day: "Thursday" does not answer it.
 _WHEREABOUTS = re.compile(
@@ -332,8 +337,10 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         return (bool(named) or located) and not _ROLE.search(phrase)
     if kind in (Kind.PERSON, Kind.THING) and restates_what_is_asked(phrase, question):
         return False
-    if _PEOPLE_Q.search(question) and any(names_place(phrase, asked) for asked in ("country", "state", "continent")):
-        return False  # "which world leader?" is not answered by "Ukraine"
+    if _PEOPLE_Q.search(question) and (
+        any(names_place(phrase, asked) for asked in ("country", "state", "continent")) or _ORGANISATION_END.search(phrase)
+    ):
+        return False  # "which world leader?" is not answered by "Ukraine", "which passenger?" by "Delta Air Lines"
     if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August"), nor "British"
         named = [w for w in _names_in(phrase) if not is_demonym(w)]
         if _WHO_IS_NAME.match(question) and _DESCRIPTION.match(phrase):  # "Who is X?": "a former ambassador"
@@ -402,7 +409,8 @@ def _of_a_people(word: str) -> bool:
 # Lists of things that have names: "which two countries", "which three schools".
 _NAMED_LIST_Q = re.compile(
     r"\b(which|what) (?:[\w-]+ ){0,2}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
-    r"companies|firms|brands|airlines|banks|networks|parties)\b",
+    r"companies|firms|brands|airlines|banks|networks|parties|charities|organi[sz]ations|agencies|newspapers|films|movies|"
+    r"shows|songs|albums|books)\b",
     re.IGNORECASE,
 )
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
@@ -716,6 +724,26 @@ _REPORTING = re.compile(
 _TIME_PREPOSITION = re.compile(r"until|till|by|before|after|since|from|through|during|in|within")
 
 
+# What follows a place that describes a person: a role and a name ("physician David Dao"), or a title ("Gov. Greg Abbott").
+_BEFORE_A_PERSON = re.compile(
+    r"\s+(?:[a-z][\w-]*\s+[A-Z][\w’'-]+\s+(?:[A-Z]\.\s+)?[A-Z][\w’'-]+|"
+    r"(?:Gov|Sen|Rep|Gen|Lt|Col|Sgt|Dr)\.\s+[A-Z]|(?:Governor|Senator|Mayor|President|Judge)\s+[A-Z])"
+)
+# ... and what comes before it: the start of a noun phrase, not a preposition ("in Maldives after fleeing Sri Lanka").
+_AFTER_A_PERSONS_PLACE = re.compile(r"(?:^|[,;:(]|\b(?:a|an|the|by|says?|said))\s*$", re.IGNORECASE)
+# Questions that ask where a person is from, which such a place does say.
+_ORIGIN_Q = re.compile(r"\bfrom\W*$|\b(based|home|hometown|native|lives?|lived|living)\b", re.IGNORECASE)
+
+
+def describes_a_person(phrase: str, sentence: str) -> bool:
+    """Is every mention of the place `phrase` in `sentence` a description of a person: "Kentucky physician David
+    Dao", "Texas Gov. Greg Abbott"? Such a place says where the person is from, not where anything happened."""
+    spots = list(re.finditer(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", sentence)) if phrase else []
+    return bool(spots) and all(
+        _BEFORE_A_PERSON.match(sentence, m.end()) and _AFTER_A_PERSONS_PLACE.search(sentence[: m.start()]) for m in spots
+    )
+
+
 def reported_on(phrase: str, sentence: str) -> bool:
     """Is the date `phrase` in `sentence` only the day something was said ("said in a statement Tuesday")?
 
@@ -766,6 +794,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         options.append(rule_span(question, sentence, Kind.PERSON))
     if kind in (Kind.PERSON, Kind.PLACE):
         options = [o for o in options if o is None or not listed_beside_the_question(clean_phrase(o), sentence, question)]
+    if kind is Kind.PLACE and not place_asked(question) and not _ORIGIN_Q.search(question):
+        options = [o for o in options if o is None or not describes_a_person(clean_phrase(o), sentence)]
     if kind is Kind.PLACE and not place_asked(question) and proposed and only_inside_a_longer_name(clean_phrase(proposed), sentence):
         return None  # the model read a team's or a compound's first word as the place: the sentence says no where
     if kind is Kind.DATE and not _REPORTING.search(question):

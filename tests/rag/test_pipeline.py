@@ -275,6 +275,14 @@ def test_a_believed_sentence_is_not_the_answer_when_the_model_asked_for_the_phra
     assert _verifying(config, library, agreeing).ask("How much did the harbor bridge cost?").short_answer == "240 million euros"
 
 
+def test_a_believed_reason_stands_when_the_model_finds_no_phrase_to_copy(config, library):
+    """A reason is a clause: "none" to the phrase prompt does not veto it, and the patterns take the clause."""
+    model = Believer(trusted="warm spring", belief=0.9, copies="none")
+    answer = _verifying(config, library, model).ask("Why did the Kessel valley orchards do so well this autumn?")
+    assert model.extracted and not answer.refused
+    assert "warm spring" in answer.answer and "warm spring" in (answer.short_answer or "")
+
+
 def test_a_believed_sentence_without_a_phrase_of_the_kind_asked_is_not_an_answer(config, library):
     """Support is not enough: a "how much" question needs a number in the sentence the model believes."""
     model = Believer(trusted="Norrvik", belief=0.9, copies="Tuesday")

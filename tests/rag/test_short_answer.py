@@ -12,6 +12,7 @@ from rag.short_answer import (
     counted_thing,
     counts_what_is_asked,
     described,
+    describes_a_person,
     fits_kind,
     grounded,
     question_kind,
@@ -262,6 +263,37 @@ def test_a_description_that_points_back_is_no_answer_to_which_but_the_name_is():
     assert short_answer_for(question, Kind.THING, pointing, pointing, "The TV channel") is None
     naming = "Nordvision, the TV channel part-owned by the state, called the town a place of extremes."
     assert short_answer_for(question, Kind.THING, naming, naming, "Nordvision") == "Nordvision"
+
+
+def test_a_place_that_describes_a_person_says_not_where_something_happened():
+    sentence = "On May 3, Ohio nurse Dana Cole was removed from a flight after refusing to give up her seat."
+    assert describes_a_person("Ohio", sentence)
+    assert describes_a_person("Texas", "Texas Gov. Greg Abbott signed the bill.")
+    assert not describes_a_person("Denver", "Cole was flying to Denver, Colorado, that evening.")
+    question = "Where was Dana Cole flying to?"
+    assert short_answer_for(question, Kind.PLACE, sentence, sentence, "Ohio") is None
+    later = "Cole was flying to Denver, Colorado, that evening."
+    assert short_answer_for(question, Kind.PLACE, later, later, "Denver, Colorado") == "Denver, Colorado"
+    home = "Where is Dana Cole from?"  # where the person is from is what such a place says
+    assert short_answer_for(home, Kind.PLACE, sentence, sentence, "Ohio") == "Ohio"
+
+
+def test_an_organisation_is_no_answer_when_a_person_is_asked_for_by_a_people_noun():
+    judge = "Which judge dismissed the lawsuit?"
+    assert not fits_kind("Los Angeles Superior Court", question_kind(judge), judge)
+    assert not fits_kind("Rockland County", Kind.PERSON, "Which county health commissioner announced the case?")
+    assert fits_kind("Michael Stern", question_kind(judge), judge)
+    company = "Which company cut its prices?"
+    assert fits_kind("Delta Air Lines", question_kind(company), company)
+
+
+@pytest.mark.parametrize(
+    "phrase, fits", [("Wonder Wheel and Carnage", True), ("if chosen for the jury", False), ("films he made in 2011", False)]
+)
+def test_a_list_of_films_or_charities_asked_for_is_a_list_of_names(phrase, fits):
+    question = "Which films did the actress regret making?"
+    assert question_kind(question) is Kind.LIST
+    assert fits_kind(phrase, Kind.LIST, question) is fits
 
 
 def test_clause_span_adds_words_and_stays_short():
