@@ -410,7 +410,7 @@ def _of_a_people(word: str) -> bool:
 _NAMED_LIST_Q = re.compile(
     r"\b(which|what) (?:[\w-]+ ){0,2}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
     r"companies|firms|brands|airlines|banks|networks|parties|charities|organi[sz]ations|agencies|newspapers|films|movies|"
-    r"shows|songs|albums|books)\b",
+    r"shows|songs|albums|books|names)\b",  # "what are the names of the two women"
     re.IGNORECASE,
 )
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
@@ -450,8 +450,14 @@ def _title_cased(phrase: str) -> bool:
 
 def _names_in(phrase: str) -> list[str]:
     """The capitalised words of `phrase` that may be names: not a month or weekday ("August"), nor a word
-    capitalised only because it opens a sentence ("There's", "It's", "Here")."""
-    return [w for w in _CAPITAL.findall(phrase) if not _DATE_WORDS.fullmatch(w) and not _opener(w)]
+    capitalised only because it opens a sentence ("There's", "It's", "Here"), nor a letter compound ("A-list")."""
+    return [
+        w for w in _CAPITAL.findall(phrase) if not (_DATE_WORDS.fullmatch(w) or _opener(w) or _LETTER_COMPOUND.match(w))
+    ]
+
+
+# A capital letter joined to a common word: "A-list", "T-shirt", "X-ray" are not names.
+_LETTER_COMPOUND = re.compile(r"^[A-Z]-[a-z]")
 
 
 def _opener(word: str) -> bool:

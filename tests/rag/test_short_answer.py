@@ -296,6 +296,18 @@ def test_a_list_of_films_or_charities_asked_for_is_a_list_of_names(phrase, fits)
     assert fits_kind(phrase, Kind.LIST, question) is fits
 
 
+def test_a_letter_compound_is_not_a_name():
+    judge = "Which judge is presiding over the fraud trial?"
+    assert not fits_kind("A-list", question_kind(judge), judge)
+    assert fits_kind("James Burke", question_kind(judge), judge)
+
+
+def test_names_asked_for_are_names():
+    question = "What are the names of the two witnesses who testified?"
+    assert not fits_kind("encounters", question_kind(question), question)
+    assert fits_kind("Ana Ruiz and Mia Holt", question_kind(question), question)
+
+
 def test_clause_span_adds_words_and_stays_short():
     sentence = "Officials warned against discussing a subject that exists only in theory, the paper said."
     clause = clause_span("What did officials warn against discussing?", sentence)
