@@ -58,7 +58,7 @@ _NUMBER_Q = re.compile(
     r"\bhow (many|much|long|old|big|large|far|high|tall|often|deep|wide|fast|heavy|hot|cold|strong)\b|\bnumber of\b|"
     rf"\b(what|which) {_MODIFIERS}(percentage|percent|share|proportion|number|amount|sum|price|age|rate|figure|total|"
     r"temperature|distance|depth|height|speed|weight|magnitude|cost|salary|score|size|population|death toll|cap|limit|fine|"
-    r"fee|budget|odds|chances?|probability|likelihood|rating)\b|\bby how\b",
+    r"fee|budget|odds|chances?|probability|likelihood|rating|maximum|minimum|payment|payout|compensation)\b|\bby how\b",
     re.IGNORECASE,
 )
 _DATE_Q = re.compile(
@@ -88,7 +88,7 @@ _PERSON_Q = re.compile(
 )
 # Questions that ask for people by a noun that only people are (a team or a company may be a country's name).
 _PEOPLE_Q = re.compile(
-    rf"\b(what|which) {_MODIFIERS}({_PEOPLE_NOUNS})\b",
+    rf"\b(?:(?:what|which) {_MODIFIERS}|names? of (?:the|a|an|this|that|these|those) (?:[\w-]+ )?)({_PEOPLE_NOUNS})\b",
     re.IGNORECASE,
 )
 _REASON_Q = re.compile(r"\bwhy\b|\b(what|which) ((is|was|were|are) the )?(main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE)
@@ -408,7 +408,7 @@ def _of_a_people(word: str) -> bool:
 
 # Lists of things that have names: "which two countries", "which three schools".
 _NAMED_LIST_Q = re.compile(
-    r"\b(which|what) (?:[\w-]+ ){0,2}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
+    r"\b(which|what) (?:[\w’'-]+ ){0,2}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
     r"companies|firms|brands|airlines|banks|networks|parties|charities|organi[sz]ations|agencies|newspapers|films|movies|"
     r"shows|songs|albums|books|names)\b",  # "what are the names of the two women"
     re.IGNORECASE,

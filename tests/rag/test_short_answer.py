@@ -308,6 +308,25 @@ def test_names_asked_for_are_names():
     assert fits_kind("Ana Ruiz and Mia Holt", question_kind(question), question)
 
 
+def test_a_list_of_the_owners_things_asked_for_is_a_list_of_names():
+    question = "Which of the senator's charities did the donor support?"
+    assert question_kind(question) is Kind.LIST
+    assert not fits_kind("if chosen for the board", Kind.LIST, question)
+    assert fits_kind("Hope House", Kind.LIST, question)
+
+
+def test_the_name_of_a_person_asked_for_is_no_organisation():
+    question = "What is the name of the passenger who refused to sit down?"
+    assert not fits_kind("Delta Air Lines", question_kind(question), question)
+    assert fits_kind("Tom Hale", question_kind(question), question)
+
+
+def test_a_maximum_payment_asked_for_is_a_number():
+    question = "What was the maximum payment for passengers before the change?"
+    assert question_kind(question) is Kind.NUMBER
+    assert not fits_kind("Among", Kind.NUMBER, question)
+
+
 def test_clause_span_adds_words_and_stays_short():
     sentence = "Officials warned against discussing a subject that exists only in theory, the paper said."
     clause = clause_span("What did officials warn against discussing?", sentence)
