@@ -408,7 +408,7 @@ def _of_a_people(word: str) -> bool:
 
 # Lists of things that have names: "which two countries", "which three schools".
 _NAMED_LIST_Q = re.compile(
-    r"\b(which|what) (?:[\w’'-]+ ){0,2}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
+    r"\b(which|what) (?:[\w’'-]+ ){0,3}(countries|nations|states|cities|schools|universities|colleges|teams|clubs|"
     r"companies|firms|brands|airlines|banks|networks|parties|charities|organi[sz]ations|agencies|newspapers|films|movies|"
     r"shows|songs|albums|books|names)\b",  # "what are the names of the two women"
     re.IGNORECASE,
