@@ -21,10 +21,10 @@ GOLD = ROOT / "evals" / "gold" / "seed.jsonl"
 HELDOUT = ROOT / "evals" / "gold" / "heldout.jsonl"
 REALTIMEQA_CORPUS = ROOT.parent / "shared" / "benchmarks" / "realtimeqa-dev" / "corpus.jsonl.gz"
 # The default back end on the held-out set (measured figures in docs/evals.md).
-# Measured 2026-12-05 (twelfth session, commit be580ea): 0.739, 0.794, 0.991, answered_wrong 0.131 and
-# answered_wrong_sure (not marked tentative) 0.034; the margins allow for three or four flips.
-HELDOUT_MIN = {"answered_with_verified_citation": 0.70, "refusal_recall": 0.70, "citation_precision": 0.95}
-HELDOUT_MAX = {"answered_wrong": 0.16, "answered_wrong_sure": 0.065}
+# Measured 2026-12-06 (thirteenth session, commit e218163): 0.766, 0.794, 0.991, answered_wrong 0.124 and
+# answered_wrong_sure (not marked tentative) 0.028; the margins allow for three or four flips.
+HELDOUT_MIN = {"answered_with_verified_citation": 0.73, "refusal_recall": 0.70, "citation_precision": 0.95}
+HELDOUT_MAX = {"answered_wrong": 0.15, "answered_wrong_sure": 0.05}
 
 TENTATIVE_BELOW = Config().tentative_below
 
