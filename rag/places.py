@@ -37,6 +37,8 @@ _PLURAL_NOUNS = frozenset(
 
 
 def ends_the_noun(word: str) -> bool:
+    """Does `word`, coming after a noun, show that the noun ended its noun phrase ("which city hosted", not
+    "which city council")? A verb, a preposition, a determiner or a name does; another noun does not."""
     low = word.lower()
     if not word or word[0].isupper() or low in _FOLLOWS_THE_NOUN:
         return True

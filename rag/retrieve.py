@@ -27,10 +27,12 @@ _RECENT = re.compile(
     re.IGNORECASE,
 )
 
-def asks_about_recent(question: str) -> bool:
-    """Does `question` ask about what is recent ("this week", "the latest", "the new rules")?
 
-    A capitalised word past the question's first is part of a name, not a time: "New York", "USA TODAY".
+def asks_about_recent(question: str) -> bool:
+    """Does `question` ask about what is recent ("this week", "the latest", "now")?
+
+    A capitalised word past the question's first is part of a name, not a time: "USA TODAY". "New" and
+    "announced" do not count: "the new forecast" is what its article reported, whenever that was.
     """
     return any(m.start() == 0 or not m.group(0)[0].isupper() for m in _RECENT.finditer(question.strip()))
 

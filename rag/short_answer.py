@@ -91,9 +91,12 @@ _PEOPLE_Q = re.compile(
     rf"\b(?:(?:what|which) {_MODIFIERS}|names? of (?:the|a|an|this|that|these|those) (?:[\w-]+ )?)({_PEOPLE_NOUNS})\b",
     re.IGNORECASE,
 )
-_REASON_Q = re.compile(r"\bwhy\b|\b(what|which) ((is|was|were|are) the )?(main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE)
+_REASON_Q = re.compile(
+    r"\bwhy\b|\b(what|which) ((is|was|were|are) the )?(main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE
+)
 _CONSEQUENCE_Q = re.compile(
-    r"\bwhat (would|will|could|might|may|can) (happen|follow|result)\b|\bwhat (does|do|did) .{0,60}\bmean for\b|\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
+    r"\bwhat (would|will|could|might|may|can) (happen|follow|result)\b|\bwhat (does|do|did) .{0,60}\bmean for\b|"
+    r"\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
     r"\bwhat (would|will|could|might) .{0,60}\b(mean|cause|do)\b|\bif\b.*\?$",
     re.IGNORECASE,
 )
@@ -104,7 +107,8 @@ _LIST_Q = re.compile(
 )
 # A plural noun asked for, then the question's verb: "which actresses were named", "what side effects can it cause".
 _PLURAL_ASKED = re.compile(
-    rf"\b(?:which|what) {_MODIFIERS}(?!(?:was|has|does|is|this|its|his|news|series|species|means|gas|bias|atlas|canvas|alias)\b)"
+    rf"\b(?:which|what) {_MODIFIERS}"
+    r"(?!(?:was|has|does|is|this|its|his|news|series|species|means|gas|bias|atlas|canvas|alias)\b)"
     r"(?:[a-z][\w-]*[a-rtvwxyz]s|wom[ae]n|men|people|children) "
     r"(?:are|were|have|had|do|did|can|could|will|would|should|may|might|must|[a-z]+ed)\b",
     re.IGNORECASE,
@@ -131,7 +135,9 @@ _OTHER_LANGUAGES = (
 )
 
 
-_LEADING_WH = re.compile(r"^(?:and |so |but )?(?:(?:to|for|by|with|from|of) )?(who|whom|whose|when|where)\b", re.IGNORECASE)
+_LEADING_WH = re.compile(
+    r"^(?:and |so |but )?(?:(?:to|for|by|with|from|of) )?(who|whom|whose|when|where)\b", re.IGNORECASE
+)  # "To whom did ..." asks for a person
 _LEADING_KIND = {"who": Kind.PERSON, "whom": Kind.PERSON, "whose": Kind.PERSON, "when": Kind.DATE, "where": Kind.PLACE}
 
 
