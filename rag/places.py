@@ -36,9 +36,14 @@ _PLURAL_NOUNS = frozenset(
 )
 
 
-def ends_the_noun(word: str) -> bool:
-    """Does `word`, coming after a noun, show that the noun ended its noun phrase ("which city hosted", not
-    "which city council")? A verb, a preposition, a determiner or a name does; another noun does not."""
+def noun_ends_here(after: str) -> bool:
+    """Does the text `after` a noun show that the noun ended its noun phrase ("which city hosted", not "which
+    city council")? Nothing more, a verb, a preposition, a determiner or a name does; another noun does not."""
+    following = re.match(r"\s+([\w’'-]+)", after)
+    return not following or _follows_the_noun(following.group(1))
+
+
+def _follows_the_noun(word: str) -> bool:
     low = word.lower()
     if not word or word[0].isupper() or low in _FOLLOWS_THE_NOUN:
         return True
@@ -106,8 +111,7 @@ def _noun_asked(pattern: re.Pattern[str], question: str) -> str | None:
     if not match:
         return None
     after = question[match.end(1) :]
-    following = re.match(r"\s+([\w’'-]+)", after)
-    if not match.group(2) and (after.startswith("-") or (following and not ends_the_noun(following.group(1)))):
+    if not match.group(2) and (after.startswith("-") or not noun_ends_here(after)):
         return None  # "state-owned", "the state of emergency", "which state broadcaster"
     return match.group(1).lower()
 

@@ -296,16 +296,18 @@ def test_a_list_of_films_or_charities_asked_for_is_a_list_of_names(phrase, fits)
     assert fits_kind(phrase, Kind.LIST, question) is fits
 
 
-def test_a_letter_compound_is_not_a_name():
-    judge = "Which judge is presiding over the fraud trial?"
-    assert not fits_kind("A-list", question_kind(judge), judge)
-    assert fits_kind("James Burke", question_kind(judge), judge)
-
-
-def test_names_asked_for_are_names():
-    question = "What are the names of the two witnesses who testified?"
-    assert not fits_kind("encounters", question_kind(question), question)
-    assert fits_kind("Ana Ruiz and Mia Holt", question_kind(question), question)
+@pytest.mark.parametrize(
+    ("question", "wrong", "right"),
+    [
+        ("Which judge is presiding over the fraud trial?", "A-list", "James Burke"),  # a letter compound is no name
+        ("What are the names of the two witnesses who testified?", "encounters", "Ana Ruiz and Mia Holt"),
+        ("What is the name of the passenger who refused to sit down?", "Delta Air Lines", "Tom Hale"),  # no organisation
+    ],
+    ids=["letter-compound", "names-asked-for", "name-of-a-person"],
+)
+def test_a_name_asked_for_is_a_name_of_the_kind_asked(question, wrong, right):
+    assert not fits_kind(wrong, question_kind(question), question)
+    assert fits_kind(right, question_kind(question), question)
 
 
 def test_a_list_of_the_owners_things_asked_for_is_a_list_of_names():
@@ -313,12 +315,6 @@ def test_a_list_of_the_owners_things_asked_for_is_a_list_of_names():
     assert question_kind(question) is Kind.LIST
     assert not fits_kind("if chosen for the board", Kind.LIST, question)
     assert fits_kind("Hope House", Kind.LIST, question)
-
-
-def test_the_name_of_a_person_asked_for_is_no_organisation():
-    question = "What is the name of the passenger who refused to sit down?"
-    assert not fits_kind("Delta Air Lines", question_kind(question), question)
-    assert fits_kind("Tom Hale", question_kind(question), question)
 
 
 def test_a_maximum_payment_asked_for_is_a_number():
