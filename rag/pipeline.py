@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
 import time
@@ -37,13 +38,14 @@ from rag.prompts import (
     VERIFY,
     VERIFY_OPTIONS,
     YES_NO,
+    YES_NO_PLAIN,
     format_passages,
     format_sentence,
     format_sentences,
 )
 from rag.retrieve import Retriever, current_for
 from rag.sentences import content_words, numbers_in, split_sentences
-from rag.short_answer import Kind, grounded, question_kind, quoted_referent, short_answer_for
+from rag.short_answer import Kind, grounded, pronoun_speaker, question_kind, quoted_referent, short_answer_for
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,10 @@ _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 STRONG_EVIDENCE = 0.6
 OVERRULE_SIMILARITY = 0.70
 OVERRULE_COVERAGE, OVERRULE_COVERAGE_SIMILARITY = 0.75, 0.6
+# A yes/no answer is "Yes" when YES_NO's and YES_NO_PLAIN's log-odds of yes sum past this. Picked on the
+# 26 yes/no questions of the tuning sets: answers that say yes summed 0.36 or more, answers that say no
+# 0.00 or less (but one, a "no" both readings took for yes); docs/evals.md.
+YES_MARGIN = 0.2
 
 StreamEvent = Retrieved | str | Answer
 # The registered back end without a model: what answers when a model is not asked or not available.
@@ -379,11 +385,20 @@ class Pipeline:
         return reply
 
     def _yes_or_no(self, scorer, question: str, sentence: str) -> str | None:
-        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score)."""
+        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score).
+
+        Two readings that lean opposite ways (YES_NO to "no", YES_NO_PLAIN to "yes") are asked, and the
+        answer is "Yes" when their log-odds together pass `YES_MARGIN`.
+        """
         if not isinstance(scorer, ChoiceScorer):
             return None
-        yes, no = _yes_and_no(scorer, YES_NO.render(sentence=format_sentence(sentence), question=question))
-        return "Yes" if yes >= no else "No"
+        shown = format_sentence(sentence)
+        odds = sum(
+            _log_odds(*_yes_and_no(scorer, prompt.render(sentence=shown, question=question)))
+            for prompt in (YES_NO, YES_NO_PLAIN)
+        )
+        log.debug("yes/no log-odds %.3f for %r", odds, sentence[:80])
+        return "Yes" if odds > YES_MARGIN else "No"
 
     def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
         """The extractive answer: the best sentence that holds a short answer of the kind asked."""
@@ -487,7 +502,12 @@ class Pipeline:
 
 
 def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | None = None) -> str | None:
-    """The short answer `chosen` gives (`short_answer_for`), with a quoted "he" named (`quoted_referent`)."""
+    """The short answer `chosen` gives (`short_answer_for`), with a quoted "he" named (`quoted_referent`), or
+    the person a "she said" stands for when the question asks who said it (`pronoun_speaker`)."""
+    if kind is Kind.PERSON:
+        speaker = pronoun_speaker(question, chosen.text, _sentence_before(chosen))
+        if speaker is not None:
+            return speaker
     short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
     if short is None or kind is not Kind.PERSON:
         return short
@@ -518,6 +538,12 @@ def _yes_and_no(scorer: ChoiceScorer, messages) -> tuple[float, float]:
     yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
     no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
     return yes, no
+
+
+def _log_odds(yes: float, no: float) -> float:
+    """log(yes / no), bounded: a reply that gives neither counts as even."""
+    floor = 1e-6
+    return math.log(max(yes, floor) / max(no, floor)) if yes + no > 0 else 0.0
 
 
 def yes_share(scorer: ChoiceScorer, messages) -> float:

@@ -77,7 +77,9 @@ _PEOPLE_NOUNS = (
     r"designers?|commissioners?|directors?|secretar(?:y|ies)|chair\w*|mayors?|founders?|owners?|coach(?:es)?|managers?|"
     r"executives?|researchers?|scientists?|experts?|doctors?|physicians?|lawyers?|attorneys?|prosecutors?|"
     r"journalists?|reporters?|writers?|producers?|rappers?|passengers?|victims?|suspects?|lady|ladies|wom[ae]n|"
-    r"members?|husband|wife|sons?|daughters?|mother|father|brother|sister"
+    r"members?|husband|wife|sons?|daughters?|mother|father|brothers?|sisters?|girls?|boys?|m[ae]n(?!-)|"
+    r"child(?:ren)?(?![’'])|"  # "which children's show" asks for a show
+    r"bab(?:y|ies)|teen(?:ager)?s?|students?|patients?|soldiers?|survivors?|protesters?|employees?|workers?"
 )
 _PERSON_Q = re.compile(
     rf"\bwho(m|se)?\b|\b(what|which) {_MODIFIERS}({_PEOPLE_NOUNS}|company|companies|firm|organi[sz]ation|group|team|"
@@ -90,11 +92,24 @@ _PEOPLE_Q = re.compile(
     rf"\b(?:(?:what|which) {_MODIFIERS}|names? of (?:the|a|an|this|that|these|those) (?:[\w-]+ )?)({_PEOPLE_NOUNS})\b",
     re.IGNORECASE,
 )
+# People named by their noun's ending ("which seismologist", "which physician", "which photographer"),
+# when the noun ends its noun phrase: "which tourist attraction" asks for a place.
+_PEOPLE_BY_ENDING_Q = re.compile(rf"\b(?:what|which) {_MODIFIERS}(?!\w*list\b)\w{{3,}}(?:ists?|icians?|ographers?)\b", re.IGNORECASE)
+
+
+def asks_for_people(question: str) -> bool:
+    """Does `question` ask for people by a noun only people are ("which world leader", "the name of the
+    passenger", "which seismologist")?"""
+    return bool(_PEOPLE_Q.search(question)) or any(
+        noun_ends_here(question[m.end() :]) for m in _PEOPLE_BY_ENDING_Q.finditer(question)
+    )
+
+
 _REASON_Q = re.compile(
     r"\bwhy\b|\b(what|which) ((is|was|were|are) the )?(main )?reasons?\b|\bfor what reason\b|\bhow come\b", re.IGNORECASE
 )
 _CONSEQUENCE_Q = re.compile(
-    r"\bwhat (would|will|could|might|may|can) (happen|follow|result)\b|\bwhat (does|do|did) .{0,60}\bmean for\b|"
+    r"\bwhat (would|will|could|might|may|can) (happen|follow|result)\b|\bwhat happens\b|\bwhat (does|do|did) .{0,60}\bmean for\b|"
     r"\bwhat if\b|\bconsequences?\b|\b(lead|leads) to\b|"
     r"\bwhat (would|will|could|might) .{0,60}\b(mean|cause|do)\b|\bif\b.*\?$",
     re.IGNORECASE,
@@ -141,13 +156,13 @@ _LEADING_KIND = {"who": Kind.PERSON, "whom": Kind.PERSON, "whose": Kind.PERSON, 
 
 
 _WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
-_CLAUSE_WH = re.compile(r"\b(when|where)\b", re.IGNORECASE)
+_CLAUSE_WH = re.compile(r"\b(when|where|who|whom|whose)\b", re.IGNORECASE)
 
 
 def _without_clause_wh(question: str) -> str:
-    """`question` without a "when" or "where" that opens a clause rather than asks ("which singer was on
-    Lombok when the quake hit?" asks for a person): only the first question word of the question's last
-    sentence asks."""
+    """`question` without a "when", "where" or "who" that opens a clause rather than asks ("which singer was
+    on Lombok when the quake hit?" asks for a person, "what happens to members who no longer qualify?" for
+    what happens): only the first question word of the question's last sentence asks."""
     asking = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
     first = _WH_WORD.search(asking)
     if first is None:
@@ -182,7 +197,7 @@ def question_kind(question: str) -> Kind:
         return Kind.LIST
     if _place_noun_asked(q):
         return Kind.PLACE
-    if _PERSON_Q.search(q):
+    if _PERSON_Q.search(q) or asks_for_people(q):
         return Kind.PERSON
     if _THING_Q.search(q):
         return Kind.THING
@@ -283,6 +298,20 @@ _UNIT_NEEDED = (
     (re.compile(r"\btemperature\b|\bhow (hot|cold)\b", re.IGNORECASE),
      re.compile(r"°|\bdegrees?\b|\b(celsius|fahrenheit|kelvin)\b", re.IGNORECASE)),
 )
+_WHICH = re.compile(r"\bwhich\b", re.IGNORECASE)
+# "a year", "an hour": a measure whose number is the article.
+_ONE_UNIT = re.compile(
+    rf"\b(?:an?|one)\s+(?:{_TIME_UNITS}|mile|kilometre|kilometer|foot|metre|meter|yard|inch|dozen|half)\b", re.IGNORECASE
+)
+# A share, which does not count things: "50%", "half of".
+_SHARE = re.compile(r"%|\bper ?cent\b|\bpercentage\b", re.IGNORECASE)
+_SHARE_Q = re.compile(r"%|\bper ?cent|\bpercentage\b|\bshare\b|\bproportion\b", re.IGNORECASE)
+# A length of time with nothing that places it: "20 days", "about a year" (not "in 20 days", "two weeks ago").
+_DURATION = re.compile(
+    rf"(?:about|around|some|nearly|almost|roughly|more than|less than|over|under|up to|at least)?\s*"
+    rf"(?:\d[\d,.]*|{_NUMBER_WORD}|an?)\s+(?:more\s+)?(?:{_TIME_UNITS})",
+    re.IGNORECASE,
+)
 MAX_NAME_WORDS = 6
 _WHO_IS_THE_ROLE = re.compile(r"^who (is|was|are|were) (the|a|an) ", re.IGNORECASE)
 # Two capitalised words in a row that are not an institution: "Tom Super", not "Parliament".
@@ -316,9 +345,13 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     if phrase.lower() in ("yes", "no") or kind is Kind.YES_NO:
         return kind is Kind.YES_NO and phrase.lower() in ("yes", "no")
     if kind is Kind.NUMBER:
+        if _HOW_MANY.search(question) and _SHARE.search(phrase) and not _SHARE_Q.search(question):
+            return False  # "50% of the species" does not say how many species
         unit = next((u for q, u in _UNIT_NEEDED if q.search(question)), None)
-        return bool(_NUMBERS.search(phrase)) and (unit is None or bool(unit.search(phrase)))
+        return bool(_NUMBERS.search(phrase) or _ONE_UNIT.search(phrase)) and (unit is None or bool(unit.search(phrase)))
     if kind is Kind.DATE:
+        if _DURATION.fullmatch(phrase):
+            return False  # "20 days" says how long, not when
         if _YEAR_Q.search(question):
             return bool(_YEAR.search(phrase))
         if _CLOCK_Q.search(question):
@@ -338,7 +371,7 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         return (bool(named) or located) and not _ROLE.search(phrase)
     if kind in (Kind.PERSON, Kind.THING) and restates_what_is_asked(phrase, question):
         return False
-    if _PEOPLE_Q.search(question) and (
+    if asks_for_people(question) and (
         any(names_place(phrase, asked) for asked in ("country", "state", "continent")) or _ORGANISATION_END.search(phrase)
     ):
         return False  # "which world leader?" is not answered by "Ukraine", "which passenger?" by "Delta Air Lines"
@@ -349,11 +382,13 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
             return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
         return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
-    if kind is Kind.LIST and (_PEOPLE_Q.search(question) or _NAMED_LIST_Q.search(question)):
+    if kind is Kind.LIST and (asks_for_people(question) or _NAMED_LIST_Q.search(question)):
         return names_each(phrase)  # "which two candidates?": "Liz Truss and Rishi Sunak", not a clause
     if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
         if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase) or _MONTH_ALONE.fullmatch(phrase):
             return False
+        if _NUMBER_SPAN.fullmatch(phrase) and _WHICH.search(question):
+            return False  # "1 million" is how many, not which species ("what funding target?" may take "$100bn")
         if all(_of_a_people(w) for w in phrase.split()) and not _PEOPLES_THING_Q.search(question):
             return False  # "South Korean" says whose show, not which one; "which language?" takes "Korean"
         return _title_cased(phrase) or not (_CLAUSE_OPENER.match(phrase) or _CLAUSE_VERB.search(phrase))
@@ -450,11 +485,17 @@ def _title_cased(phrase: str) -> bool:
 
 
 def _names_in(phrase: str) -> list[str]:
-    """The capitalised words of `phrase` that may be names: not a month or weekday ("August"), nor a word
-    capitalised only because it opens a sentence ("There's", "It's", "Here"), nor a letter compound ("A-list")."""
+    """The capitalised words of `phrase` that may be names: not a month or weekday ("August", "Saturday's"), nor
+    a word capitalised only because it opens a sentence ("There's", "It's", "Here", "Previously"), nor a letter
+    compound ("A-list")."""
     return [
-        w for w in _CAPITAL.findall(phrase) if not (_DATE_WORDS.fullmatch(w) or _opener(w) or _LETTER_COMPOUND.match(w))
+        w for w in _CAPITAL.findall(phrase)
+        if not (_DATE_WORDS.fullmatch(re.sub(r"[’']s$", "", w)) or _opener(w) or _LETTER_COMPOUND.match(w) or _ADVERB.fullmatch(w))
     ]
+
+
+# An adverb that opens a sentence ("Previously, anyone ..."), not a name: "Kelly", "Italy", "Emily" keep theirs.
+_ADVERB = re.compile(r"[A-Z][a-z]{2,}(?:ously|ally|ively|ently|antly|edly|ately|ingly|fully|lessly|ually|arly)")
 
 
 # A capital letter joined to a common word: "A-list", "T-shirt", "X-ray" are not names.
@@ -618,6 +659,13 @@ _PLACE_OR_OWNER = re.compile(r"^(in|on|at|of|from|across|near|inside|outside)$",
 _NOT_THE_THING = re.compile(rf"^{_AUXILIARY}$|^(in|on|at|of|for|to|by|from|with|after|before|during|since|under|over)$", re.IGNORECASE)
 # Counted nouns that say little on their own: the support need not repeat them ("killed 16").
 _GENERIC_COUNTED = frozenset("people persons times members residents individuals ones".split())
+# Verbs that tie the things counted to a cause without saying what happened to them: "deaths were tied to".
+_TIED = frozenset("tied linked attributed blamed connected related associated traced".split())
+# Words that count the same thing, as content-word stems: "deaths" are counted by "killed 33" or "33 died".
+_COUNTED_ALIKE = (
+    frozenset({"death", "kill", "died", "dead", "fataliti", "fatal", "live", "toll"}),
+    frozenset({"injur", "injuri", "wound", "hurt"}),
+)
 
 
 def counted_thing(question: str) -> tuple[str, str]:
@@ -646,7 +694,7 @@ def counted_thing(question: str) -> tuple[str, str]:
         rest = rest[1:]
     # "are expected to attend" says nothing of what happened to them; "contributed to" does
     verb = rest[0] if rest and rest[0].lower().endswith("ed") and not _LEADS_TO_A_VERB.match(" ".join(rest[:2])) else ""
-    return phrase[-1], verb
+    return phrase[-1], "" if verb.lower() in _TIED else verb
 
 
 def counts_what_is_asked(question: str, support: str) -> bool:
@@ -664,6 +712,8 @@ def counts_what_is_asked(question: str, support: str) -> bool:
         return bool(set(content_words(verb)) & found)
     if noun.lower() in _GENERIC_COUNTED or set(content_words(noun)) & found:
         return True
+    if any(set(content_words(noun)) & alike and found & alike for alike in _COUNTED_ALIKE):
+        return True  # "how many deaths": "killed 33"
     return any(_same_head(noun.lower(), w) for w in letter_runs(support.lower()))
 
 
@@ -798,7 +848,9 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     if not kind.typed:
         options.append(clause_span(question, sentence))
     if kind is Kind.THING:  # last, a name in the sentence: "Fox News" when no clause is a thing
-        options.append(rule_span(question, sentence, Kind.PERSON))
+        named = rule_span(question, sentence, Kind.PERSON)
+        if named and not _opens_alone(named, sentence):
+            options.append(named)
     if kind in (Kind.PERSON, Kind.PLACE):
         options = [o for o in options if o is None or not listed_beside_the_question(clean_phrase(o), sentence, question)]
     any_place = kind is Kind.PLACE and not place_asked(question)  # "where", not "which country"
@@ -815,6 +867,12 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
             return plain_measure(phrase) if kind is Kind.NUMBER else phrase
     return None
+
+
+def _opens_alone(name: str, sentence: str) -> bool:
+    """Is `name` one word that opens `sentence`, so that its capital says nothing ("Wealthy nations ...",
+    "Dangerous flooding ...")?"""
+    return len(name.split()) == 1 and clean_phrase(sentence).startswith(name)
 
 
 _MEASURE_ADJECTIVE = re.compile(
@@ -879,6 +937,28 @@ def quoted_referent(question: str, short: str, sentence: str, before: str, after
     return joined if len(joined.split()) <= MAX_WORDS else referent
 
 
+# "she said", "he told reporters", "said she": the speaker is a pronoun.
+_PRONOUN_SPEAKER = re.compile(rf"\b(?:he|she)\s+{_SPEECH.pattern[2:-2]}\b|\b{_SPEECH.pattern[2:-2]}\s+(?:he|she)\b", re.IGNORECASE)
+
+
+def pronoun_speaker(question: str, sentence: str, before: str) -> str | None:
+    """For "who said ...?" answered by a sentence whose speaker is "he" or "she": the person the sentence
+    before names first (its subject, as a rule), without the question's own words ("Seismologist Lucy Jones"
+    -> "Lucy Jones" for "which seismologist said ...?"). None when the question does not ask who spoke,
+    the speaker is named, or the sentence before names no person."""
+    if not _SPEECH.search(question) or not _PRONOUN_SPEAKER.search(_QUOTE.sub(" ", sentence)):
+        return None
+    q_words = set(content_words(question))
+    for span in _NAME_SPAN.finditer(before):
+        words = span.group(0).split()
+        while words and (_opener(words[0]) or set(content_words(words[0])) & q_words):
+            words = words[1:]
+        name = " ".join(words)
+        if len(words) >= 2 and _PERSONAL_NAME.fullmatch(name) and not _ORGANISATION_END.search(name):
+            return name
+    return None
+
+
 def _trim_tail(phrase: str) -> str:
     """`phrase` without the function words it ends on ("more common in the future because of" -> "... future")."""
     words = phrase.split()
@@ -922,5 +1002,5 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 __all__ = [
     "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "names_each", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
-    "quoted_referent", "short_answer_for", "without_dateline",
+    "pronoun_speaker", "quoted_referent", "short_answer_for", "without_dateline",
 ]

@@ -19,6 +19,7 @@ from rag.short_answer import (
     listed_beside_the_question,
     only_inside_a_longer_name,
     plain_measure,
+    pronoun_speaker,
     quoted_referent,
     reported_on,
     restates_what_is_asked,
@@ -488,6 +489,17 @@ def test_a_when_or_where_that_opens_a_clause_does_not_decide_the_kind(question, 
         ("What does the ruling mean for the tenants?", Kind.CONSEQUENCE),
         # "Which of X's ..." asks for the thing, not its owner.
         ("Which of the mayor's projects was cancelled?", Kind.THING),
+        # A "who" that opens a relative clause does not ask; the first question word does.
+        ("What happens to tenants who miss a payment?", Kind.CONSEQUENCE),
+        ("What do critics say the rule on who can vote is meant to stop?", Kind.OTHER),
+        ("What was the name of the boy who found the fossil?", Kind.PERSON),
+        # People named by the ending of their noun, when it ends its noun phrase.
+        ("Which seismologist warned of aftershocks?", Kind.PERSON),
+        ("Which pediatrician treated the twins?", Kind.PERSON),
+        ("Which photographer took the picture?", Kind.PERSON),
+        ("Which tourist attraction reopened in May?", Kind.THING),
+        ("Which playlist topped the chart?", Kind.THING),
+        ("Which children's book won the prize?", Kind.THING),
     ],
 )
 def test_question_kind_reads_the_noun_that_is_asked_for(question, kind):
@@ -552,3 +564,62 @@ def test_the_outlet_of_a_dateline_is_no_answer_to_who():
     assert short_answer_for(question, question_kind(question), sentence, sentence) is None
     named = "(CNN) Nick Kyrgios advances to the final after Rafael Nadal withdrew from Wimbledon."
     assert short_answer_for(question, question_kind(question), named, named, "Nick Kyrgios") == "Nick Kyrgios"
+
+
+def test_deaths_are_counted_by_killed_and_a_cause_says_nothing_of_what_happened():
+    assert counted_thing("How many deaths were tied to the outbreak?") == ("deaths", "")
+    assert counts_what_is_asked("How many deaths were tied to the outbreak?", "The outbreak killed 21 people.")
+    assert counts_what_is_asked("How many injuries were linked to the crash?", "Nine people were wounded.")
+    assert not counts_what_is_asked("How many deaths were tied to the outbreak?", "The outbreak sickened 140 people.")
+
+
+@pytest.mark.parametrize(
+    ("question", "phrase", "kind", "fits"),
+    [
+        ("How long is the review expected to take?", "about a year", Kind.NUMBER, True),  # "a" is its number
+        ("How long did the repairs take?", "an hour", Kind.NUMBER, True),
+        ("How many birds did the survey count?", "40%", Kind.NUMBER, False),  # a share counts nothing
+        ("What percentage of birds were counted?", "40%", Kind.NUMBER, True),
+        ("When does the new rule take effect?", "20 days", Kind.DATE, False),  # how long, not when
+        ("When does the new rule take effect?", "in 20 days", Kind.DATE, True),
+        ("When did the ferry sink?", "two weeks ago", Kind.DATE, True),
+        ("Which bird is most at risk?", "2 million", Kind.THING, False),  # how many, not which
+        ("Which plane did the airline order?", "Boeing 737", Kind.THING, True),
+        ("What yearly funding target was set?", "$100bn", Kind.THING, True),  # "what" may ask for a value
+    ],
+)
+def test_a_number_a_share_and_a_duration_answer_only_what_they_measure(question, phrase, kind, fits):
+    assert question_kind(question) is kind
+    assert fits_kind(phrase, kind, question) is fits
+
+
+@pytest.mark.parametrize("word", ["Previously", "Finally", "Similarly", "Saturday's"])
+def test_an_opening_adverb_or_a_weekday_is_not_a_name(word):
+    sentence = f"{word} the council let anyone deliver a ballot for a voter."
+    assert not fits_kind(word, Kind.PERSON, "Who may deliver a ballot for a voter?")
+    assert not fits_kind(word, Kind.PLACE, "In which stadium was the game played?")
+    assert short_answer_for("Who may deliver a ballot for a voter?", Kind.PERSON, sentence, sentence, word) is None
+
+
+@pytest.mark.parametrize("name", ["Kelly", "Italy", "Emily"])
+def test_a_name_that_ends_like_an_adverb_is_still_a_name(name):
+    assert fits_kind(name, Kind.PERSON if name != "Italy" else Kind.PLACE, "Who won?" if name != "Italy" else "Where was it?")
+
+
+def test_who_said_it_is_answered_by_the_person_a_she_said_stands_for():
+    before = "Geologist Mara Quint also told residents to keep off the beaches, adding that the water moves fast."
+    sentence = "“A tsunami is not one wave,” she said on the radio."
+    assert pronoun_speaker("Which geologist said a tsunami is not one wave?", sentence, before) == "Mara Quint"
+    # The speaker is named, or the question does not ask who spoke: nothing to resolve.
+    assert pronoun_speaker("Who said a tsunami is not one wave?", "Mayor Ann Berg said it is not one wave.", before) is None
+    assert pronoun_speaker("Which radio station broadcast the warning?", sentence, before) is None
+    # A sentence before that names no person (one word, or an institution) resolves nothing.
+    assert pronoun_speaker("Who said it?", sentence, "The Fire Department closed the pier.") is None
+
+
+def test_which_thing_does_not_fall_back_on_the_capital_that_opens_the_sentence():
+    sentence = "Dangerous flooding closed the coastal road on Friday."
+    assert short_answer_for("Which road did the flooding close?", Kind.THING, sentence, sentence, None) is None
+    # A name further in still answers (as in test_which_thing_falls_back_on_a_name_when_no_clause_is_a_thing).
+    named = "Officials said flooding in a Fox News report."
+    assert short_answer_for("On which TV channel did officials describe the flooding?", Kind.THING, named, named, None) == "Fox News"
