@@ -68,6 +68,7 @@ OVERRULE_COVERAGE, OVERRULE_COVERAGE_SIMILARITY = 0.75, 0.6
 # 26 yes/no questions of the tuning sets: answers that say yes summed 0.36 or more, answers that say no
 # 0.00 or less (but one, a "no" both readings took for yes); docs/evals.md.
 YES_MARGIN = 0.2
+SPEAKER_LOOKBACK = 3  # sentences searched back for the person a "she said" stands for
 
 StreamEvent = Retrieved | str | Answer
 # The registered back end without a model: what answers when a model is not asked or not available.
@@ -505,7 +506,7 @@ def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | No
     """The short answer `chosen` gives (`short_answer_for`), with a quoted "he" named (`quoted_referent`), or
     the person a "she said" stands for when the question asks who said it (`pronoun_speaker`)."""
     if kind is Kind.PERSON:
-        speaker = pronoun_speaker(question, chosen.text, _sentence_before(chosen))
+        speaker = pronoun_speaker(question, chosen.text, _sentences_before(chosen, SPEAKER_LOOKBACK))
         if speaker is not None:
             return speaker
     short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
@@ -528,8 +529,13 @@ def _support(e: Evidence) -> str:
 
 def _sentence_before(e: Evidence) -> str:
     """The sentence of the passage just before the evidence ("" at its start)."""
-    before = split_sentences(e.passage.text[: e.start])
-    return before[-1].text if before else ""
+    before = _sentences_before(e, 1)
+    return before[0] if before else ""
+
+
+def _sentences_before(e: Evidence, n: int) -> list[str]:
+    """Up to `n` sentences of the passage before the evidence, the nearest first."""
+    return [s.text for s in reversed(split_sentences(e.passage.text[: e.start])[-n:])]
 
 
 def _yes_and_no(scorer: ChoiceScorer, messages) -> tuple[float, float]:

@@ -11,6 +11,7 @@ model (the extractive back end, and the fallback when a model's phrase does not 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from enum import Enum
 
 from index.lexical import STOPWORDS
@@ -299,6 +300,17 @@ _UNIT_NEEDED = (
      re.compile(r"°|\bdegrees?\b|\b(celsius|fahrenheit|kelvin)\b", re.IGNORECASE)),
 )
 _WHICH = re.compile(r"\bwhich\b", re.IGNORECASE)
+_QUANTIFIER = frozenset(content_words("about around some nearly almost roughly more less than over under up to at least most"))
+
+
+def _only_a_quantity(phrase: str, question: str) -> bool:
+    """Is `phrase` a number and nothing else but quantifiers and the noun asked: "1 million", "up to 1M species"?"""
+    rest = _NUMBER_SPAN.sub(" ", phrase)
+    if rest == phrase:
+        return False
+    asked = _WHICH_WORDS.search(question)
+    asked_words = set(content_words(asked.group(1))) if asked else set()
+    return all(w in _QUANTIFIER or any(_same_root(w, a) for a in asked_words) for w in content_words(rest))
 # "a year", "an hour": a measure whose number is the article.
 _ONE_UNIT = re.compile(
     rf"\b(?:an?|one)\s+(?:{_TIME_UNITS}|mile|kilometre|kilometer|foot|metre|meter|yard|inch|dozen|half)\b", re.IGNORECASE
@@ -387,8 +399,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
         if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase) or _MONTH_ALONE.fullmatch(phrase):
             return False
-        if _NUMBER_SPAN.fullmatch(phrase) and _WHICH.search(question):
-            return False  # "1 million" is how many, not which species ("what funding target?" may take "$100bn")
+        if _WHICH.search(question) and _only_a_quantity(phrase, question):
+            return False  # "up to 1M species" is how many, not which species ("what funding target?" may take "$100bn")
         if all(_of_a_people(w) for w in phrase.split()) and not _PEOPLES_THING_Q.search(question):
             return False  # "South Korean" says whose show, not which one; "which language?" takes "Korean"
         return _title_cased(phrase) or not (_CLAUSE_OPENER.match(phrase) or _CLAUSE_VERB.search(phrase))
@@ -860,13 +872,21 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         return None  # the model read a team's or a compound's first word as the place: the sentence says no where
     if kind is Kind.DATE and not _REPORTING.search(question):
         options = [o for o in options if o is None or not reported_on(clean_phrase(o), sentence)]
+    counting = kind is Kind.NUMBER and _HOW_MANY.search(question) and not _SHARE_Q.search(question)
     for option in options:
         if option is None:
             continue
         phrase = clean_phrase(option)
+        if counting and _as_a_share(phrase, sentence):
+            continue  # "50" of "50% of the species" does not say how many species
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
             return plain_measure(phrase) if kind is Kind.NUMBER else phrase
     return None
+
+
+def _as_a_share(phrase: str, sentence: str) -> bool:
+    """Is the number `phrase` written as a share in `sentence` ("50" of "about 50% of the species")?"""
+    return bool(re.search(rf"(?<![\w.]){re.escape(phrase)}\s?(?:%|per ?cent\b)", sentence, re.IGNORECASE))
 
 
 def _opens_alone(name: str, sentence: str) -> bool:
@@ -941,21 +961,23 @@ def quoted_referent(question: str, short: str, sentence: str, before: str, after
 _PRONOUN_SPEAKER = re.compile(rf"\b(?:he|she)\s+{_SPEECH.pattern[2:-2]}\b|\b{_SPEECH.pattern[2:-2]}\s+(?:he|she)\b", re.IGNORECASE)
 
 
-def pronoun_speaker(question: str, sentence: str, before: str) -> str | None:
-    """For "who said ...?" answered by a sentence whose speaker is "he" or "she": the person the sentence
-    before names first (its subject, as a rule), without the question's own words ("Seismologist Lucy Jones"
-    -> "Lucy Jones" for "which seismologist said ...?"). None when the question does not ask who spoke,
-    the speaker is named, or the sentence before names no person."""
+def pronoun_speaker(question: str, sentence: str, before: Sequence[str]) -> str | None:
+    """For "who said ...?" answered by a sentence whose speaker is "he" or "she": the person named first
+    (the subject, as a rule) in the nearest of the sentences `before` (nearest first) that names one,
+    without the question's own words ("Seismologist Lucy Jones" -> "Lucy Jones" for "which seismologist
+    said ...?"). None when the question does not ask who spoke, the speaker is named, or no sentence
+    before names a person."""
     if not _SPEECH.search(question) or not _PRONOUN_SPEAKER.search(_QUOTE.sub(" ", sentence)):
         return None
     q_words = set(content_words(question))
-    for span in _NAME_SPAN.finditer(before):
-        words = span.group(0).split()
-        while words and (_opener(words[0]) or set(content_words(words[0])) & q_words):
-            words = words[1:]
-        name = " ".join(words)
-        if len(words) >= 2 and _PERSONAL_NAME.fullmatch(name) and not _ORGANISATION_END.search(name):
-            return name
+    for earlier in before:
+        for span in _NAME_SPAN.finditer(earlier):
+            words = span.group(0).split()
+            while words and (_opener(words[0]) or set(content_words(words[0])) & q_words):
+                words = words[1:]
+            name = " ".join(words)
+            if len(words) >= 2 and _PERSONAL_NAME.fullmatch(name) and not _ORGANISATION_END.search(name):
+                return name
     return None
 
 

@@ -6,7 +6,8 @@ to the whole answer. An attachment is supported when some citation numbered n
 (1) has a quote that occurs in passage n (case and whitespace folded, or its span lies inside
     the passage's span of the same document), and
 (2) its quote contains at least `SUPPORT_THRESHOLD` of the sentence's content words
-    (stemmed, stop words dropped, a hyphenated compound read as its words).
+    (stemmed, stop words dropped, a hyphenated compound read as its words). A yes/no lead
+  ("Yes [1].") claims no words and passes (2), as "No" always did.
 A marker with no citation behind it is unsupported. This is a lexical check: it rewards
 quotes that state what the sentence claims, and cannot see negations or paraphrase.
 
@@ -28,6 +29,9 @@ from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
 
 SUPPORT_THRESHOLD = 0.4
+# A yes/no answer's lead ("Yes [1].") has no words a quote could hold: like "No", a stop word, it is not
+# checked by words (the sentence after it is). Before, "Yes" counted as unsupported and "No" did not.
+_YES_NO = frozenset({"yes", "no"})
 
 _HYPHEN = re.compile(r"(?<=\w)[-‐‑–](?=\w)")
 _MARKER = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
@@ -64,7 +68,7 @@ def markers(sentence: str) -> set[int]:
 
 def supports(claim: str, quote: str, threshold: float = SUPPORT_THRESHOLD) -> bool:
     """True when `quote` holds at least `threshold` of the claim's content words."""
-    claim_words = _words(_MARKER.sub(" ", claim))
+    claim_words = _words(_MARKER.sub(" ", claim)) - _YES_NO
     if not claim_words:
         return True  # nothing is claimed, so nothing can be contradicted
     return len(claim_words & _words(quote)) / len(claim_words) >= threshold

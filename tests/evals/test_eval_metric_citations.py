@@ -39,6 +39,13 @@ def test_a_hyphenated_compound_supports_its_words() -> None:
     assert not supports("30 months [1].", quote)
 
 
+def test_a_yes_or_no_lead_claims_no_words_and_is_judged_alike():
+    quote = "Every member present voted for the bill."
+    assert supports("Yes [1].", quote) and supports("No [1].", quote)
+    assert supports("Yes, every member voted for it [1].", quote)
+    assert not supports("Yes, the senators rejected the budget [1].", quote)
+
+
 def test_supported_citations_give_full_precision_and_recall(
     make_item, make_answer, make_citation, passages
 ) -> None:

@@ -584,6 +584,8 @@ def test_deaths_are_counted_by_killed_and_a_cause_says_nothing_of_what_happened(
         ("When does the new rule take effect?", "in 20 days", Kind.DATE, True),
         ("When did the ferry sink?", "two weeks ago", Kind.DATE, True),
         ("Which bird is most at risk?", "2 million", Kind.THING, False),  # how many, not which
+        ("Which species is most at risk?", "up to 1M species", Kind.THING, False),
+        ("Which species is most at risk?", "the 17-year cicada", Kind.THING, True),
         ("Which plane did the airline order?", "Boeing 737", Kind.THING, True),
         ("What yearly funding target was set?", "$100bn", Kind.THING, True),  # "what" may ask for a value
     ],
@@ -609,12 +611,23 @@ def test_a_name_that_ends_like_an_adverb_is_still_a_name(name):
 def test_who_said_it_is_answered_by_the_person_a_she_said_stands_for():
     before = "Geologist Mara Quint also told residents to keep off the beaches, adding that the water moves fast."
     sentence = "“A tsunami is not one wave,” she said on the radio."
-    assert pronoun_speaker("Which geologist said a tsunami is not one wave?", sentence, before) == "Mara Quint"
+    assert pronoun_speaker("Which geologist said a tsunami is not one wave?", sentence, [before]) == "Mara Quint"
+    # The nearest sentence that names a person: past another "she said".
+    between = "But she said the harbour would be safe by noon."
+    assert pronoun_speaker("Which geologist said a tsunami is not one wave?", sentence, [between, before]) == "Mara Quint"
     # The speaker is named, or the question does not ask who spoke: nothing to resolve.
-    assert pronoun_speaker("Who said a tsunami is not one wave?", "Mayor Ann Berg said it is not one wave.", before) is None
-    assert pronoun_speaker("Which radio station broadcast the warning?", sentence, before) is None
-    # A sentence before that names no person (one word, or an institution) resolves nothing.
-    assert pronoun_speaker("Who said it?", sentence, "The Fire Department closed the pier.") is None
+    assert pronoun_speaker("Who said a tsunami is not one wave?", "Mayor Ann Berg said it is not one wave.", [before]) is None
+    assert pronoun_speaker("Which radio station broadcast the warning?", sentence, [before]) is None
+    # Sentences before that name no person (one word, or an institution) resolve nothing.
+    assert pronoun_speaker("Who said it?", sentence, ["The Fire Department closed the pier.", between]) is None
+
+
+def test_how_many_is_not_answered_by_the_number_of_a_share():
+    sentence = "They found that about 50% of the species had local extinctions."
+    assert short_answer_for("How many species did the study cover?", Kind.NUMBER, sentence, sentence, "50") is None
+    counted = "The study covered 538 species, and about 50% of them had local extinctions."
+    assert short_answer_for("How many species did the study cover?", Kind.NUMBER, counted, counted, "538") == "538"
+    assert short_answer_for("What percentage of the species died out locally?", Kind.NUMBER, sentence, sentence, "50%") == "50%"
 
 
 def test_which_thing_does_not_fall_back_on_the_capital_that_opens_the_sentence():
