@@ -304,10 +304,15 @@ _QUANTIFIER = frozenset(content_words("about around some nearly almost roughly m
 
 
 def _only_a_quantity(phrase: str, question: str) -> bool:
-    """Is `phrase` a number and nothing else but quantifiers and the noun asked: "1 million", "up to 1M species"?"""
-    rest = _NUMBER_SPAN.sub(" ", phrase)
-    if rest == phrase:
+    """Is `phrase` a number and nothing else but quantifiers before it and the noun asked after it: "1 million",
+    "up to 1M species"? A name with a number ("Article 5", "Boeing 737") is not."""
+    words = phrase.split()
+    while words and set(content_words(words[0])) <= _QUANTIFIER and not _NUMBERS.match(words[0]):
+        words = words[1:]
+    number = _NUMBER_SPAN.match(" ".join(words))
+    if number is None:
         return False
+    rest = " ".join(words)[number.end() :]
     asked = _WHICH_WORDS.search(question)
     asked_words = set(content_words(asked.group(1))) if asked else set()
     return all(w in _QUANTIFIER or any(_same_root(w, a) for a in asked_words) for w in content_words(rest))

@@ -91,6 +91,22 @@ def test_the_held_out_set_has_follow_ups_unanswerable_questions_and_no_evidence_
         assert not named & {d for i in items for d in i.doc_ids}
 
 
+GOLD_DIR = Path(__file__).resolve().parents[2] / "evals/gold"
+OVER_REALTIMEQA = sorted(p.name for p in GOLD_DIR.glob("*.jsonl") if p.name.startswith(("tuning", "heldout")))
+
+
+@pytest.mark.parametrize("name", OVER_REALTIMEQA)
+def test_sets_over_realtimeqa_articles_keep_their_articles_apart_and_their_text_out(name) -> None:
+    items = load_gold(GOLD_DIR / name)
+    own = {d for i in items for d in i.doc_ids}
+    assert own and all(not i.evidence for i in items)
+    # A tuning set and a held-out set never share an article, nor do two sets.
+    others = {d for other in OVER_REALTIMEQA if other != name for i in load_gold(GOLD_DIR / other) for d in i.doc_ids}
+    assert not own & others
+    if REALTIMEQA.exists():
+        assert not own & {d for i in load_gold(REALTIMEQA) for d in i.doc_ids}
+
+
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [

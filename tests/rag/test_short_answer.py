@@ -586,6 +586,7 @@ def test_deaths_are_counted_by_killed_and_a_cause_says_nothing_of_what_happened(
         ("Which bird is most at risk?", "2 million", Kind.THING, False),  # how many, not which
         ("Which species is most at risk?", "up to 1M species", Kind.THING, False),
         ("Which species is most at risk?", "the 17-year cicada", Kind.THING, True),
+        ("Which article of the treaty holds the pact?", "Article 5", Kind.THING, True),  # a name with a number
         ("Which plane did the airline order?", "Boeing 737", Kind.THING, True),
         ("What yearly funding target was set?", "$100bn", Kind.THING, True),  # "what" may ask for a value
     ],
