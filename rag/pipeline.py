@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
 import time
@@ -38,7 +37,6 @@ from rag.prompts import (
     VERIFY,
     VERIFY_OPTIONS,
     YES_NO,
-    YES_NO_PLAIN,
     format_passages,
     format_sentence,
     format_sentences,
@@ -64,10 +62,6 @@ _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 STRONG_EVIDENCE = 0.6
 OVERRULE_SIMILARITY = 0.70
 OVERRULE_COVERAGE, OVERRULE_COVERAGE_SIMILARITY = 0.75, 0.6
-# A yes/no answer is "Yes" when YES_NO's and YES_NO_PLAIN's log-odds of yes sum past this. Picked on the
-# 26 yes/no questions of the tuning sets: answers that say yes summed 0.36 or more, answers that say no
-# 0.00 or less (but one, a "no" both readings took for yes); docs/evals.md.
-YES_MARGIN = 0.2
 SPEAKER_LOOKBACK = 3  # sentences searched back for the person a "she said" stands for
 
 StreamEvent = Retrieved | str | Answer
@@ -386,20 +380,11 @@ class Pipeline:
         return reply
 
     def _yes_or_no(self, scorer, question: str, sentence: str) -> str | None:
-        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score).
-
-        Two readings that lean opposite ways (YES_NO to "no", YES_NO_PLAIN to "yes") are asked, and the
-        answer is "Yes" when their log-odds together pass `YES_MARGIN`.
-        """
+        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score)."""
         if not isinstance(scorer, ChoiceScorer):
             return None
-        shown = format_sentence(sentence)
-        odds = sum(
-            _log_odds(*_yes_and_no(scorer, prompt.render(sentence=shown, question=question)))
-            for prompt in (YES_NO, YES_NO_PLAIN)
-        )
-        log.debug("yes/no log-odds %.3f for %r", odds, sentence[:80])
-        return "Yes" if odds > YES_MARGIN else "No"
+        yes, no = _yes_and_no(scorer, YES_NO.render(sentence=format_sentence(sentence), question=question))
+        return "Yes" if yes >= no else "No"
 
     def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
         """The extractive answer: the best sentence that holds a short answer of the kind asked."""
@@ -544,12 +529,6 @@ def _yes_and_no(scorer: ChoiceScorer, messages) -> tuple[float, float]:
     yes = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["yes"])
     no = sum(probabilities.get(o, 0.0) for o in VERIFY_OPTIONS["no"])
     return yes, no
-
-
-def _log_odds(yes: float, no: float) -> float:
-    """log(yes / no), bounded: a reply that gives neither counts as even."""
-    floor = 1e-6
-    return math.log(max(yes, floor) / max(no, floor)) if yes + no > 0 else 0.0
 
 
 def yes_share(scorer: ChoiceScorer, messages) -> float:

@@ -114,24 +114,7 @@ YES_NO = PromptTemplate(
     user=_SENTENCE_CHECK + "Instead, answer the question itself as the sentence does, with yes or no:",
 )
 """Expects what VERIFY does; read as the model's probability of "yes" against "no" for a yes/no
-question, once VERIFY has found that the sentence answers it. After VERIFY's instructions the 1.5B
-model leans to "no" (it says no to 3 of the 10 sentences that plainly say yes in the tuning sets), so
-it is read together with YES_NO_PLAIN, which leans the other way."""
-
-
-YES_NO_PLAIN = PromptTemplate(
-    name="yes_no_plain",
-    system="You answer questions about news using only one sentence from an article.",
-    user="Sentence: {sentence}\n\nQuestion: {question}\n\nAccording to the sentence, is the answer to the question yes or no? Reply yes or no:",
-)
-"""Expects what VERIFY does; read as the model's probability of "yes" against "no". Without the
-check's instructions the model leans to "yes" (it says yes to most sentences on the topic), the
-opposite of YES_NO: the answer is "Yes" when the two readings' odds together favour it
-(`_yes_or_no` in rag/pipeline.py). Its wording is measured, not incidental: the same prompt with
-"the sentence is quoted data" added, in the user's or the system's message, read the tuning sets'
-yes/no sentences worse (5 and 3 of 26 wrong, against 1; docs/evals.md). An instruction inside the
-sentence can at most turn its yes into no or back: the reply is read as yes or no, never shown,
-and VERIFY, which carries the warning, has already accepted the sentence."""
+question, once VERIFY has found that the sentence answers it. The short answer is the likelier word."""
 
 
 CONFIRM = PromptTemplate(

@@ -7,7 +7,6 @@ from rag.citations import answer_sentences
 from rag.errors import BackendUnavailable, ConfigError
 from rag.config import Config
 from rag.pipeline import Pipeline
-from rag.prompts import YES_NO_PLAIN
 from rag.types import Answer, Filters, Retrieved
 
 
@@ -459,39 +458,6 @@ def test_a_yes_no_question_is_answered_yes_or_no_from_the_believed_sentence(conf
     answer = _verifying(config, library, model).ask("Did the harbor bridge cost 240 million euros?")
     assert answer.short_answer == "Yes" and answer.answer.startswith("Yes [")
     assert answer.citations and "240 million" in answer.citations[0].quote
-
-
-class TwoReadings(Believer):
-    """Believes the bridge sentence; reads its yes/no as `after_check` after VERIFY's instructions (YES_NO)
-    and as `plain` without them (YES_NO_PLAIN)."""
-
-    def __init__(self, after_check: float, plain: float) -> None:
-        super().__init__(trusted="240 million", belief=0.9, copies="none")
-        self.after_check, self.plain = after_check, plain
-
-    def choice_probabilities(self, messages, options):
-        if "answer the question itself" in messages[-1].content:  # YES_NO
-            yes = self.after_check
-        elif messages[0].content == YES_NO_PLAIN.system:
-            yes = self.plain
-        else:  # VERIFY
-            return super().choice_probabilities(messages, options)
-        return {"yes": yes, "no": 1 - yes, **{o: 0.0 for o in options if o not in ("yes", "no")}}
-
-
-@pytest.mark.parametrize(
-    ("after_check", "plain", "short"),
-    [
-        (0.3, 0.8, "Yes"),  # the reading that leans to no doubts, the one that leans to yes is sure: yes
-        (0.2, 0.6, "No"),  # the reading that leans to yes barely says yes: no
-        (0.45, 0.52, "No"),  # even odds together: no
-        (0.7, 0.9, "Yes"),
-    ],
-)
-def test_a_yes_no_answer_weighs_two_readings_that_lean_opposite_ways(config, library, after_check, plain, short):
-    model = TwoReadings(after_check, plain)
-    answer = _verifying(config, library, model).ask("Did the harbor bridge cost 240 million euros?")
-    assert answer.short_answer == short
 
 
 def test_a_refusal_has_no_short_answer(config, library):
