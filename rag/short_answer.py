@@ -316,6 +316,8 @@ def _only_a_quantity(phrase: str, question: str) -> bool:
     asked = _WHICH_WORDS.search(question)
     asked_words = set(content_words(asked.group(1))) if asked else set()
     return all(w in _QUANTIFIER or any(_same_root(w, a) for a in asked_words) for w in content_words(rest))
+
+
 # "a year", "an hour": a measure whose number is the article.
 _ONE_UNIT = re.compile(
     rf"\b(?:an?|one)\s+(?:{_TIME_UNITS}|mile|kilometre|kilometer|foot|metre|meter|yard|inch|dozen|half)\b", re.IGNORECASE
