@@ -490,14 +490,16 @@ class Pipeline:
 def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | None = None) -> str | None:
     """The short answer `chosen` gives (`short_answer_for`), with a quoted "he" named (`quoted_referent`), or
     the person a "she said" stands for when the question asks who said it (`pronoun_speaker`)."""
-    if kind is Kind.PERSON:
-        speaker = pronoun_speaker(question, chosen.text, _sentences_before(chosen, SPEAKER_LOOKBACK))
-        if speaker is not None:
-            return speaker
+    if kind is not Kind.PERSON:
+        return short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
+    earlier = _sentences_before(chosen, SPEAKER_LOOKBACK)  # nearest first; read once for both resolutions
+    speaker = pronoun_speaker(question, chosen.text, earlier)
+    if speaker is not None:
+        return speaker
     short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
-    if short is None or kind is not Kind.PERSON:
+    if short is None:
         return short
-    before = _sentence_before(chosen)
+    before = earlier[0] if earlier else ""
     after = next((x.text for x in split_sentences(chosen.passage.text) if x.start >= chosen.end), "")
     named = quoted_referent(question, short, chosen.text, before, after)
     if named and grounded(named, " ".join((before, chosen.text, after)), question):
