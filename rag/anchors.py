@@ -6,12 +6,15 @@ words. The names a question gives (capitalised words that do not open one of its
 each occur in the article the evidence comes from, as they are or, for a longer name, by their
 first four letters ("Britain" / "British", "Japanese" / "Japan"). An acronym also occurs when the
 article spells it out: "the NWS" is "the National Weather Service", "the BoE" "the Bank of England",
-"the DOJ" "the Justice Department" (news writes "the Department of X" as "the X Department").
+"the DOJ" "the Justice Department" (news writes "the Department of X" as "the X Department"). A
+capital standing for its government is named by its country: "Washington" by "the US" or "American".
 """
 
 from __future__ import annotations
 
 import re
+
+from rag.places import names_the_country_of
 
 # Capitalised words that are not names: question and function words, months and weekdays.
 _NOT_NAMES = frozenset(
@@ -50,7 +53,7 @@ def names_what_is_asked(question: str, article: str) -> bool:
     words: set[str] | None = None
     original = {n.lower(): n for n in names}
     for name in original:
-        if name in text or _spelled_out(original[name], article):
+        if name in text or _spelled_out(original[name], article) or names_the_country_of(name, article):
             continue
         if len(name) <= SHORT_NAME:
             return False

@@ -43,7 +43,16 @@ from rag.prompts import (
 )
 from rag.retrieve import Retriever, current_for
 from rag.sentences import content_words, numbers_in, split_sentences
-from rag.short_answer import Kind, grounded, pronoun_speaker, question_kind, quoted_referent, short_answer_for
+from rag.short_answer import (
+    Kind,
+    fits_kind,
+    grounded,
+    pronoun_speaker,
+    question_kind,
+    quoted_referent,
+    quoted_speaker,
+    short_answer_for,
+)
 from rag.types import Answer, Citation, Filters, Passage, Retrieved
 
 log = logging.getLogger(__name__)
@@ -241,10 +250,12 @@ class Pipeline:
             if phrase is None and kind is not Kind.YES_NO:
                 phrase = self._extract(scorer, question, chosen.text)
                 if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
-                    if kind is not Kind.REASON:
+                    if kind is not Kind.REASON and not (kind is Kind.PERSON and quoted_speaker(question, chosen.text)):
                         log.debug("the model finds no answer in %r", chosen.text[:80])
                         continue
-                    phrase = None  # a reason is a clause, not a phrase to copy: the patterns find it
+                    # a reason is a clause, not a phrase to copy, and a quote's speaker is named beside it:
+                    # the patterns find them
+                    phrase = None
             if kind is Kind.YES_NO:
                 phrase = self._yes_or_no(scorer, question, chosen.text)
             short = _direct_answer(question, kind, chosen, phrase)
@@ -489,12 +500,16 @@ class Pipeline:
 
 def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | None = None) -> str | None:
     """The short answer `chosen` gives (`short_answer_for`), with a quoted "he" named (`quoted_referent`), or
-    the person a "she said" stands for when the question asks who said it (`pronoun_speaker`)."""
+    the person a "she said" stands for when the question asks who said it (`pronoun_speaker`), or the
+    speaker of a quote the question asks about (`quoted_speaker`)."""
     if kind is not Kind.PERSON:
         return short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
     earlier = _sentences_before(chosen, SPEAKER_LOOKBACK)  # nearest first; read once for both resolutions
     speaker = pronoun_speaker(question, chosen.text, earlier)
     if speaker is not None:
+        return speaker
+    speaker = quoted_speaker(question, chosen.text)
+    if speaker is not None and grounded(speaker, chosen.text, question) and fits_kind(speaker, kind, question):
         return speaker
     short = short_answer_for(question, kind, chosen.text, _support(chosen), phrase)
     if short is None:

@@ -210,3 +210,46 @@ def _states() -> frozenset[str]:
         if _STATE_TYPES.search(division.type or "") and division.parent_code is None:
             names |= _short_forms(division.name)
     return frozenset(_key(n) for n in names)
+
+
+# Capitals news uses for their governments ("Washington said", "talks between London and Paris"), with
+# the names and adjectives an article may use for the country instead; case matters ("US", not "us").
+_CAPITALS: dict[str, tuple[str, ...]] = {
+    "washington": ("United States", "US", "U.S.", "USA", "America", "American", "Americans"),
+    "london": ("United Kingdom", "UK", "U.K.", "Britain", "British", "England"),
+    "moscow": ("Russia", "Russian", "Russians", "Kremlin"),
+    "kremlin": ("Russia", "Russian", "Moscow"),
+    "kiev": ("Ukraine", "Ukrainian", "Ukrainians", "Kyiv"),
+    "kyiv": ("Ukraine", "Ukrainian", "Ukrainians", "Kiev"),
+    "beijing": ("China", "Chinese"),
+    "paris": ("France", "French"),
+    "berlin": ("Germany", "German", "Germans"),
+    "brussels": ("European Union", "EU", "E.U."),
+    "ankara": ("Turkey", "Turkish", "Türkiye"),
+    "tokyo": ("Japan", "Japanese"),
+    "seoul": ("South Korea", "South Korean"),
+    "pyongyang": ("North Korea", "North Korean"),
+    "tehran": ("Iran", "Iranian"),
+    "rome": ("Italy", "Italian"),
+    "madrid": ("Spain", "Spanish"),
+    "warsaw": ("Poland", "Polish"),
+    "ottawa": ("Canada", "Canadian"),
+    "canberra": ("Australia", "Australian"),
+    "delhi": ("India", "Indian"),
+    "minsk": ("Belarus", "Belarusian"),
+    "damascus": ("Syria", "Syrian"),
+    "riyadh": ("Saudi Arabia", "Saudi"),
+    "cairo": ("Egypt", "Egyptian"),
+    "taipei": ("Taiwan", "Taiwanese"),
+    "havana": ("Cuba", "Cuban"),
+    "caracas": ("Venezuela", "Venezuelan"),
+    "kabul": ("Afghanistan", "Afghan"),
+    "baghdad": ("Iraq", "Iraqi"),
+    "jerusalem": ("Israel", "Israeli"),
+}
+
+
+def names_the_country_of(capital: str, text: str) -> bool:
+    """Does `text` name the country whose capital `capital` stands for ("London" / "the UK", "British")?"""
+    forms = _CAPITALS.get(capital.lower().replace("’", "'").removesuffix("'s"), ())
+    return any(re.search(rf"(?<![\w.]){re.escape(form)}(?![\w])", text) for form in forms)

@@ -80,7 +80,7 @@ _PEOPLE_NOUNS = (
     r"journalists?|reporters?|writers?|producers?|rappers?|passengers?|victims?|suspects?|lady|ladies|wom[ae]n|"
     r"members?|husband|wife|sons?|daughters?|mother|father|brothers?|sisters?|girls?|boys?|m[ae]n(?!-)|"
     r"child(?:ren)?(?![’'])|"  # "which children's show" asks for a show
-    r"bab(?:y|ies)|teen(?:ager)?s?|students?|patients?|soldiers?|survivors?|protesters?|employees?|workers?"
+    r"bab(?:y|ies)|teen(?:ager)?s?|students?|patients?|soldiers?|survivors?|protesters?|employees?|workers?|officers?"
 )
 _PERSON_Q = re.compile(
     rf"\bwho(m|se)?\b|\b(what|which) {_MODIFIERS}({_PEOPLE_NOUNS}|company|companies|firm|organi[sz]ation|group|team|"
@@ -90,12 +90,40 @@ _PERSON_Q = re.compile(
 )
 # Questions that ask for people by a noun that only people are (a team or a company may be a country's name).
 _PEOPLE_Q = re.compile(
-    rf"\b(?:(?:what|which) {_MODIFIERS}|names? of (?:the|a|an|this|that|these|those) (?:[\w-]+ )?)({_PEOPLE_NOUNS})\b",
+    rf"\b(?:(?:what|which) {_MODIFIERS}|names? of (?:the|a|an|this|that|these|those|his|her|their|its|(?:[\w.-]+ ){{0,2}}[\w.-]+['’]s?) (?:[\w-]+ ){{0,3}})({_PEOPLE_NOUNS})\b",
     re.IGNORECASE,
 )
 # People named by their noun's ending ("which seismologist", "which physician", "which photographer"),
 # when the noun ends its noun phrase: "which tourist attraction" asks for a place.
 _PEOPLE_BY_ENDING_Q = re.compile(rf"\b(?:what|which) {_MODIFIERS}(?!\w*list\b)\w{{3,}}(?:ists?|icians?|ographers?)\b", re.IGNORECASE)
+
+
+# Organisations no country is: "which political party", "what company" (a team or an ally may be a country).
+_ORGANISATION_Q = re.compile(
+    rf"\b(?:what|which) {_MODIFIERS}(compan(?:y|ies)|firms?|organi[sz]ations?|part(?:y|ies)|agenc(?:y|ies)|clubs?|"
+    r"airlines?|banks?|networks?|newspapers?|brands?|manufacturers?|carmakers?|universit(?:y|ies)|schools?|bands?|"
+    r"institutions?|departments?|unions?|courts?)\b",
+    re.IGNORECASE,
+)
+
+
+def _only_places(phrase: str) -> bool:
+    """Is `phrase` a country, state or continent, or a list of them ("Russia and Belarus")?"""
+    items = _list_items(phrase)
+    return bool(items) and all(any(names_place(item, asked) for asked in ("country", "state", "continent")) for item in items)
+
+
+# Roles only a person holds: a party or a company is not answered by "UK Prime Minister Kirm".
+_PERSON_ROLE = re.compile(
+    r"\b(?:president|minister|chancellor|premier|king|queen|prince|princess|pope|spokes\w*|secretary|governor|mayor|"
+    r"senator|judge|ceo)\b",
+    re.IGNORECASE,
+)
+
+
+def asks_for_an_organisation(question: str) -> bool:
+    """Does `question` ask for an organisation by a noun no country is ("which political party")?"""
+    return any(noun_ends_here(question[m.end() :]) for m in _ORGANISATION_Q.finditer(question))
 
 
 def asks_for_people(question: str) -> bool:
@@ -139,6 +167,8 @@ _THING_Q = re.compile(
     re.IGNORECASE,
 )
 
+# "What is the name of the ship?" asks for a name, as "which ship?" does.
+_NAME_OF_Q = re.compile(r"\bwhat (?:is|was|are|were) the names? of\b", re.IGNORECASE)
 
 # The same question words in the other languages the index serves (French, Spanish, German,
 # Italian, Portuguese): a question in any of them asks for the same kinds of answer.
@@ -200,7 +230,7 @@ def question_kind(question: str) -> Kind:
         return Kind.PLACE
     if _PERSON_Q.search(q) or asks_for_people(q):
         return Kind.PERSON
-    if _THING_Q.search(q):
+    if _THING_Q.search(q) or _NAME_OF_Q.search(q):
         return Kind.THING
     return Kind.OTHER
 
@@ -390,10 +420,10 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         return (bool(named) or located) and not _ROLE.search(phrase)
     if kind in (Kind.PERSON, Kind.THING) and restates_what_is_asked(phrase, question):
         return False
-    if asks_for_people(question) and (
-        any(names_place(phrase, asked) for asked in ("country", "state", "continent")) or _ORGANISATION_END.search(phrase)
-    ):
+    if asks_for_people(question) and (_only_places(phrase) or _ORGANISATION_END.search(phrase)):
         return False  # "which world leader?" is not answered by "Ukraine", "which passenger?" by "Delta Air Lines"
+    if kind is Kind.PERSON and asks_for_an_organisation(question) and (_only_places(phrase) or _PERSON_ROLE.search(phrase)):
+        return False  # "which political party?" is not answered by "UK" nor by "Prime Minister Kirm"
     if kind is Kind.PERSON:  # a name or a role is a few words, not a clause, nor a date ("August"), nor "British"
         named = [w for w in _names_in(phrase) if not is_demonym(w)]
         if _WHO_IS_NAME.match(question) and _DESCRIPTION.match(phrase):  # "Who is X?": "a former ambassador"
@@ -986,6 +1016,39 @@ def pronoun_speaker(question: str, sentence: str, before: Sequence[str]) -> str 
             if len(words) >= 2 and _PERSONAL_NAME.fullmatch(name) and not _ORGANISATION_END.search(name):
                 return name
     return None
+
+
+_SPEAKER_VERBS = r"said|says|told|warned|stressed|added|declared|observed|noted|argued|explained|insisted|wrote|cautioned"
+# The speaker after a closing quote ("...,” said one EU diplomat.") or before its verb ("...,” Selim
+# Genra, a former ambassador, observed"); a few words up to the next comma or stop.
+_SPEAKER_AFTER = re.compile(rf"[”\"»]\s*,?\s*(?:{_SPEAKER_VERBS})\s+([^,.;:“”\"()]{{2,60}}?)\s*(?=[,.;:]|$)")
+_SPEAKER_BEFORE = re.compile(
+    rf"[”\"»]\s*,?\s*([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){{0,3}})\s*(?:,[^,“”\"]{{3,80}},\s*)?(?:{_SPEAKER_VERBS})\b"
+)
+
+
+def quoted_speaker(question: str, sentence: str) -> str | None:
+    """For a "who" question about what a quote says ("who doubted the plan could work?" and "'... it is not
+    easy to see how this plan will evolve,' said one EU diplomat"): the speaker the sentence names.
+
+    Only when the question's words are more in the quote than outside it, the question does not name the
+    speaker already ("what did the diplomat say ...?" asks about the quote), and the quote speaks of no
+    "he" or "she" (then `quoted_referent` finds the person meant). None otherwise.
+    """
+    quoted = " ".join(m.group(1) for m in _QUOTE.finditer(sentence))
+    outside = _QUOTE.sub(" ", sentence)
+    if not quoted or _THIRD_PERSON.search(quoted):
+        return None
+    q_words = set(content_words(question))
+    if len(q_words & set(content_words(quoted))) <= len(q_words & set(content_words(outside))):
+        return None
+    found = _SPEAKER_AFTER.search(sentence) or _SPEAKER_BEFORE.search(sentence)
+    if found is None:
+        return None
+    speaker = clean_phrase(found.group(1))
+    if not speaker or len(speaker.split()) > MAX_NAME_WORDS or set(content_words(speaker)) & q_words:
+        return None
+    return speaker
 
 
 def _trim_tail(phrase: str) -> str:
