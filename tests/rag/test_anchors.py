@@ -60,3 +60,27 @@ def test_only_words_with_most_letters_capitalised_are_acronyms():
     assert [w for w in ("NWS", "BoE", "NHLPA", "COVID-19", "JetBlue", "Yahoo", "McDonald") if is_acronym(w)] == [
         "NWS", "BoE", "NHLPA", "COVID-19",
     ]
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("What did Washington promise Kyiv in 1994?", "In 1994 the US promised Ukraine security guarantees."),
+        ("Why did London refuse?", "British officials refused, saying the plan was too costly."),
+        ("What does Moscow want?", "The Kremlin wants sanctions lifted, Russian diplomats say."),
+    ],
+)
+def test_a_capital_standing_for_its_government_is_named_by_its_country(question, article):
+    assert names_what_is_asked(question, article)
+
+
+@pytest.mark.parametrize(
+    ("question", "article"),
+    [
+        ("What did Washington promise in 1994?", "Tell us what the treaty promised in 1994."),  # "us" is no "US"
+        ("Why did London refuse?", "French officials refused, saying the plan was too costly."),
+        ("What did Canberra decide?", "Officials in Austria decided to wait."),  # "Aust..." is not Australia
+    ],
+)
+def test_a_capital_is_not_named_by_another_country_nor_by_a_pronoun(question, article):
+    assert not names_what_is_asked(question, article)

@@ -1,8 +1,11 @@
+import json
 import re
 from datetime import date
 
 import pytest
 
+from index.library import Library
+from index.settings import IndexSettings
 from rag.citations import answer_sentences
 from rag.errors import BackendUnavailable, ConfigError
 from rag.config import Config
@@ -549,3 +552,29 @@ def test_a_believed_sentence_from_an_article_that_does_not_name_the_questions_su
     assert answer.refused and answer.short_answer is None
     answer = _verifying(config, library, Believer(trusted="Piet Vann", copies="Piet Vann")).ask("Who is the opposition leader in Norrvik?")
     assert answer.short_answer == "Piet Vann"
+
+
+def test_who_thought_what_a_believed_quote_says_is_answered_by_its_speaker_when_the_model_copies_none(tmp_path):
+    """The small model, asked for the phrase, misses a speaker named after the quote; the sentence names one."""
+    config = Config(index=IndexSettings(data_dir=tmp_path / "quotes", embed_model="hash-256"), backend="extractive", refusal_threshold=0.0)
+    corpus = tmp_path / "quotes.jsonl"
+    text = (
+        "Ministers met in Norrvik on Tuesday to plan the harbor patrol. "
+        "“Given how weak both governments are, it is hard to see how this patrol plan will work,” said one EU diplomat. "
+        "The ministers will meet again in June."
+    )
+    corpus.write_text(json.dumps({"id": "patrol", "title": "Harbor patrol plan", "published": "2024/05/02", "text": text}) + "\n")
+    library = Library(config.index)
+    assert library.ingest([corpus]).ok
+    question = "Who doubted the patrol plan would work, given how weak both governments are?"
+    model = Believer(trusted="hard to see", belief=0.9, copies="none")
+    answer = _verifying(config, library, model).ask(question)
+    assert model.extracted and answer.short_answer == "one EU diplomat"
+    assert "said one EU diplomat" in answer.answer
+    # Without a speaker beside the quote, "none" still vetoes the sentence.
+    unsaid = tmp_path / "unsaid.jsonl"
+    unsaid.write_text(json.dumps({"id": "patrol", "title": "Harbor patrol plan", "text": text.replace(",” said one EU diplomat", ".”")}) + "\n")
+    other = Config(index=IndexSettings(data_dir=tmp_path / "unsaid", embed_model="hash-256"), backend="extractive", refusal_threshold=0.0)
+    other_library = Library(other.index)
+    assert other_library.ingest([unsaid]).ok
+    assert _verifying(other, other_library, Believer(trusted="hard to see", belief=0.9, copies="none")).ask(question).refused

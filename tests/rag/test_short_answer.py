@@ -21,6 +21,7 @@ from rag.short_answer import (
     plain_measure,
     pronoun_speaker,
     quoted_referent,
+    quoted_speaker,
     reported_on,
     restates_what_is_asked,
     rule_span,
@@ -637,3 +638,59 @@ def test_which_thing_does_not_fall_back_on_the_capital_that_opens_the_sentence()
     # A name further in still answers (as in test_which_thing_falls_back_on_a_name_when_no_clause_is_a_thing).
     named = "Officials said flooding in a Fox News report."
     assert short_answer_for("On which TV channel did officials describe the flooding?", Kind.THING, named, named, None) == "Fox News"
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("What is the name of the senior Polish official who spoke anonymously?", Kind.PERSON),
+        ("What was the name of H.J. Heinz's wife?", Kind.PERSON),
+        ("What were the names of the two Russian intelligence officers charged?", Kind.PERSON),
+        ("What is the name of the ship that sank off the coast?", Kind.THING),
+        ("What was the name of the hurricane?", Kind.THING),
+    ],
+)
+def test_the_name_of_someone_asks_for_a_person_and_the_name_of_something_for_a_name(question, kind):
+    assert question_kind(question) is kind
+
+
+def test_an_organisation_asked_for_is_not_answered_by_a_country_nor_by_a_person_in_office():
+    question = "Which political party does the prime minister lead?"
+    assert not fits_kind("UK", Kind.PERSON, question)
+    assert not fits_kind("UK Prime Minister Kirm", Kind.PERSON, question)
+    assert fits_kind("the Labour Party", Kind.PERSON, question)
+    # A team, or anyone asked by "who", may be a country's.
+    assert fits_kind("France", Kind.PERSON, "Which team won the final?")
+    assert fits_kind("Russia", Kind.PERSON, "Who invaded Ukraine?")
+
+
+def test_people_asked_for_are_not_answered_by_a_list_of_countries():
+    question = "What is the name of the senior official who spoke anonymously?"
+    assert not fits_kind("Russia and Belarus", Kind.PERSON, question)
+    assert fits_kind("Anna Nowak and Piotr Lis", Kind.PERSON, question)
+
+
+QUOTE = "“Given how weak the two governments are, it is hard to see how this plan will work,” said one EU diplomat."
+
+
+def test_who_thought_what_a_quote_says_is_answered_by_its_speaker():
+    assert quoted_speaker("Who doubted the plan would work given how weak the governments are?", QUOTE) == "one EU diplomat"
+    before = "“It is too early to talk about troops,” Anna Nowak, a former ambassador to Turkey, observed on Monday."
+    assert quoted_speaker("Who said it was too early to talk about troops?", before) == "Anna Nowak"
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence"),
+    [
+        # The question names the speaker: it asks about the quote.
+        ("What did the EU diplomat say about the plan?", QUOTE),
+        # The question's words are outside the quote.
+        ("Who said one EU diplomat spoke?", "“No comment,” said one EU diplomat."),
+        # The quote speaks of "he": the person meant, not the speaker (quoted_referent).
+        ("Who ruled out troops?", "“He has ruled out troops,” said spokeswoman Ann Berg."),
+        # No quote at all.
+        ("Who doubted the plan would work?", "One EU diplomat doubted the plan would work."),
+    ],
+)
+def test_a_quote_gives_no_speaker_when_the_question_is_not_about_it(question, sentence):
+    assert quoted_speaker(question, sentence) is None
