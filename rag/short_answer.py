@@ -642,7 +642,7 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         if found:
             return found
     if kind is Kind.THING:  # a quoted title; any capitalised name could be a person or a place
-        return _nearest([m.group(1) for m in _QUOTED_TITLE.finditer(sentence)], sentence, q_words)
+        return kind_of_span(question, sentence) or _nearest([m.group(1) for m in _QUOTED_TITLE.finditer(sentence)], sentence, q_words)
     if kind in (Kind.PERSON, Kind.PLACE):
         titled = [m.group(0) for m in _TITLED_NAME.finditer(sentence)] if kind is Kind.PERSON else []
         names = [_trim_opener(m.group(0)) for m in _NAME_SPAN.finditer(sentence)]
@@ -658,6 +658,41 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
 
 
 _CLAUSE_BREAK = re.compile(r"\s*(?:[,;:()]|\s[–—-]\s|[“”\"])\s*")
+
+
+_KIND_OF_Q = re.compile(r"\bwhat\s+(?:kinds?|types?|sorts?|forms?)\s+of\s+([a-z][\w-]+)", re.IGNORECASE)
+# What may qualify a noun after it: a negation, a participle, a relative word or a preposition.
+_POST_MODIFIER = re.compile(r"^(?:not\s+)?(?:[a-z]+ed|that|which|with|without|from|of|for|by|against)\b")
+
+
+def kind_of_span(question: str, sentence: str) -> str | None:
+    """For "what kind of N?": N as `sentence` qualifies it, by the words before it ("reassurance force")
+    or the phrase after it ("declarations not supported by soldiers"); None when it is not qualified."""
+    asked = _KIND_OF_Q.search(question)
+    if not asked:
+        return None
+    q_words = set(content_words(question))
+    noun = asked.group(1).lower()
+    words = sentence.split()
+    for i, word in enumerate(words):
+        if not _same_root(word.strip(",.;:“”\"()").lower(), noun):
+            continue
+        before = []
+        for w in reversed(words[max(0, i - 3) : i]):
+            if w.lower() in STOPWORDS or not w.isalpha() or w.endswith("ed") or _CLAUSE_VERB.fullmatch(w) or set(content_words(w)) & q_words:
+                break
+            before.insert(0, w)
+        after = []
+        rest = " ".join(words[i + 1 :])
+        if word[-1].isalnum() and _POST_MODIFIER.match(rest):
+            for w in words[i + 1 : i + MAX_NAME_WORDS]:
+                after.append(w.rstrip(",.;:"))
+                if w[-1] in ",.;:":
+                    break
+        phrase = clean_phrase(_trim_tail(" ".join([*before, word.strip(",.;:“”\"()"), *after])))
+        if (before or after) and len(phrase.split()) <= MAX_NAME_WORDS and _adds_a_word(phrase, q_words):
+            return phrase
+    return None
 
 
 def clause_span(question: str, sentence: str) -> str | None:

@@ -15,6 +15,7 @@ from rag.short_answer import (
     describes_a_person,
     fits_kind,
     grounded,
+    kind_of_span,
     question_kind,
     listed_beside_the_question,
     only_inside_a_longer_name,
@@ -694,3 +695,19 @@ def test_who_thought_what_a_quote_says_is_answered_by_its_speaker():
 )
 def test_a_quote_gives_no_speaker_when_the_question_is_not_about_it(question, sentence):
     assert quoted_speaker(question, sentence) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "sentence", "span"),
+    [
+        ("What kind of promises hurt the town?", "The town was hurt by promises not backed by money from the state.", "promises not backed by money"),
+        ("What kind of force will Europe send?", "Europe would send a reassurance force after a ceasefire.", "reassurance force"),
+        ("What type of weapons did they use?", "They used weapons from Iran, officials said.", "weapons from Iran"),
+        ("What kind of force will Europe send?", "Europe would send a force.", None),  # not qualified: no answer
+        ("Which force will Europe send?", "Europe would send a reassurance force.", None),  # not a "what kind of" question
+    ],
+)
+def test_what_kind_of_is_answered_by_the_noun_as_the_sentence_qualifies_it(question, sentence, span):
+    assert kind_of_span(question, sentence) == span
+    if span:
+        assert short_answer_for(question, Kind.THING, sentence, sentence, None) == span
