@@ -951,9 +951,21 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         phrase = clean_phrase(option)
         if counting and _as_a_share(phrase, sentence):
             continue  # "50" of "50% of the species" does not say how many species
+        if _crosses_a_sentence(phrase):
+            continue  # "observed in Politico. And Ankara warned": the end of one sentence and the start of the next
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
             return plain_measure(phrase) if kind is Kind.NUMBER else phrase
     return None
+
+
+_SENTENCE_END_INSIDE = re.compile(r"\b([A-Za-z][a-z]+)[.!?]\s+[A-Z“\"]")
+_ABBREVIATIONS = frozenset("mr mrs ms dr prof gov sen rep gen lt col sgt capt rev hon mt st jr sr inc co corp ltd no vs".split())
+
+
+def _crosses_a_sentence(phrase: str) -> bool:
+    """Does `phrase` run from one sentence into the next: a word and a stop, then a capital ("Politico. And"),
+    not a title or an abbreviation ("Dr. Lee", "U.S. President")?"""
+    return any(m.group(1).lower() not in _ABBREVIATIONS for m in _SENTENCE_END_INSIDE.finditer(phrase))
 
 
 def _as_a_share(phrase: str, sentence: str) -> bool:

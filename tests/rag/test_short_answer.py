@@ -711,3 +711,13 @@ def test_what_kind_of_is_answered_by_the_noun_as_the_sentence_qualifies_it(quest
     assert kind_of_span(question, sentence) == span
     if span:
         assert short_answer_for(question, Kind.THING, sentence, sentence, None) == span
+
+
+def test_a_short_answer_does_not_run_from_one_sentence_into_the_next():
+    joined = "“It is too early,” Anna Nowak observed in Politico. And Ankara warned it will demand something in return."
+    question = "What does Nowak expect the EU would do if Turkey asked for something?"
+    short = short_answer_for(question, Kind.CONSEQUENCE, joined, joined, "observed in Politico. And Ankara warned")
+    assert short is not None and "Politico" not in short  # another clause of the sentence, not the model's phrase
+    # A title or an abbreviation with its stop is no sentence end.
+    sentence = "The deal was signed by U.S. President Joe Biden and Dr. Lee in Geneva."
+    assert short_answer_for("Who signed the deal in Geneva?", Kind.PERSON, sentence, sentence, "U.S. President Joe Biden") == "U.S. President Joe Biden"
