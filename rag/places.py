@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+# The nouns a place question asks by, each with its closed set of names (`names_place`).
+PLACE_NOUNS = ("country", "state", "continent")
 # Up to two words between which/what and the noun ("which European country", "what US state"), none of
 # them a verb or a determiner: "what did the state say" asks for no state.
 _FILLER = r"(?:(?!(?:is|are|was|were|do|does|did|has|have|had|will|would|can|could|the|a|an|of|in|to|for|on|by)\b)[\w.-]+\s+)"
@@ -71,7 +73,7 @@ _COUNTRY_ALIASES = frozenset(
 
 
 def place_asked(question: str) -> str | None:
-    """"country", "state" or "continent" when the question asks for one by that noun; None otherwise.
+    """One of `PLACE_NOUNS` when the question asks for one by that noun; None otherwise.
 
     "Which nation" asks for a country; "the state of emergency" or "state-owned" ask for no state.
     """
@@ -102,7 +104,12 @@ def too_big_for(phrase: str, noun: str) -> bool:
     key = _key(phrase)
     if noun.lower() == "city":
         return key not in _CITY_STATES and (names_place(phrase, "country") or names_place(phrase, "continent"))
-    return any(names_place(phrase, asked) for asked in ("country", "state", "continent"))
+    return names_a_region(phrase)
+
+
+def names_a_region(phrase: str) -> bool:
+    """Is `phrase` the name of a country, a state or a continent?"""
+    return any(names_place(phrase, asked) for asked in PLACE_NOUNS)
 
 
 def _noun_asked(pattern: re.Pattern[str], question: str) -> str | None:
@@ -117,7 +124,7 @@ def _noun_asked(pattern: re.Pattern[str], question: str) -> str | None:
 
 
 def names_place(phrase: str, asked: str) -> bool:
-    """Is `phrase` the name of a `asked` ("country", "state", "continent"), "the" and case aside?"""
+    """Is `phrase` the name of a `asked` (one of `PLACE_NOUNS`), "the" and case aside?"""
     key = _key(phrase)
     return bool(key) and key in _names(asked)
 

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from enum import Enum
 
 from index.lexical import STOPWORDS
-from rag.places import is_demonym, names_place, noun_ends_here, place_asked, places_in, smaller_place_asked, too_big_for
+from rag.places import is_demonym, names_a_region, names_place, noun_ends_here, place_asked, places_in, smaller_place_asked, too_big_for
 from rag.sentences import content_words, letter_runs
 
 MAX_WORDS = 10
@@ -110,15 +110,15 @@ _ORGANISATION_Q = re.compile(
 def _only_places(phrase: str) -> bool:
     """Is `phrase` a country, state or continent, or a list of them ("Russia and Belarus")?"""
     items = _list_items(phrase)
-    return bool(items) and all(any(names_place(item, asked) for asked in ("country", "state", "continent")) for item in items)
+    return bool(items) and all(names_a_region(item) for item in items)
 
 
 # Roles only a person holds: a party or a company is not answered by "UK Prime Minister Kirm".
-_PERSON_ROLE = re.compile(
-    r"\b(?:president|minister|chancellor|premier|king|queen|prince|princess|pope|spokes\w*|secretary|governor|mayor|"
-    r"senator|judge|ceo)\b",
-    re.IGNORECASE,
+_PERSON_ROLES = (
+    r"president|minister|chancellor|premier|king|queen|prince|princess|pope|spokes\w*|secretary|governor|mayor|"
+    r"senator|judge|ceo"
 )
+_PERSON_ROLE = re.compile(rf"\b(?:{_PERSON_ROLES})\b", re.IGNORECASE)
 
 
 def asks_for_an_organisation(question: str) -> bool:
@@ -308,10 +308,11 @@ _NUMBER_WORD = (
     r"millions?|billions?|trillions?|dozens?|half|double|twice|triple|several|a few|a dozen)"
 )
 _NUMBERS = re.compile(rf"\d|\b{_NUMBER_WORD}\b", re.IGNORECASE)
+# The roles and bodies a "who" answer may name instead of a person.
 _ROLE = re.compile(
-    r"\b(president|minister|chancellor|premier|king|queen|prince|princess|pope|leader|official|officials|spokes\w*|"
-    r"secretary|governor|mayor|senator|judge|court|police|army|military|government|administration|ministry|"
-    r"company|firm|agency|council|parliament|congress|committee|union|party|team|group|board|ceo|chief|director|"
+    rf"\b({_PERSON_ROLES}|leader|official|officials|"
+    r"court|police|army|military|government|administration|ministry|"
+    r"company|firm|agency|council|parliament|congress|committee|union|party|team|group|board|chief|director|"
     r"founder|chairman|chairwoman|manager|coach|player|authorities|prosecutors?|investigators?|researchers?|"
     r"scientists?|doctors?|lawmakers?|regulators?|officers?|troops|forces|allies|voters|residents)\b",
     re.IGNORECASE,
