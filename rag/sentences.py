@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from index.lexical import STOPWORDS
 
 # A sentence ends at . ! ? (optionally followed by closing quotes/brackets) before whitespace,
-# or at a blank line; "U.S." style abbreviations are kept together by requiring a following capital/quote/digit.
+# or at a blank line; a lower-case word after a period ("U.S. officials") never starts a sentence.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘'(\[A-Z0-9À-Ý])|\n\s*\n")
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
 QUESTION_WORDS = frozenset("what which who whom whose when where why how many much does did do is are was were".split())
@@ -23,6 +23,10 @@ class Sentence:
 
 # A period after an initial ("John F. Kennedy") or a title ("Dr. Lee") ends no sentence.
 _NOT_AN_END = re.compile(r"(?:^|[\s(“\"])(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt|Rev|Hon|Mt|Jan|Feb|Aug|Sept|Oct|Nov|Dec)\.$")
+# A dotted abbreviation ("U.S.", "H.W.") ends no sentence when a name or a noun follows it ("U.S. President",
+# "George H.W. Bush"); it does when the next word is one a sentence starts with ("in the U.S. The talks").
+_DOTTED = re.compile(r"(?:^|[\s(“\"])(?:[A-Z]\.){2,}$")
+_NEXT_WORD = re.compile(r"[A-Z][^\W_]*")
 
 
 def split_sentences(text: str) -> list[Sentence]:
@@ -30,12 +34,22 @@ def split_sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     cursor = 0
     for match in _BOUNDARY.finditer(text):
-        if "\n" not in match.group(0) and _NOT_AN_END.search(text, max(0, match.start() - 6), match.start()):
+        if "\n" not in match.group(0) and _continues(text, match.start(), match.end()):
             continue
         _append(out, text, cursor, match.start())
         cursor = match.end()
     _append(out, text, cursor, len(text))
     return out
+
+
+def _continues(text: str, end: int, next_start: int) -> bool:
+    """Whether the period at `end` belongs to an initial, a title or an abbreviation inside a sentence."""
+    if _NOT_AN_END.search(text, max(0, end - 6), end):
+        return True
+    if not _DOTTED.search(text, max(0, end - 12), end):
+        return False
+    following = _NEXT_WORD.match(text, next_start)
+    return following is not None and following.group(0).lower() not in STOPWORDS
 
 
 def _append(out: list[Sentence], text: str, start: int, end: int) -> None:

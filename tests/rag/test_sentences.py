@@ -14,11 +14,21 @@ def test_an_initial_or_a_title_does_not_end_a_sentence():
     assert _texts(text) == ["The medal was established under President John F. Kennedy in 1963.", "Dr. Lee presented it."]
 
 
-def test_sentences_still_end_after_an_abbreviation_of_several_letters_and_offsets_hold():
-    text = "Troops left the U.S. Army base. It rained. He said no. Then he left."
+def test_a_dotted_abbreviation_before_a_name_or_noun_does_not_end_a_sentence_and_offsets_hold():
+    text = "Troops left the U.S. Army base. It rained. Former President George H.W. Bush spoke. Then he left."
     sentences = split_sentences(text)
-    assert [s.text for s in sentences][-3:] == ["It rained.", "He said no.", "Then he left."]
+    assert [s.text for s in sentences] == [
+        "Troops left the U.S. Army base.",
+        "It rained.",
+        "Former President George H.W. Bush spoke.",
+        "Then he left.",
+    ]
     assert all(text[s.start : s.end] == s.text for s in sentences)
+
+
+def test_a_dotted_abbreviation_ends_a_sentence_before_a_word_sentences_start_with_or_a_quote():
+    assert _texts("They met in the U.S. The talks failed.") == ["They met in the U.S.", "The talks failed."]
+    assert _texts("Talks in Washington, D.C. “We will,” he said.") == ["Talks in Washington, D.C.", "“We will,” he said."]
 
 
 def test_letter_runs_keep_accented_letters_and_drop_digits_and_apostrophes():
