@@ -21,11 +21,17 @@ class Sentence:
     end: int
 
 
-# A period after an initial ("John F. Kennedy") or a title ("Dr. Lee") ends no sentence.
-_NOT_AN_END = re.compile(r"(?:^|[\s(“\"])(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|Gov|Sen|Rep|Gen|Lt|Col|Sgt|Capt|Rev|Hon|Mt|Jan|Feb|Aug|Sept|Oct|Nov|Dec)\.$")
-# A dotted abbreviation ("U.S.", "H.W.") ends no sentence when a name or a noun follows it ("U.S. President",
-# "George H.W. Bush"); it does when the next word is one a sentence starts with ("in the U.S. The talks").
-_DOTTED = re.compile(r"(?:^|[\s(“\"])(?:[A-Z]\.){2,}$")
+# A period after an initial ("John F. Kennedy"), a title ("Dr. Lee", "Sens. Amy Klobuchar"), a short
+# month ("Sept. 19") or "v." ("Roe v. Wade") ends no sentence; nor does "No." before a number ("No. 1").
+_NOT_AN_END = re.compile(
+    r"(?:^|[\s(“\"])(?:[A-Z]|Mr|Mrs|Ms|Dr|Prof|Gov|Sens?|Reps?|Gen|Lt|Col|Sgt|Capt|Rev|Hon|Mt|"
+    r"Jan|Feb|Aug|Sept|Oct|Nov|Dec|vs?)\.$"
+)
+_NUMBER_SIGN = re.compile(r"(?:^|[\s(“\"])No\.$")
+# An abbreviation that may also end a sentence ("U.S.", "p.m.", "Jr.", "St.", "Inc.") ends none when a
+# name or a noun follows it ("U.S. President", "George H.W. Bush", "7 p.m. Tuesday", "St. Louis"); it
+# does when the next word is one a sentence starts with ("in the U.S. The talks").
+_ABBREVIATION = re.compile(r"(?:^|[\s(“\"])(?:(?:[A-Za-z]\.){2,}|(?:Jr|Sr|Inc|Co|Corp|Ltd|St|Ave|Blvd|Ft)\.)$")
 _NEXT_WORD = re.compile(r"[A-Z][^\W_]*")
 
 
@@ -34,7 +40,7 @@ def split_sentences(text: str) -> list[Sentence]:
     out: list[Sentence] = []
     cursor = 0
     for match in _BOUNDARY.finditer(text):
-        if "\n" not in match.group(0) and _continues(text, match.start(), match.end()):
+        if "\n" not in match.group(0) and continues_sentence(text, match.start(), match.end()):
             continue
         _append(out, text, cursor, match.start())
         cursor = match.end()
@@ -42,11 +48,14 @@ def split_sentences(text: str) -> list[Sentence]:
     return out
 
 
-def _continues(text: str, end: int, next_start: int) -> bool:
-    """Whether the period at `end` belongs to an initial, a title or an abbreviation inside a sentence."""
+def continues_sentence(text: str, end: int, next_start: int) -> bool:
+    """Whether the period before `end` belongs to an initial, a title or an abbreviation inside a sentence
+    that goes on at `next_start`."""
     if _NOT_AN_END.search(text, max(0, end - 6), end):
         return True
-    if not _DOTTED.search(text, max(0, end - 12), end):
+    if _NUMBER_SIGN.search(text, max(0, end - 4), end):
+        return text[next_start : next_start + 1].isdigit()
+    if not _ABBREVIATION.search(text, max(0, end - 12), end):
         return False
     following = _NEXT_WORD.match(text, next_start)
     return following is not None and following.group(0).lower() not in STOPWORDS

@@ -31,5 +31,24 @@ def test_a_dotted_abbreviation_ends_a_sentence_before_a_word_sentences_start_wit
     assert _texts("Talks in Washington, D.C. “We will,” he said.") == ["Talks in Washington, D.C.", "“We will,” he said."]
 
 
+def test_times_saints_suffixes_and_case_names_stay_inside_their_sentence():
+    text = "It starts at 7 p.m. Tuesday in St. Louis. Martin Luther King Jr. Day follows Roe v. Wade. It ends at 9 p.m. The fans left."
+    assert _texts(text) == [
+        "It starts at 7 p.m. Tuesday in St. Louis.",
+        "Martin Luther King Jr. Day follows Roe v. Wade.",
+        "It ends at 9 p.m.",
+        "The fans left.",
+    ]
+
+
+def test_plural_titles_and_a_number_sign_end_no_sentence_but_a_bare_no_does():
+    assert _texts("Sens. Amy Klobuchar and Reps. Cori Bush spoke. It reached No. 1 in May. He said No. Then he left.") == [
+        "Sens. Amy Klobuchar and Reps. Cori Bush spoke.",
+        "It reached No. 1 in May.",
+        "He said No.",
+        "Then he left.",
+    ]
+
+
 def test_letter_runs_keep_accented_letters_and_drop_digits_and_apostrophes():
     assert letter_runs("Ramón Estévez’s 2nd film, Rhône-Alpes") == ["Ramón", "Estévez", "s", "nd", "film", "Rhône", "Alpes"]
