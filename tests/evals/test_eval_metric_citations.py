@@ -27,6 +27,20 @@ def test_abbreviations_followed_by_lower_case_do_not_split() -> None:
     assert len(split_sentences("U.S. soldiers will not go, said the spokesman [1].")) == 1
 
 
+def test_an_abbreviation_before_a_name_splits_no_answer_sentence_and_leaves_it_supported() -> None:
+    claim = "According to the U.S. Department of Agriculture, broiler slaughter was down 4% in the first quarter"
+    quote = claim + "."
+    answer = {
+        "answer": f"4% [1]. {claim} [1].",
+        "refused": False,
+        "citations": [{"n": 1, "quote": quote}],
+        "passages": [{"n": 1, "text": "Intro. " + quote}],
+    }
+    assert split_sentences(answer["answer"]) == ["4% [1].", f"{claim} [1]."]
+    check = check_answer(answer)
+    assert (check.sentences, check.supported_sentences) == (2, 2)
+
+
 def test_the_support_check_needs_shared_content_words() -> None:
     assert supports("The United States will not send soldiers to Ukraine", TROOPS)
     assert not supports("Poland has the largest army in the EU", TROOPS)
