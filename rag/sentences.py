@@ -38,14 +38,23 @@ _NEXT_WORD = re.compile(r"[A-Z][^\W_]*")
 def split_sentences(text: str) -> list[Sentence]:
     """Split `text` into sentences; `text[s.start:s.end] == s.text` for each."""
     out: list[Sentence] = []
+    for start, end in pieces_between(text, _BOUNDARY):
+        _append(out, text, start, end)
+    return out
+
+
+def pieces_between(text: str, boundary: re.Pattern[str]) -> list[tuple[int, int]]:
+    """(start, end) of the stretches of `text` between the matches of `boundary` that end a sentence:
+    a match with a line break always does, one after an abbreviation inside a sentence does not."""
+    pieces: list[tuple[int, int]] = []
     cursor = 0
-    for match in _BOUNDARY.finditer(text):
+    for match in boundary.finditer(text):
         if "\n" not in match.group(0) and continues_sentence(text, match.start(), match.end()):
             continue
-        _append(out, text, cursor, match.start())
+        pieces.append((cursor, match.start()))
         cursor = match.end()
-    _append(out, text, cursor, len(text))
-    return out
+    pieces.append((cursor, len(text)))
+    return pieces
 
 
 def continues_sentence(text: str, end: int, next_start: int) -> bool:

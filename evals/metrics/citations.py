@@ -27,7 +27,7 @@ from typing import Any
 from evals.metrics.textnorm import content_words, squash
 from evals.metrics.metric import Metric, MetricModule
 from evals.records import EvalRecord
-from rag.sentences import continues_sentence
+from rag.sentences import pieces_between
 
 SUPPORT_THRESHOLD = 0.4
 # A yes/no answer's lead ("Yes [1].") has no words a quote could hold: like "No", a stop word, it is not
@@ -54,7 +54,8 @@ def split_sentences(answer: str) -> list[str]:
     """Sentences of the answer; markers written after the full stop stay with their sentence, and an
     initial or an abbreviation inside a sentence ("the U.S. Department of Agriculture") ends none."""
     sentences: list[str] = []
-    for piece in _pieces(answer):
+    for start, end in pieces_between(answer, _SENTENCE_BREAK):
+        piece = answer[start:end]
         lead = _LEADING_MARKERS.match(piece)
         if lead and sentences:
             sentences[-1] += " " + lead.group(0).strip()
@@ -62,18 +63,6 @@ def split_sentences(answer: str) -> list[str]:
         if re.search(r"\w", _MARKER.sub("", piece)):
             sentences.append(piece.strip())
     return sentences
-
-
-def _pieces(answer: str) -> list[str]:
-    pieces: list[str] = []
-    cursor = 0
-    for match in _SENTENCE_BREAK.finditer(answer):
-        if "\n" not in match.group(0) and continues_sentence(answer, match.start(), match.end()):
-            continue
-        pieces.append(answer[cursor : match.start()])
-        cursor = match.end()
-    pieces.append(answer[cursor:])
-    return pieces
 
 
 def markers(sentence: str) -> set[int]:
