@@ -18,7 +18,7 @@ run: install
 	$(BIN)/rag serve --seed-if-empty seeds --prepare-model
 
 test: install-test llm chromium
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest --durations=15
 
 # The browser tests drive Debian's Chromium (a test tool's own browser download fails offline).
 chromium:
