@@ -16,7 +16,7 @@ from enum import Enum
 
 from index.lexical import STOPWORDS
 from rag.places import is_demonym, names_a_region, names_place, noun_ends_here, place_asked, places_in, smaller_place_asked, too_big_for
-from rag.sentences import content_words, letter_runs
+from rag.sentences import content_words, letter_runs, split_sentences
 
 MAX_WORDS = 10
 
@@ -194,11 +194,13 @@ def _without_clause_wh(question: str) -> str:
     """`question` without a "when", "where" or "who" that opens a clause rather than asks ("which singer was
     on Lombok when the quake hit?" asks for a person, "what happens to members who no longer qualify?" for
     what happens): only the first question word of the question's last sentence asks."""
-    asking = re.split(r"(?<=[.!?])\s+", question.strip())[-1]
-    first = _WH_WORD.search(asking)
+    sentences = split_sentences(question)  # "Who did the U.S. President call ...?" is one sentence
+    if not sentences:
+        return question
+    first = _WH_WORD.search(sentences[-1].text)
     if first is None:
         return question
-    offset = len(question.rstrip()) - len(asking) + first.start()
+    offset = sentences[-1].start + first.start()
     return _CLAUSE_WH.sub(lambda m: m.group(0) if m.start() == offset else "", question)
 
 
@@ -959,14 +961,10 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     return None
 
 
-_SENTENCE_END_INSIDE = re.compile(r"\b([A-Za-z][a-z]+)[.!?]\s+[A-Z“\"]")
-_ABBREVIATIONS = frozenset("mr mrs ms dr prof gov sen rep gen lt col sgt capt rev hon mt st jr sr inc co corp ltd no vs".split())
-
-
 def _crosses_a_sentence(phrase: str) -> bool:
-    """Does `phrase` run from one sentence into the next: a word and a stop, then a capital ("Politico. And"),
-    not a title or an abbreviation ("Dr. Lee", "U.S. President")?"""
-    return any(m.group(1).lower() not in _ABBREVIATIONS for m in _SENTENCE_END_INSIDE.finditer(phrase))
+    """Does `phrase` run from one sentence into the next ("Politico. And Ankara"), where the sentence splitter
+    would cut it, not at a title or an abbreviation ("Dr. Lee", "U.S. President")?"""
+    return len(split_sentences(phrase)) > 1
 
 
 def _as_a_share(phrase: str, sentence: str) -> bool:

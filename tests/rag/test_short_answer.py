@@ -63,6 +63,8 @@ SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm 
         ("How deep was the epicenter?", Kind.NUMBER),
         ("Who was the company's chief executive when the bridge opened?", Kind.PERSON),  # the leading word decides
         ("When did the mayor who opened the bridge resign?", Kind.DATE),
+        ("Who did the U.S. President call when the talks failed?", Kind.PERSON),  # "U.S." ends no sentence
+        ("The bridge closed in May. When did it reopen?", Kind.DATE),  # the last sentence asks
     ],
 )
 def test_question_kind_reads_what_the_question_asks_for(question, kind):
@@ -721,3 +723,22 @@ def test_a_short_answer_does_not_run_from_one_sentence_into_the_next():
     # A title or an abbreviation with its stop is no sentence end.
     sentence = "The deal was signed by U.S. President Joe Biden and Dr. Lee in Geneva."
     assert short_answer_for("Who signed the deal in Geneva?", Kind.PERSON, sentence, sentence, "U.S. President Joe Biden") == "U.S. President Joe Biden"
+
+
+@pytest.mark.parametrize(
+    ("phrase", "crosses"),
+    [
+        ("observed in Politico. And Ankara warned", True),
+        ("the officials said no. Then the talks", True),  # a lower-case "no." is a word, not "No. 1"
+        ("rose in 2019. 2020 was", True),
+        ("at 7 p.m. Tuesday", False),
+        ("St. Louis Cardinals", False),
+        ("in the U.S. The talks", True),  # an abbreviation ends a sentence before a sentence's first word
+        ("Roe v. Wade", False),
+        ("the No. 1 seed", False),
+    ],
+)
+def test_a_phrase_crosses_a_sentence_where_the_splitter_would_cut_it(phrase, crosses):
+    sentence = f"Officials spoke of it: {phrase} here."
+    kept = short_answer_for("What did officials speak of?", Kind.OTHER, sentence, sentence, phrase)
+    assert (kept != phrase) is crosses
