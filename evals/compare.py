@@ -8,7 +8,7 @@ from pathlib import Path
 from evals.outcome import choice_correct, outcome
 from evals.records import EvalRecord, by_id, read_records
 from evals.metrics import REGISTRY
-from evals.scoring import FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.scoring import COST_METRICS, FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics
 from rag.errors import RagError
 
 
@@ -40,7 +40,7 @@ def compare_runs(run_a: Path, run_b: Path) -> str:
 def _metric_table(a: Metrics, b: Metrics) -> list[str]:
     rows = ["| metric | better | A | B | B - A | |", "|---|---|---:|---:|---:|---|"]
     counts = [name for name in GATED if REGISTRY[name].unit == "count"]
-    for name in (*QUALITY_METRICS, *FAILURE_RATES, *LATENCY_METRICS, *counts):
+    for name in (*QUALITY_METRICS, *FAILURE_RATES, *LATENCY_METRICS, *COST_METRICS, *counts):
         va, vb = a.get(name), b.get(name)
         if va is None and vb is None:
             continue
@@ -78,6 +78,8 @@ def _fmt(name: str, value: float | int | None) -> str:
         return "–"
     if name in LATENCY_METRICS:
         return f"{value:.0f} ms"
+    if name in COST_METRICS:
+        return f"{value:.1f}"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
@@ -86,6 +88,8 @@ def _delta(name: str, a: float | int | None, b: float | int | None) -> str:
         return "–"
     if name in LATENCY_METRICS:
         return f"{b - a:+.0f} ms"
+    if name in COST_METRICS:
+        return f"{b - a:+.1f}"
     return f"{b - a:+.3f}" if isinstance(a, float) or isinstance(b, float) else f"{b - a:+d}"
 
 

@@ -19,7 +19,7 @@ from evals.metrics import REGISTRY
 from evals.metrics.latency import timings
 from evals.outcome import Outcome, outcome, worst_first
 from evals.records import EvalRecord
-from evals.scoring import LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.scoring import COST_METRICS, LATENCY_METRICS, QUALITY_METRICS, Metrics
 
 log = logging.getLogger(__name__)
 
@@ -127,6 +127,8 @@ def _markdown(report: _Report) -> str:
     lines += [f"| {n} | {_fmt(m.get(n))} | {REGISTRY[n].description} |" for n in QUALITY_METRICS]
     lines += ["", "| latency (lower is better) | ms | what it measures |", "|---|---:|---|"]
     lines += [f"| {n} | {_fmt(m.get(n), 0)} | {REGISTRY[n].description} |" for n in LATENCY_METRICS]
+    lines += ["", "| model work (lower is better) | per question | what it measures |", "|---|---:|---|"]
+    lines += [f"| {n} | {_fmt(m.get(n), 1)} | {REGISTRY[n].description} |" for n in COST_METRICS]
     lines += ["", "## Outcomes", "", "| outcome | questions |", "|---|---:|"]
     lines += [f"| {o.value} | {report.outcomes.get(o.value, 0)} |" for o in Outcome]
     for title, path in report.plots.items():
@@ -198,6 +200,11 @@ def _html(report: _Report) -> str:
     parts += [
         f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n), 0)}</td><td>{e(REGISTRY[n].description)}</td></tr>"
         for n in LATENCY_METRICS
+    ]
+    parts += ["</table><table><tr><th>model work (lower is better)</th><th>per question</th><th>what it measures</th></tr>"]
+    parts += [
+        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n), 1)}</td><td>{e(REGISTRY[n].description)}</td></tr>"
+        for n in COST_METRICS
     ]
     parts += ["</table><h2>Outcomes</h2><table><tr><th>outcome</th><th>questions</th></tr>"]
     parts += [

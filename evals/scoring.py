@@ -15,6 +15,8 @@ QUALITY_METRICS = tuple(name for name, m in REGISTRY.items() if m.better == "hig
 FAILURE_RATES = tuple(name for name, m in REGISTRY.items() if m.better == "lower" and m.unit == "fraction")
 # Milliseconds, lower is better.
 LATENCY_METRICS = tuple(name for name, m in REGISTRY.items() if m.unit == "ms")
+# Means per question of the model's work (calls, tokens), lower is better.
+COST_METRICS = tuple(name for name, m in REGISTRY.items() if m.unit == "per_question")
 COUNTS = tuple(name for name, m in REGISTRY.items() if m.unit == "count")
 # Shown in `rag eval`'s summary.
 GATED = tuple(name for name, m in REGISTRY.items() if m.gated)
@@ -25,5 +27,5 @@ def compute_metrics(records: Sequence[EvalRecord]) -> Metrics:
     metrics: Metrics = {}
     for module in MODULES:
         metrics.update(module.compute(records))
-    order = QUALITY_METRICS + FAILURE_RATES + LATENCY_METRICS + COUNTS
+    order = QUALITY_METRICS + FAILURE_RATES + LATENCY_METRICS + COST_METRICS + COUNTS
     return {key: metrics.get(key) for key in order}

@@ -13,6 +13,7 @@ from index.library import Library, open_library
 from rag.anchors import names_what_is_asked, question_names
 from rag.backends import REGISTRY
 from rag.backends.base import ChoiceScorer, Generator
+from rag.backends.usage import metered
 from rag.citations import answer_sentences, is_refusal, verify_sentence
 from rag.condense import condense
 from rag.config import Config
@@ -53,7 +54,7 @@ from rag.short_answer import (
     quoted_speaker,
     short_answer_for,
 )
-from rag.types import Answer, Citation, Filters, Passage, Retrieved
+from rag.types import Answer, Citation, Filters, Passage, Retrieved, TokenUsage
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +155,9 @@ class Pipeline:
             # Answer now from the evidence rather than wait for the model to finish loading.
             notices.append("The local model is still loading; this answer was chosen extractively.")
             generator = None
+        usage = TokenUsage()
+        if generator is not None:
+            generator = metered(generator, usage)
         standalone = self._condense(cleaned, history, generator, notices)
         passages = self.retriever.retrieve(standalone, k, filters)
         timings = {"retrieve": _ms(started)}
@@ -166,7 +170,9 @@ class Pipeline:
         # Short questions ("Who is Selim Genra?") match a whole passage weakly but one sentence well.
         if not passages or (max(p.relevance for p in passages) < self.config.refusal_threshold and not _strong(evidence)):
             timings.update(first_token=_ms(started), total=_ms(started))
-            yield _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
+            refusal = _refusal(question, REFUSAL, passages, backend, timings, notices, standalone)
+            refusal.usage = usage  # rewriting a follow-up may have asked the model
+            yield refusal
             return
 
         # Evidence comes from articles that name what the question names and, for a question about
@@ -197,6 +203,7 @@ class Pipeline:
         timings["total"] = _ms(started)
         timings.setdefault("first_token", timings["total"])
         answer.timings_ms = timings
+        answer.usage = usage
         yield answer
 
     # ---- steps -------------------------------------------------------------------------------

@@ -128,6 +128,35 @@ class Citation:
 
 
 @dataclass
+class TokenUsage:
+    """The model's work for one answer: tokens read, tokens written and calls made, over every step
+    (rewriting a follow-up, judging sentences, copying the short answer)."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    model_calls: int = 0
+
+    def add(self, prompt_tokens: int = 0, completion_tokens: int = 0, calls: int = 0) -> None:
+        self.prompt_tokens += max(0, prompt_tokens)
+        self.completion_tokens += max(0, completion_tokens)
+        self.model_calls += max(0, calls)
+
+    def to_json(self) -> dict:
+        return {
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+            "model_calls": self.model_calls,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict | None):
+        """The inverse of `to_json`; zeros for an answer saved before usage was counted."""
+        data = data or {}
+        return cls(int(data.get("prompt_tokens", 0)), int(data.get("completion_tokens", 0)), int(data.get("model_calls", 0)))
+
+
+@dataclass
 class Answer:
     """The one answer shape used by the CLI, the evaluation and the HTTP API."""
 
@@ -145,6 +174,7 @@ class Answer:
     # VERIFY); None when no model judged it (a refusal, the extractive back end, a written answer).
     confidence: float | None = None
     tentative: bool = False  # confidence below `tentative_below`: shown with a word of caution
+    usage: TokenUsage = field(default_factory=TokenUsage)  # zeros when no model was asked
 
     def to_json(self) -> dict:
         return {
@@ -160,6 +190,7 @@ class Answer:
             "standalone_question": self.standalone_question,
             "confidence": self.confidence,
             "tentative": self.tentative,
+            "usage": self.usage.to_json(),
         }
 
     @classmethod
@@ -178,6 +209,7 @@ class Answer:
             short_answer=None if data.get("short_answer") is None else str(data["short_answer"]),
             confidence=None if data.get("confidence") is None else float(data["confidence"]),
             tentative=bool(data.get("tentative", False)),
+            usage=TokenUsage.from_json(data.get("usage")),
         )
 
 

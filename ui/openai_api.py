@@ -7,9 +7,13 @@ reply's content is the verified answer with its `[n]` markers, then the sources 
 full Answer JSON travels in the extra `newsrag` field (of the response, or of the last chunk).
 
 A stream sends the role at once, keep-alive comments while the answer is computed, then the
-verified answer and `data: [DONE]`: an answer is only sent once its citations are checked (the
+verified answer (with `stream_options.include_usage`, then a chunk holding `usage`) and
+`data: [DONE]`: an answer is only sent once its citations are checked (the
 check may drop a sentence the model wrote, and the answer leads with its short answer), so what
 a client shows is never taken back.
+
+`usage` counts the tokens the model read and wrote for the answer over all its calls (judging
+sentences, copying the short answer, rewriting a follow-up), as its back end reports them.
 
 Errors have OpenAI's shape: `{"error": {"message", "type", "param", "code"}}`.
 """
@@ -90,6 +94,7 @@ class ChatRequest:
     stream: bool
     ask: AskRequest
     task_reply: str | None = None  # set for a title/tags/follow-up request: the reply, without retrieval
+    include_usage: bool = False  # a stream ends with a chunk holding `usage` (`stream_options.include_usage`)
 
 
 def message_text(message: Mapping[str, Any], index: int) -> str:
@@ -143,6 +148,9 @@ def parse_chat(body: object, config: Config) -> ChatRequest:
     stream = body.get("stream")
     if stream is not None and not isinstance(stream, bool):
         raise ApiError(400, "'stream' must be true or false.", param="stream")
+    options = body.get("stream_options")
+    if options is not None and (not isinstance(options, dict) or not isinstance(options.get("include_usage", False), bool)):
+        raise ApiError(400, "'stream_options' must be an object such as {\"include_usage\": true}.", param="stream_options")
     if body.get("n") not in (None, 1):
         raise ApiError(400, "Only one choice per request is supported ('n' must be 1).", param="n")
     backend = backend_for(model, config)
@@ -155,7 +163,8 @@ def parse_chat(body: object, config: Config) -> ChatRequest:
     if len(question) > MAX_QUESTION_CHARS:
         raise ApiError(400, f"The question is longer than {MAX_QUESTION_CHARS} characters.", param="messages")
     ask = AskRequest(question, history_of(turns[:-1]), backend=backend)
-    return ChatRequest(model, backend, bool(stream), ask, task_reply(question))
+    include_usage = bool(stream) and bool((options or {}).get("include_usage"))
+    return ChatRequest(model, backend, bool(stream), ask, task_reply(question), include_usage)
 
 
 def _completion_id() -> str:
@@ -170,11 +179,18 @@ def completion_body(request: ChatRequest, content: str, answer: Answer | None, c
         "created": created,
         "model": request.model,
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+        "usage": usage_body(answer),
     }
     if answer is not None:
         body["newsrag"] = answer.to_json()
     return body
+
+
+def usage_body(answer: Answer | None) -> dict[str, int]:
+    """OpenAI's `usage`: the tokens the model read and wrote for the answer, over all its calls
+    (zeros for a side task's reply, which asks no model)."""
+    counted = answer.usage.to_json() if answer is not None else {}
+    return {key: counted.get(key, 0) for key in ("prompt_tokens", "completion_tokens", "total_tokens")}
 
 
 def chunk_body(request: ChatRequest, cid: str, created: int, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
@@ -312,6 +328,10 @@ async def _stream(chat: ChatRequest, answering: Answering) -> AsyncIterator[byte
     if answer is not None:
         last["newsrag"] = answer.to_json()
     yield _sse(last)
+    if chat.include_usage:
+        usage = chunk_body(chat, cid, created, {})
+        usage.update(choices=[], usage=usage_body(answer))
+        yield _sse(usage)
     yield _sse("[DONE]")
 
 

@@ -8,7 +8,7 @@ module also gets its line in `MODULES`.
 
 from __future__ import annotations
 
-from evals.metrics import answer, choice, citations, latency, refusal, retrieval, run, short_answer, tentative, verified
+from evals.metrics import answer, choice, citations, cost, latency, refusal, retrieval, run, short_answer, tentative, verified
 from evals.metrics.metric import Metric, MetricModule
 
 # In the order of metrics.json within each kind (scores, then times, then counts).
@@ -22,6 +22,7 @@ MODULES: tuple[MetricModule, ...] = (
     citations.MODULE,
     refusal.MODULE,
     latency.MODULE,
+    cost.MODULE,
     run.MODULE,
 )
 REGISTRY: dict[str, Metric] = {metric.name: metric for module in MODULES for metric in module.metrics}

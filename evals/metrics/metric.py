@@ -11,7 +11,7 @@ if TYPE_CHECKING:
 
 Value = float | int | None
 Direction = Literal["higher", "lower"]
-Unit = Literal["fraction", "ms", "count"]
+Unit = Literal["fraction", "ms", "per_question", "count"]
 
 
 @dataclass(frozen=True)

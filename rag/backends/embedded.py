@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from rag.backends.base import ChatMessage
 from rag.backends.fifo_lock import FifoLock
 from rag.backends.model_files import resolve_model_path
+from rag.backends.usage import record
 from rag.errors import BackendUnavailable, ConfigError
 from rag.prompts import DEFAULT_SYSTEM
 
@@ -202,6 +203,7 @@ class EmbeddedGenerator:
             shifted = np.exp(logits - logits.max())
             total = float(shifted.sum())
             firsts = {o: llm.tokenize(o.encode("utf-8"), add_bos=False, special=False)[:1] for o in options}
+            record(prompt_tokens=len(tokens))  # read, nothing written
             return {o: float(shifted[t[0]]) / total if t else 0.0 for o, t in firsts.items()}
 
     @contextmanager
@@ -220,20 +222,25 @@ class EmbeddedGenerator:
 
     def _generate(self, llm: Any, segments: list[Segment], max_tokens: int) -> Iterator[str]:
         tokens = _prompt_tokens(llm, segments)
+        record(prompt_tokens=len(tokens))
         room = llm.n_ctx() - len(tokens)
         chunks = llm.create_completion(
             tokens, stream=True, max_tokens=min(max_tokens, room), temperature=0.0, stop=list(STOP)
         )
+        written = ""
         try:
             for chunk in chunks:
                 text = chunk["choices"][0]["text"]
                 if text:
+                    written += text
                     yield text
         except (RuntimeError, ValueError) as exc:
             llm.reset()  # do not let the next prompt reuse a half-written KV cache
             raise BackendUnavailable(f"the local model failed while generating ({exc}); try again.") from exc
         finally:
             chunks.close()
+            if written:
+                record(completion_tokens=len(llm.tokenize(written.encode("utf-8"), add_bos=False, special=False)))
 
     def _model(self) -> Any:
         """The loaded model; the caller holds the lock."""

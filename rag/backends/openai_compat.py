@@ -15,6 +15,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.backends.http_stream import http_client, post_stream
+from rag.backends.usage import record
 from rag.errors import BackendUnavailable, ConfigError
 
 if TYPE_CHECKING:
@@ -59,6 +60,7 @@ class OpenAICompatGenerator:
             "model": self.model,
             "messages": [{"role": m.role, "content": m.content} for m in messages],
             "stream": True,
+            "stream_options": {"include_usage": True},  # token counts in a last chunk
             "max_tokens": max_tokens,
             "temperature": 0,
         }
@@ -111,7 +113,9 @@ def _pieces(lines: Iterator[str]) -> Iterator[str]:
             continue
         if data == _DONE:
             return
-        text, finish_reason = _delta(_parse(data))
+        event = _parse(data)
+        _record_usage(event.get("usage"))
+        text, finish_reason = _delta(event)
         if text:
             yield text
         finished = finished or finish_reason is not None
@@ -153,6 +157,14 @@ def _delta(event: dict[str, Any]) -> tuple[str, str | None]:
     if not isinstance(text, str):
         raise BackendUnavailable("the endpoint sent non-text content in `choices[0].delta.content`.")
     return text, choice.get("finish_reason")
+
+
+def _record_usage(usage: Any) -> None:
+    """Count the tokens a chunk reports (servers send them in the last chunk, or not at all)."""
+    if not isinstance(usage, dict):
+        return
+    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
+    record(*(c if isinstance(c, int) and not isinstance(c, bool) else 0 for c in counts))
 
 
 def _message(error: Any) -> str:

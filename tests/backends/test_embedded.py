@@ -15,8 +15,10 @@ from index.settings import IndexSettings
 from rag.backends import make_generator
 from rag.backends.base import ChatMessage, Generator
 from rag.backends.embedded import EmbeddedGenerator, chatml_prompt, chatml_segments, encode_segments
+from rag.backends.usage import metered
 from rag.config import Config
 from rag.errors import BackendUnavailable
+from rag.types import TokenUsage
 
 QUESTION = [ChatMessage("user", "What is the capital of France?")]
 
@@ -117,6 +119,15 @@ def test_stream_yields_non_empty_pieces_greedily_with_chatml_stops() -> None:
     assert "<|im_end|>" in call["stop"]
 
 
+def test_a_metered_stream_counts_the_prompt_it_read_and_the_tokens_it_wrote() -> None:
+    fake = FakeLlama()
+    fake.gate.set()
+    generator, _ = fake_generator(fake)
+    usage = TokenUsage()
+    assert list(metered(generator, usage).stream(QUESTION)) == ["a", "b"]
+    assert usage == TokenUsage(prompt_tokens=len(chatml_prompt(QUESTION).encode()), completion_tokens=2, model_calls=1)
+
+
 def test_model_is_loaded_once_and_concurrent_requests_queue() -> None:
     fake = FakeLlama()
     generator, loads = fake_generator(fake)
@@ -215,6 +226,12 @@ def test_default_model_believes_an_answering_sentence_and_doubts_an_unrelated_on
     answering = belief("Paris is the capital of France and its largest city.")
     unrelated = belief("Berlin hosts a film festival every February.")
     assert answering > 0.5 > unrelated
+    usage = TokenUsage()
+    prompt = VERIFY.render(sentence="Paris is big.", question=question)
+    metered(real_generator, usage).choice_probabilities(prompt, options)
+    characters = sum(len(m.content) for m in prompt)
+    assert usage.model_calls == 1 and usage.completion_tokens == 0
+    assert characters / 8 < usage.prompt_tokens < characters / 2  # tokens of the whole prompt, not characters
     # Reusing the cached prompt prefix gives nearly the same figure (llama.cpp's sums differ slightly
     # when the prompt is evaluated in different pieces).
     assert belief("Paris is the capital of France and its largest city.") == pytest.approx(answering, abs=0.02)

@@ -14,9 +14,11 @@ from rag.backends import make_generator
 from rag.backends.base import ChatMessage, Generator
 from rag.backends.ollama import OllamaGenerator
 from rag.backends.openai_compat import OpenAICompatGenerator
+from rag.backends.usage import metered
+from rag.types import TokenUsage
 from rag.config import Config
 from rag.errors import BackendUnavailable, ConfigError
-from tests.support.llm_standin import TOKENS, StandIn, running_stand_in
+from tests.support.llm_standin import TOKENS, StandIn, prompt_words, running_stand_in
 from tests.support.servers import free_port
 
 MESSAGES = [ChatMessage("system", "Answer from the passages."), ChatMessage("user", "What did it cost?")]
@@ -54,6 +56,20 @@ def test_tokens_stream_in_order_and_join_to_the_reply(fresh: StandIn, client: Ma
     pieces = list(client(fresh.url, "ok").stream(MESSAGES))
     assert pieces == TOKENS
     assert "".join(pieces) == "The bridge cost 240 million euros [1]."
+
+
+@BOTH
+def test_the_tokens_the_server_reports_are_counted_into_the_metered_answer(fresh: StandIn, client: MakeClient) -> None:
+    usage = TokenUsage()
+    pieces = list(metered(client(fresh.url, "ok"), usage).stream(MESSAGES))
+    assert usage == TokenUsage(prompt_words(fresh.seen[0].body), len(pieces), 1)
+    unmetered = list(client(fresh.url, "ok").stream(MESSAGES))  # outside an answer: nothing to count into
+    assert unmetered == pieces and usage.model_calls == 1
+
+
+def test_openai_asks_the_server_for_token_counts(fresh: StandIn) -> None:
+    list(OpenAICompatGenerator(fresh.url + "/v1", "ok").stream(MESSAGES))
+    assert fresh.seen[0].body["stream_options"] == {"include_usage": True}
 
 
 @BOTH

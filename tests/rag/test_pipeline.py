@@ -6,11 +6,12 @@ import pytest
 
 from index.library import Library
 from index.settings import IndexSettings
+from rag.backends.usage import record
 from rag.citations import answer_sentences
 from rag.errors import BackendUnavailable, ConfigError
 from rag.config import Config
 from rag.pipeline import Pipeline
-from rag.types import Answer, Filters, Retrieved
+from rag.types import Answer, Filters, Retrieved, TokenUsage
 
 
 @pytest.fixture()
@@ -230,6 +231,31 @@ def test_verify_mode_answers_with_the_sentence_the_model_believes(config, librar
         answer.citations[0].start : answer.citations[0].end
     ] == answer.citations[0].quote
     assert 1 <= len(model.asked) <= 2
+
+
+class CountingBeliever(Believer):
+    """A Believer that reports tokens as a back end does: the prompt's words read, the reply's words written."""
+
+    def stream(self, messages, *, max_tokens=256):
+        record(len(messages[-1].content.split()), len(self.copies.split()))
+        yield from super().stream(messages, max_tokens=max_tokens)
+
+    def choice_probabilities(self, messages, options):
+        record(len(messages[-1].content.split()))
+        return super().choice_probabilities(messages, options)
+
+
+def test_an_answer_counts_every_model_call_and_the_tokens_its_back_end_reports(config, library):
+    model = CountingBeliever(trusted="240 million", belief=0.3, copies="240 million euros")
+    answer = _verifying(config, library, model).ask("How much did the harbor bridge cost?")
+    assert not answer.refused and len(model.calls) >= 2  # precondition: judged, then asked for the phrase
+    assert answer.usage.model_calls == len(model.calls)
+    assert answer.usage.completion_tokens == 3 * model.calls.count("extract")
+    assert answer.usage.prompt_tokens > 20 * len(model.calls)  # every prompt holds a sentence and the question
+    assert answer.to_json()["usage"]["total_tokens"] == answer.usage.prompt_tokens + answer.usage.completion_tokens
+    assert Answer.from_json(answer.to_json()).usage == answer.usage
+    quoted = Pipeline(config.with_overrides(backend="extractive"), library=library).ask("How much did the harbor bridge cost?")
+    assert quoted.usage == TokenUsage()  # no model, nothing counted
 
 
 def test_verify_mode_refuses_when_belief_stays_below_the_floor_without_asking_for_the_answer(config, library):

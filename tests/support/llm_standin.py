@@ -115,9 +115,16 @@ def reader_reply(prompt: str) -> str:
     return f"{sentence.rstrip('.!?')} [{n}]."
 
 
-def ollama_line(text: str, done: bool = False) -> bytes:
-    event = {"model": "m", "message": {"role": "assistant", "content": text}, "done": done}
+def ollama_line(text: str, done: bool = False, counts: tuple[int, int] | None = None) -> bytes:
+    event: dict = {"model": "m", "message": {"role": "assistant", "content": text}, "done": done}
+    if counts is not None:
+        event.update(prompt_eval_count=counts[0], eval_count=counts[1])
     return (json.dumps(event) + "\n").encode()
+
+
+def prompt_words(body: dict) -> int:
+    """The stand-in's token count for a prompt: its words."""
+    return sum(len(str(m.get("content", "")).split()) for m in body.get("messages", []))
 
 
 def openai_event(text: str | None, finish: str | None = None) -> bytes:
@@ -146,6 +153,8 @@ class Handler(BaseHTTPRequestHandler):
 
     def _behave(self, body: dict, is_ollama: bool) -> None:
         model = body["model"]
+        self._prompt_tokens, self._written = prompt_words(body), 0
+        self._include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         if model == "boom":
             return self._plain(500, b'{"error": "out of memory"}')
         if model == "missing" and is_ollama:
@@ -179,12 +188,19 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _piece(self, text: str, is_ollama: bool) -> bytes:
+        self._written += 1  # one piece, one token
         return ollama_line(text) if is_ollama else openai_event(text)
 
     def _finish(self, is_ollama: bool) -> None:
+        counts = (self._prompt_tokens, self._written)
         if is_ollama:
-            return self._send(ollama_line("", done=True))
-        self._send(b": keep-alive comment\n\n" + openai_event(None, finish="stop") + b"data: [DONE]\n\n")
+            return self._send(ollama_line("", done=True, counts=counts))
+        usage = b""
+        if self._include_usage:
+            report = {"id": "c1", "object": "chat.completion.chunk", "choices": [],
+                      "usage": {"prompt_tokens": counts[0], "completion_tokens": counts[1], "total_tokens": sum(counts)}}
+            usage = f"data: {json.dumps(report)}\n\n".encode()
+        self._send(b": keep-alive comment\n\n" + openai_event(None, finish="stop") + usage + b"data: [DONE]\n\n")
 
     def _send(self, data: bytes) -> None:
         self.wfile.write(data)

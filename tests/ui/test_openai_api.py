@@ -90,6 +90,17 @@ def test_stream_pieces_join_to_the_reply_and_the_last_chunk_carries_the_answer_j
     assert all("newsrag" not in (c.model_extra or {}) for c in chunks[:-1])
     assert content == ask(client, ("user", BRIDGE_QUESTION)).choices[0].message.content
     assert content.startswith(answer["answer"]) and answer["backend"] == "extractive"
+    assert last.usage is None  # not asked for
+
+
+def test_a_stream_asked_for_usage_ends_with_a_usage_chunk_without_choices(client):
+    chunks = list(client.chat.completions.create(
+        model="newsrag-extractive", messages=[{"role": "user", "content": BRIDGE_QUESTION}], stream=True,
+        stream_options={"include_usage": True},
+    ))
+    assert chunks[-1].choices == [] and chunks[-2].choices[0].finish_reason == "stop"
+    assert chunks[-1].usage.total_tokens == chunks[-2].model_extra["newsrag"]["usage"]["total_tokens"] == 0  # no model asked
+    assert all(c.usage is None for c in chunks[:-1])
 
 
 def test_stream_ends_with_done(app):
@@ -134,6 +145,8 @@ def test_refusal_is_a_normal_reply_that_says_so(client):
         ({"model": "newsrag", "messages": [{"role": "wizard", "content": "hi"}]}, 400, "messages[0].role", "role"),
         ({"model": "newsrag", "messages": [{"role": "user", "content": 42}]}, 400, "messages[0].content", "string"),
         ({"model": "newsrag", "stream": "yes", "messages": [{"role": "user", "content": "hi"}]}, 400, "stream", "true or false"),
+        ({"model": "newsrag", "stream": True, "stream_options": {"include_usage": "yes"}, "messages": [{"role": "user", "content": "hi"}]},
+         400, "stream_options", "include_usage"),
         ({"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}, 404, "model", "does not exist"),
     ],
 )
@@ -242,10 +255,14 @@ def test_the_default_back_end_streams_a_verified_answer_through_the_openai_clien
     with serve_in_thread(Pipeline(config, library=library), config) as running:
         client = openai.OpenAI(base_url=f"{running.url}v1", api_key="local", max_retries=0, timeout=600)
         chunks = list(client.chat.completions.create(
-            model="newsrag", messages=[{"role": "user", "content": "Who ruled out US soldiers on the ground?"}], stream=True
+            model="newsrag", messages=[{"role": "user", "content": "Who ruled out US soldiers on the ground?"}], stream=True,
+            stream_options={"include_usage": True},
         ))
+    usage = chunks.pop().usage  # the last chunk counts the model's tokens
     content = "".join(c.choices[0].delta.content or "" for c in chunks)
     answer = chunks[-1].model_extra["newsrag"]
+    assert usage.prompt_tokens > 100 and usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
+    assert answer["usage"]["model_calls"] >= 1 and answer["usage"]["prompt_tokens"] == usage.prompt_tokens
     assert answer["backend"] == "embedded" and not answer["refused"], answer["answer"]
     assert answer_text(content) == answer["answer"] and "**Sources**" in content
     assert any("soldiers on the ground" in c["quote"] and c["quote"] in content for c in answer["citations"])

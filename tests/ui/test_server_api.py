@@ -24,7 +24,7 @@ pytestmark = [
 SEED_QUESTION = "What does Zelenski require before agreeing to a peace deal with Russia?"
 ANSWER_KEYS = {
     "question", "answer", "refused", "citations", "passages", "backend", "timings_ms", "notices", "standalone_question", "short_answer",
-    "confidence", "tentative",
+    "confidence", "tentative", "usage",
 }
 TRAM_ARTICLE = (
     "# Quillton opens its first tram line\n\n"
