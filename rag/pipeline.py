@@ -64,6 +64,9 @@ SELECT_CANDIDATES = 4
 EXTRACTIVE_CANDIDATES = 3
 MAX_ANSWER_SENTENCES = 3
 EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
+# Verify mode's last candidate is the one the model picks (SELECT) among the evidence sentences
+# ranked after the first ones, down to this rank.
+LAST_PICK_FROM = 8
 KIND_CHECKED = (Kind.PERSON, Kind.PLACE, Kind.THING)  # the kinds a name answers, checked with KIND
 _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
@@ -252,7 +255,9 @@ class Pipeline:
         kind = question_kind(question)
         candidates = self._candidates(question, evidence, on_subject)
         beliefs: dict[int, float] = {}
-        for i, phrase in self._accepted(scorer, question, candidates, beliefs, sure_first=not kind.wants_more):
+        rest = self._candidates(question, evidence, on_subject, LAST_PICK_FROM)
+        accepted = self._accepted(scorer, question, candidates, beliefs, sure_first=not kind.wants_more, rest=rest)
+        for i, phrase in accepted:
             chosen = candidates[i]
             if phrase is None and kind is not Kind.YES_NO:
                 phrase = self._extract(scorer, question, chosen.text)
@@ -283,19 +288,33 @@ class Pipeline:
             return _reading_order(picked)
         return []
 
-    def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str]) -> list[Evidence]:
+    def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str], top: int | None = None) -> list[Evidence]:
         """The sentences verify mode asks the model about, best first.
 
-        The best `verify_candidates` evidence sentences, each read with its speaker, that are of the
-        kind asked for and come from an article in `on_subject`.
+        Of the best `top` (`verify_candidates`) evidence sentences, each read with its speaker, those
+        that are of the kind asked for and come from an article in `on_subject`.
         """
         return [
-            c for c in (with_attribution(e) for e in evidence[: self.config.verify_candidates])
+            c for c in (with_attribution(e) for e in evidence[: top or self.config.verify_candidates])
             if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
         ]
 
+    def _last_pick(self, scorer: ChoiceScorer, question: str, rest: list[Evidence]) -> Evidence:
+        """The sentence of `rest` the model picks as answering the question (SELECT, read as its
+        probability of each number); the best-ranked one when it picks none or has one to pick from."""
+        if len(rest) == 1:
+            return rest[0]
+        rest = rest[:9]  # one digit each
+        numbers = [str(n) for n in range(len(rest) + 1)]
+        messages = SELECT.render(sentences=format_sentences([e.text for e in rest]), question=question)
+        chances = scorer.choice_probabilities(messages, numbers)
+        best = max(numbers[1:], key=lambda n: chances.get(n, 0.0))
+        log.debug("pick %s of %d (none %.3f, it %.3f)", best, len(rest), chances.get("0", 0.0), chances.get(best, 0.0))
+        return rest[int(best) - 1] if chances.get(best, 0.0) > chances.get("0", 0.0) else rest[0]
+
     def _accepted(
-        self, scorer, question: str, candidates: list[Evidence], beliefs: dict[int, float], sure_first: bool = True
+        self, scorer, question: str, candidates: list[Evidence], beliefs: dict[int, float], sure_first: bool = True,
+        rest: Sequence[Evidence] = (),
     ) -> Iterator[tuple[int, str | None]]:
         """Indexes of the candidates the model accepts, in order of preference, with a copied phrase if asked.
 
@@ -304,7 +323,10 @@ class Pipeline:
         a short phrase out of the sentence (`copied_answer`). The best-ranked sentence comes first when
         it passes that way; then the ones above the threshold, most believed first; then the others
         that pass that way. The last candidate is asked about only when the ones before it gave no
-        answer, or when the caller asks for more (`beliefs` is filled as the model is asked). With
+        answer, or when the caller asks for more (`beliefs` is filled as the model is asked); when
+        `rest` (the sentences down to rank `LAST_PICK_FROM`) holds more than one after the first ones,
+        it is the one the model picks among them (`_last_pick`): an answer often shares fewer words
+        with the question than the sentences that restate it, and ranks lower. With
         `sure_first`, a best-ranked sentence believed at `verify_sure` or more is offered before the
         next is asked about, which saves a forward pass for about half the questions. Callers that
         ask about every candidate anyway (reasons, lists) gain nothing by it and pass False: the next
@@ -315,7 +337,13 @@ class Pipeline:
         asked: set[int] = set()
         sure_of_first = False  # the best-ranked sentence was offered early, not to be offered again
         first = min(len(candidates), self.config.verify_candidates - 1)
-        for rounds in (range(first), range(first, len(candidates))):
+        for last_round in (False, True):
+            if last_round:
+                # The last candidate: the one the model picks among the sentences ranked after the first ones.
+                after = [e for e in rest if e not in candidates[:first]]
+                if after:
+                    candidates[first:] = [self._last_pick(scorer, question, after)]
+            rounds = range(first, len(candidates)) if last_round else range(first)
             for i in rounds:
                 beliefs[i] = self._belief(scorer, question, candidates[i])
                 if i == 0 and sure_first and self._sure(beliefs[0]):

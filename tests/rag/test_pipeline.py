@@ -198,7 +198,8 @@ class Believer:
         self.otherwise: dict[str, float] = {}  # beliefs in sentences without `trusted`, by a word they hold
         self.asked: list[str] = []
         self.extracted: list[str] = []
-        self.calls: list[str] = []  # "verify" and "extract", in the order the model was asked
+        self.calls: list[str] = []  # "verify", "extract" and "pick", in the order the model was asked
+        self.picked: list[list[str]] = []  # the sentences offered to pick from (SELECT)
 
     def stream(self, messages, *, max_tokens=256):
         assert "shortest phrase" in messages[-1].content and max_tokens <= 16, "verify mode only asks for a short answer"
@@ -207,11 +208,22 @@ class Believer:
         yield self.copies
 
     def choice_probabilities(self, messages, options):
+        if "Sentences:\n" in messages[-1].content:  # SELECT: which numbered sentence answers (0: none)
+            return self._pick(messages[-1].content.split("Sentences:\n", 1)[1].split("\n\nQuestion:", 1)[0], options)
         sentence = messages[-1].content.split("Sentence: ", 1)[1].split("\n\nQuestion:", 1)[0]
         self.asked.append(sentence)
         self.calls.append("verify")
         yes = self.belief if self.trusted and self.trusted in sentence else self.otherwise.get(next((w for w in self.otherwise if w in sentence), ""), 0.05)
         return {"yes": yes * 0.9, "Yes": yes * 0.1, "no": (1 - yes) * 0.9, "No": (1 - yes) * 0.1, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
+
+
+    def _pick(self, numbered: str, options):
+        """The first numbered sentence holding `trusted`, else none ("0")."""
+        sentences = [line.split(". ", 1)[1] for line in numbered.splitlines()]
+        self.picked.append(sentences)
+        self.calls.append("pick")
+        chosen = next((str(n) for n, text in enumerate(sentences, start=1) if self.trusted and self.trusted in text), "0")
+        return {o: 0.9 if o == chosen else 0.1 / len(options) for o in options}
 
 
 def _verifying(config, library, model) -> Pipeline:
@@ -356,11 +368,29 @@ def test_the_next_sentence_is_asked_about_when_the_best_is_believed_below_verify
     assert len(model.asked) == 2 and "240 million" in model.asked[0]
 
 
+def test_the_last_candidate_is_the_sentence_the_model_picks_among_those_ranked_lower(config, library):
+    # "The opposition leader, Piet Vann, called the project a vanity plan." shares few words with the
+    # question and ranks fourth, after three sentences about the bridge.
+    model = Believer(trusted="Piet Vann")
+    answer = _verifying(config, library, model).ask("Who criticised the harbor bridge?")
+    assert not answer.refused and answer.short_answer == "Piet Vann"
+    assert model.calls.count("pick") == 1 and len(model.picked[0]) > 1
+    assert len(model.asked) == 3 and "Piet Vann" in model.asked[2] and "Piet Vann" not in " ".join(model.asked[:2])
+
+
+def test_when_the_model_picks_no_sentence_the_next_ranked_one_is_asked_about_last(config, library):
+    model = Believer(trusted="no sentence holds this")
+    answer = _verifying(config, library, model).ask("Who criticised the harbor bridge?")
+    assert answer.refused and len(model.picked) == 1
+    assert model.asked[2] == model.picked[0][0] and model.picked[0][0] not in model.asked[:2]
+
+
 def test_a_sure_sentence_that_holds_no_answer_of_the_kind_asked_lets_the_next_ones_be_asked_about(config, library):
     model = Believer(trusted="240 million", belief=0.9, copies="none")
     answer = _verifying(config.with_overrides(verify_sure=0.6), library, model).ask("How much did the harbor bridge cost?")
     assert answer.refused
-    assert len(model.asked) == len(set(model.asked)) == 2 and "240 million" not in model.asked[1]
+    assert len(model.asked) == len(set(model.asked)) >= 2 and "240 million" in model.asked[0]
+    assert not any("240 million" in s for s in model.asked[1:])
     assert model.extracted.count(model.asked[0]) == 1  # the sure sentence is offered once, not again by the threshold
 
 
