@@ -66,5 +66,9 @@ def render_answer_text(answer, *, include_answer: bool = True) -> str:
         for p in answer.passages[:3]:
             lines.append(f"  [{p.n}] {p.title or p.doc_id} ({p.published or 'undated'}): {' '.join(p.text.split())[:160]}…")
     t = answer.timings_ms
-    lines.append(f"({answer.backend}; retrieve {t.get('retrieve', 0):.0f} ms, first token {t.get('first_token', 0):.0f} ms, total {t.get('total', 0):.0f} ms)")
+    work = f"; {answer.usage}" if answer.usage.model_calls else ""
+    lines.append(
+        f"({answer.backend}; retrieve {t.get('retrieve', 0):.0f} ms, first token {t.get('first_token', 0):.0f} ms, "
+        f"total {t.get('total', 0):.0f} ms{work})"
+    )
     return "\n".join(lines)

@@ -149,6 +149,11 @@ class TokenUsage:
             "model_calls": self.model_calls,
         }
 
+    def __str__(self) -> str:
+        """'3 model calls, 1,204 tokens'."""
+        calls = f"{self.model_calls} model call{'s' if self.model_calls != 1 else ''}"
+        return f"{calls}, {self.prompt_tokens + self.completion_tokens:,} tokens"
+
     @classmethod
     def from_json(cls, data: dict | None):
         """The inverse of `to_json`; zeros for an answer saved before usage was counted."""

@@ -222,6 +222,8 @@ def _answer_meta(answer: Answer) -> str:
     parts = [esc(timings_text(answer.timings_ms))] if answer.timings_ms else []
     if answer.backend:
         parts.append(esc(answer.backend))
+    if answer.usage.model_calls:
+        parts.append(esc(answer.usage))
     meta = f'<div class="answer-meta">{" · ".join(parts)}</div>' if parts else ""
     notices = "".join(f'<li>{esc(n)}</li>' for n in answer.notices)
     return meta + (f'<ul class="notices">{notices}</ul>' if notices else "")

@@ -2,7 +2,7 @@
 
 from cli.output import render_answer_text
 from ui.render import TENTATIVE_NOTE
-from rag.types import Answer, Citation
+from rag.types import Answer, Citation, TokenUsage
 
 
 def _answer(published: str) -> Answer:
@@ -33,3 +33,10 @@ def test_a_tentative_answer_is_followed_by_the_caution_and_a_plain_one_is_not():
     answer.tentative = True
     lines = render_answer_text(answer).splitlines()
     assert lines[0] == "Answer: 259 (as of 2018-08-09)" and lines[1] == TENTATIVE_NOTE
+
+
+def test_the_last_line_gives_the_timings_and_the_models_work_when_a_model_was_asked():
+    answer = _answer("2018-08-09")
+    assert "model call" not in render_answer_text(answer).splitlines()[-1]
+    answer.usage = TokenUsage(prompt_tokens=900, completion_tokens=5, model_calls=1)
+    assert render_answer_text(answer).splitlines()[-1].endswith("total 0 ms; 1 model call, 905 tokens)")

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rag.types import Answer, Citation, Passage
+from rag.types import Answer, Citation, Passage, TokenUsage
 from ui.conversation import Turn
 from ui.render import (
     TENTATIVE_NOTE,
@@ -169,6 +169,14 @@ def test_answer_shows_its_timings():
     p1 = passage(1)
     chat = conversation_html([answered("It cost a lot [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])])
     assert "retrieval 12 ms · first token 40 ms · total 1.5 s" in chat
+    assert "model call" not in chat  # the extractive back end asks none
+
+
+def test_answer_shows_the_models_work_when_a_model_was_asked():
+    p1 = passage(1)
+    turn = answered("It cost a lot [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])
+    turn.answer.usage = TokenUsage(prompt_tokens=1180, completion_tokens=24, model_calls=3)
+    assert "total 1.5 s · extractive · 3 model calls, 1,204 tokens" in conversation_html([turn])
 
 
 def test_streaming_turn_shows_partial_text_escaped():
