@@ -128,8 +128,8 @@ def build_mcp_server(source: PipelineSource, config: Config, slots: AnswerSlots,
     ) -> str:
         """A cited answer from the articles, as the Answer JSON: `answer` (with [n] markers), `short_answer`,
         `refused`, `citations` (quote, document id and offsets of each [n]), `passages`, `notices`, `timings_ms`,
-        `confidence` (the local model's belief that the cited sentence answers) and `tentative` (true: read the
-        cited passage before relying on the answer)."""
+        `confidence` (the local model's belief that the cited sentence answers), `tentative` (true: read the
+        cited passage before relying on the answer) and `usage` (the model's calls and tokens for it)."""
         try:
             request = parse_ask({"question": question, "history": history, "k": k, "backend": backend})
             answer = await Answering(await source.get(), slots).answer(request)
