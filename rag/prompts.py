@@ -69,7 +69,9 @@ SELECT = PromptTemplate(
 """Expects `sentences` (lines "i. text", i from 1) and `question`; returns one number, 0 for none.
 
 Used with small local models, which judge far better than they write: measured on the seed
-gold set, selecting beat generating (benchmarks/results/evals-history.md)."""
+gold set, selecting beat generating (benchmarks/results/evals-history.md). Verify mode also reads it
+as the model's probability of each number (`choice_probabilities`) to pick its last candidate among
+the lower-ranked evidence sentences."""
 
 
 # VERIFY and EXTRACT share every token up to the question, so after one the other reads only its last line.
