@@ -324,9 +324,10 @@ class Pipeline:
         it passes that way; then the ones above the threshold, most believed first; then the others
         that pass that way. The last candidate is asked about only when the ones before it gave no
         answer, or when the caller asks for more (`beliefs` is filled as the model is asked); when
-        `rest` (the sentences down to rank `LAST_PICK_FROM`) holds more than one after the first ones,
-        it is the one the model picks among them (`_last_pick`): an answer often shares fewer words
-        with the question than the sentences that restate it, and ranks lower. With
+        `rest` (the sentences down to rank `LAST_PICK_FROM`) holds any after the first ones, it is
+        the one the model picks among them (`_last_pick`; the only one, when there is one): an answer
+        often shares fewer words with the question than the sentences that restate it, and ranks
+        lower. With
         `sure_first`, a best-ranked sentence believed at `verify_sure` or more is offered before the
         next is asked about, which saves a forward pass for about half the questions. Callers that
         ask about every candidate anyway (reasons, lists) gain nothing by it and pass False: the next

@@ -11,7 +11,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.backends.http_stream import http_client, post_stream
-from rag.backends.usage import record
+from rag.backends.usage import record, reported_count
 from rag.errors import BackendUnavailable, ConfigError
 
 if TYPE_CHECKING:
@@ -85,15 +85,9 @@ def _pieces(lines: Iterator[str]) -> Iterator[str]:
         if text:
             yield text
         if event.get("done") is True:
-            record(_count(event, "prompt_eval_count"), _count(event, "eval_count"))
+            record(reported_count(event.get("prompt_eval_count")), reported_count(event.get("eval_count")))
             return
     raise BackendUnavailable("Ollama's reply ended before it was done; check the server log and retry.")
-
-
-def _count(event: dict[str, Any], key: str) -> int:
-    """A token count from Ollama's last event (0 when it is missing or not a number)."""
-    value = event.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 def _parse(line: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import httpx
 
 from rag.backends.base import ChatMessage
 from rag.backends.http_stream import http_client, post_stream
-from rag.backends.usage import record
+from rag.backends.usage import record, reported_count
 from rag.errors import BackendUnavailable, ConfigError
 
 if TYPE_CHECKING:
@@ -163,8 +163,7 @@ def _record_usage(usage: Any) -> None:
     """Count the tokens a chunk reports (servers send them in the last chunk, or not at all)."""
     if not isinstance(usage, dict):
         return
-    counts = [usage.get(k) for k in ("prompt_tokens", "completion_tokens")]
-    record(*(c if isinstance(c, int) and not isinstance(c, bool) else 0 for c in counts))
+    record(reported_count(usage.get("prompt_tokens")), reported_count(usage.get("completion_tokens")))
 
 
 def _message(error: Any) -> str:

@@ -25,6 +25,11 @@ def record(prompt_tokens: int = 0, completion_tokens: int = 0) -> None:
         usage.add(prompt_tokens, completion_tokens)
 
 
+def reported_count(value: object) -> int:
+    """A token count a server reported: the integer, or 0 when it is missing or not one."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 @contextmanager
 def _counting_into(usage: TokenUsage) -> Iterator[None]:
     token = _counting.set(usage)
