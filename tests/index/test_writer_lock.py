@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import time
@@ -63,20 +64,24 @@ def test_second_ingest_during_a_running_ingest_is_refused_and_the_first_complete
     hash_settings, write_articles, tmp_path, start_rag, assert_consistent
 ) -> None:
     folder = tmp_path / "articles"
-    # Enough work that the first ingest still runs while the second opens the library on a loaded machine.
-    write_articles(folder, range(240), paragraphs=30)
+    write_articles(folder, range(80), paragraphs=30)
     first = start_rag("ingest", folder, "--data-dir", hash_settings.data_dir)
     try:
         wait_until_locked_by(first, hash_settings.data_dir)
-        with pytest.raises(IndexBusy, match=f"pid {first.pid}"):
-            Library(hash_settings).ingest([folder])
+        # Paused, the first ingest cannot finish before the second tries, however slow the machine is.
+        first.send_signal(signal.SIGSTOP)
+        try:
+            with pytest.raises(IndexBusy, match=f"pid {first.pid}"):
+                Library(hash_settings).ingest([folder])
+        finally:
+            first.send_signal(signal.SIGCONT)
         assert first.wait(timeout=600) == 0
     finally:
         first.kill()
         first.wait(timeout=30)
     library = Library(hash_settings)
     report = library.ingest([folder])
-    assert (len(report.added), len(report.unchanged)) == (0, 240)
+    assert (len(report.added), len(report.unchanged)) == (0, 80)
     assert_consistent(library)
 
 
