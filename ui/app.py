@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import atexit
 import ipaddress
 import logging
@@ -60,6 +61,9 @@ CACHE_CLEANUP = (3600, 86400)
 QUEUE_MAX_SIZE = 64
 # Gradio's public share links end in this domain.
 SHARE_DOMAIN = ".gradio.live"
+# Ctrl+C waits this long for open requests, then closes them: an open browser tab keeps Gradio's
+# heartbeat stream open for ever, so without a bound the server would not stop.
+STOP_GRACE_S = 3
 
 
 @dataclass(frozen=True)
@@ -456,7 +460,15 @@ def serve(config: Config, share: bool = False, seed_dir: Path | None = None) -> 
     app = build_app(pipeline, config)
     shown = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
     print(f"newsrag chat running at http://{shown}:{config.port}/  (JSON API: POST /api/ask; Ctrl+C stops)", flush=True)
-    uvicorn.run(app, host=config.host, port=config.port, log_level="warning")
+    logging.getLogger("uvicorn.error").addFilter(_not_a_stream_closed_on_stop)
+    uvicorn.run(app, host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=STOP_GRACE_S)
+
+
+def _not_a_stream_closed_on_stop(record: logging.LogRecord) -> bool:
+    """False for what uvicorn logs as errors when Ctrl+C closes streams still open (a browser tab's):
+    the count of cancelled tasks and each one's traceback."""
+    cancelled = bool(record.exc_info) and record.exc_info[0] is asyncio.CancelledError
+    return not (cancelled or "graceful shutdown exceeded" in record.getMessage())
 
 
 def _serve_shared(pipeline, config: Config) -> None:

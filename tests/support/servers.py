@@ -53,9 +53,9 @@ def serve_in_thread(pipeline: Any, config: Config) -> Iterator[RunningApp]:
     """Build the app with `ui.app.build_app` and serve it on `config.port` until the block ends."""
     import uvicorn
 
-    from ui.app import build_app
+    from ui.app import STOP_GRACE_S, build_app
 
-    server = uvicorn.Server(uvicorn.Config(build_app(pipeline, config), host=config.host, port=config.port, log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(build_app(pipeline, config), host=config.host, port=config.port, log_level="warning", timeout_graceful_shutdown=STOP_GRACE_S))
     thread = threading.Thread(target=server.run, name="ui-test-server", daemon=True)
     thread.start()
     deadline = time.monotonic() + SERVER_START_TIMEOUT_S

@@ -116,3 +116,58 @@ def test_serve_keeps_uploads_in_a_folder_only_this_user_can_open(tmp_path, serve
     assert folder != Path(tempfile.gettempdir()) / "gradio"
     monkeypatch.setenv("GRADIO_TEMP_DIR", str(tmp_path / "mine"))
     assert ui_app.use_private_upload_cache(os.environ) is None  # the user's own choice stands
+
+
+def test_ctrl_c_stops_the_server_within_seconds_while_a_browser_tab_holds_a_stream_open(tmp_path, free_port):
+    """An open tab keeps Gradio's heartbeat stream open; Ctrl+C still ends `rag serve` quickly and quietly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    import httpx
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
+    env.update(
+        RAG_DATA_DIR=str(tmp_path / "data"), RAG_EMBED_MODEL="hash-64", RAG_BACKEND="extractive",
+        GRADIO_ANALYTICS_ENABLED="False", PYTHONPATH=str(Path(ui_app.__file__).parents[1]),
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli", "serve", "--port", str(port)],
+        env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    opened = threading.Event()
+
+    def browser_tab() -> None:
+        try:
+            with httpx.stream("GET", f"{url}/gradio_api/heartbeat/tab-1", timeout=120) as response:
+                opened.set()
+                for _ in response.iter_bytes():
+                    pass
+        except httpx.HTTPError:
+            pass
+
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(f"{url}/config", timeout=5).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        threading.Thread(target=browser_tab, daemon=True).start()
+        assert opened.wait(30)
+        server.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        assert server.wait(timeout=30) == 0
+        assert time.monotonic() - started < ui_app.STOP_GRACE_S + 10
+        output = server.stdout.read()
+        assert "Traceback" not in output and "ERROR" not in output, output
+    finally:
+        server.kill()
+        server.wait(timeout=30)
