@@ -4,6 +4,11 @@ The minimums (and the maximum of wrong answers) are set just under what was meas
 so a regression fails CI. The seed set is a tuning set; the held-out sets (evals/gold/heldout.jsonl, over
 articles of ../shared/benchmarks/realtimeqa-dev read where they lie, and evals/gold/seed-heldout.jsonl,
 new questions about the seed article) were never used to pick a rule.
+
+The default back end's model runs are what CI spends most of its time on, so they go where a regression
+tells most: the two held-out sets. The seed set runs with the extractive back end (retrieval, citations
+and the extractive answer); its figures with the default back end are measured with `rag eval` and
+reported in docs/evals.md.
 """
 
 from __future__ import annotations
@@ -44,12 +49,6 @@ GATES = {
         "citation_precision": 0.95,
         "evidence_hit@5": 0.95,
     },
-    "embedded": {
-        "answered_with_verified_citation": 0.89,
-        "citation_precision": 0.95,
-        "refusal_recall": 0.85,
-        "evidence_hit@5": 0.95,
-    },
 }
 
 
@@ -67,7 +66,7 @@ def run_eval(tmp_path: Path, backend: str) -> tuple[subprocess.CompletedProcess,
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("backend", ["extractive", "embedded"])
+@pytest.mark.parametrize("backend", sorted(GATES))
 def test_seed_gold_set_meets_the_quality_gate(tmp_path, backend):
     proc, metrics = run_eval(tmp_path, backend)
     assert proc.returncode == 0, f"quality gate failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}"
@@ -118,3 +117,5 @@ def test_held_out_sets_meet_the_quality_gate_with_the_default_back_end(tmp_path,
         assert r["tentative"] == (r["confidence"] is not None and r["confidence"] < TENTATIVE_BELOW)
         if not r["refused"]:
             assert r["answer"].startswith(r["short_answer"])
+        for c in r["citations"]:  # the supporting text shown is the passage's own
+            assert c["quote"] in next(p["text"] for p in r["passages"] if p["n"] == c["n"])
