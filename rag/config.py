@@ -77,6 +77,13 @@ class Config:
     # (seed, tuning.jsonl, tuning-b, realtimeqa-dev) answers believed under 0.5 were wrong 1 time in
     # 2.2, at 0.6 or more 1 time in 4.6: it marks 37 of 201 right answers and 31 of 84 wrong ones (docs/evals.md).
     tentative_below: float = 0.5
+    # verify mode: how often the model's yes/no read of a believed sentence was right, measured for the
+    # default model on the tuning sets' 46 reads (tuning-b, -c, -d and -yn, eighteenth session): "Yes"
+    # 15 of 16, "No" 17 of 30 (it says no when the sentence does not plainly say yes). A yes/no answer's
+    # confidence is its sentence's belief times its read's rate, so most "No" answers are marked
+    # tentative. Set both to 1 to take the reads at their word (another model, other rates).
+    yes_read_precision: float = 0.94
+    no_read_precision: float = 0.57
     ollama_url: str = "http://127.0.0.1:11434"
     ollama_model: str = "qwen2.5:1.5b-instruct"
     openai_base_url: str = "http://127.0.0.1:8000/v1"
@@ -171,7 +178,10 @@ def _apply(config: Config, values: Mapping[str, Any]) -> Config:
         raise ConfigError("client_burst must be at least 1")
     if "client_per_s" in top and top["client_per_s"] < 0:
         raise ConfigError("client_per_s must be 0 (no limit) or more")
-    for name in ("verify_threshold", "verify_floor", "verify_sure", "tentative_below", "confirm_threshold", "kind_threshold"):
+    for name in (
+        "verify_threshold", "verify_floor", "verify_sure", "tentative_below", "confirm_threshold", "kind_threshold",
+        "yes_read_precision", "no_read_precision",
+    ):
         if name in top and not 0.0 <= top[name] <= 1.0:
             raise ConfigError(f"{name} must be between 0 and 1")
     _check_retrieval(ret)

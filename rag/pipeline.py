@@ -89,7 +89,13 @@ class Found:
     short_answer: str | None = None
     evidence: Evidence | None = None
     belief: float | None = None  # the model's VERIFY belief in `evidence`, when it was asked
+    read_precision: float = 1.0  # for a yes/no answer, how often the model's read of that word is right
     judged: bool = False  # the model was asked about the evidence sentences (verify mode): its refusal stands
+
+    @property
+    def confidence(self) -> float | None:
+        """The belief in the sentence times, for a yes/no answer, how often the word read from it is right."""
+        return None if self.belief is None else self.belief * self.read_precision
 
 
 class Pipeline:
@@ -277,6 +283,8 @@ class Pipeline:
             if not self._of_the_kind(scorer, question, kind, short) or not self._confirmed(scorer, question, chosen, short):
                 continue
             found.short_answer, found.evidence, found.belief = short, chosen, beliefs.get(i)
+            if kind is Kind.YES_NO and phrase in ("Yes", "No"):
+                found.read_precision = self.config.yes_read_precision if phrase == "Yes" else self.config.no_read_precision
             picked = [chosen]
             if kind.wants_more:
                 for j in range(len(candidates)):
@@ -518,8 +526,8 @@ class Pipeline:
             notices=notices,
             standalone_question=standalone,
             short_answer=found.short_answer,
-            confidence=found.belief,
-            tentative=found.belief is not None and found.belief < self.config.tentative_below,
+            confidence=found.confidence,
+            tentative=found.confidence is not None and found.confidence < self.config.tentative_below,
         )
 
     def _short_from_citation(self, generator, question: str, citation: Citation) -> str | None:

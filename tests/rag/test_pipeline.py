@@ -570,6 +570,28 @@ class Naysayer(Believer):
 
 
 CONFIRM_CHECK, KIND_CHECK = "Does the sentence say that the proposed answer", "kind of thing the question asks for"
+YES_NO_READ = "answer the question itself as the sentence does"
+
+
+@pytest.mark.parametrize(("model", "short"), [
+    (Believer(trusted="240 million", belief=0.8, copies="none"), "Yes"),
+    (Naysayer(YES_NO_READ, trusted="240 million", belief=0.8, copies="none"), "No"),
+])
+def test_a_yes_no_answers_confidence_is_its_belief_times_how_often_that_read_is_right(config, library, model, short):
+    shipped = Config()
+    answer = _verifying(config, library, model).ask("Did the harbor bridge cost 240 million euros?")
+    assert answer.short_answer == short
+    rate = shipped.yes_read_precision if short == "Yes" else shipped.no_read_precision
+    assert answer.confidence == pytest.approx(0.8 * rate)
+    # the model says no where the sentence does not plainly say yes: a "No" from a sentence believed at 0.8 is tentative
+    assert answer.tentative is (short == "No")
+
+
+def test_read_rates_of_1_take_a_yes_no_read_at_its_word(config, library):
+    model = Naysayer(YES_NO_READ, trusted="240 million", belief=0.8, copies="none")
+    trusting = config.with_overrides(yes_read_precision=1.0, no_read_precision=1.0)
+    answer = _verifying(trusting, library, model).ask("Did the harbor bridge cost 240 million euros?")
+    assert answer.short_answer == "No" and answer.confidence == pytest.approx(0.8) and not answer.tentative
 
 
 def test_a_short_answer_the_model_does_not_confirm_is_no_answer(config, library):
