@@ -21,7 +21,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.ingest import machine  # noqa: E402
 from tests.support.llm_standin import StandIn, running_stand_in  # noqa: E402
 from tests.support.load import LoadResult, Session, article_texts, run_load, sessions  # noqa: E402
-from tests.support.servers import free_port, stop_process  # noqa: E402
+from tests.support.servers import free_port, stop_process, wait_until_up  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "load.json"
 START_TIMEOUT_S = 180.0
@@ -69,25 +68,14 @@ def rag_server(backend: str, env: dict[str, str], workdir: Path) -> Iterator[str
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        wait_until_up(url, process)
+        try:
+            wait_until_up(url, process, START_TIMEOUT_S)
+        except RuntimeError as exc:
+            raise SystemExit(str(exc)) from None
         yield url
     finally:
         stop_process(process)
         log.close()
-
-
-def wait_until_up(url: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"`rag serve` exited with {process.returncode}")
-        try:
-            if httpx.get(url, timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"`rag serve` did not answer at {url} within {START_TIMEOUT_S:g} s")
 
 
 def measure(url: str, chats: Sequence[Session], duration_s: float, baseline_s: float) -> tuple[LoadResult, LoadResult]:

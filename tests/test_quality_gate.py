@@ -65,6 +65,12 @@ def run_eval(tmp_path: Path, backend: str) -> tuple[subprocess.CompletedProcess,
     return proc, metrics
 
 
+def assert_quotes_are_their_passages_text(result: dict) -> None:
+    """The supporting text an answer shows for each citation is its passage's own."""
+    for c in result["citations"]:
+        assert c["quote"] in next(p["text"] for p in result["passages"] if p["n"] == c["n"])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", sorted(GATES))
 def test_seed_gold_set_meets_the_quality_gate(tmp_path, backend):
@@ -75,8 +81,7 @@ def test_seed_gold_set_meets_the_quality_gate(tmp_path, backend):
     results = [json.loads(line) for line in (tmp_path / f"run-{backend}" / "results.jsonl").read_text().splitlines()]
     for r in results:
         assert r["backend"].startswith(backend) or "extractive" in r["backend"]
-        for c in r["citations"]:
-            assert c["quote"] in next(p["text"] for p in r["passages"] if p["n"] == c["n"])
+        assert_quotes_are_their_passages_text(r)
     assert "Traceback" not in proc.stderr
 
 
@@ -117,5 +122,4 @@ def test_held_out_sets_meet_the_quality_gate_with_the_default_back_end(tmp_path,
         assert r["tentative"] == (r["confidence"] is not None and r["confidence"] < TENTATIVE_BELOW)
         if not r["refused"]:
             assert r["answer"].startswith(r["short_answer"])
-        for c in r["citations"]:  # the supporting text shown is the passage's own
-            assert c["quote"] in next(p["text"] for p in r["passages"] if p["n"] == c["n"])
+        assert_quotes_are_their_passages_text(r)

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
+
 from rag.config import Config
 
 SERVER_START_TIMEOUT_S = 60.0
@@ -30,6 +32,21 @@ def stop_process(process: subprocess.Popen, timeout_s: float = SERVER_STOP_TIMEO
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait(timeout=timeout_s)
+
+
+def wait_until_up(url: str, process: subprocess.Popen, timeout_s: float = SERVER_START_TIMEOUT_S) -> None:
+    """Return once `url` answers 200; raise RuntimeError if `process` exits or `timeout_s` passes first."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"`rag serve` exited with {process.returncode}")
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"`rag serve` did not answer at {url} within {timeout_s:g} s")
 
 
 def free_port() -> int:

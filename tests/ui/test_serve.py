@@ -129,6 +129,8 @@ def test_ctrl_c_stops_the_server_within_seconds_while_a_browser_tab_holds_a_stre
 
     import httpx
 
+    from tests.support.servers import wait_until_up
+
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
     env.update(
@@ -152,14 +154,7 @@ def test_ctrl_c_stops_the_server_within_seconds_while_a_browser_tab_holds_a_stre
             pass
 
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert server.poll() is None and time.monotonic() < deadline, "the server did not start"
-            try:
-                if httpx.get(f"{url}/config", timeout=5).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+        wait_until_up(f"{url}/config", server, timeout_s=120)
         threading.Thread(target=browser_tab, daemon=True).start()
         assert opened.wait(30)
         server.send_signal(signal.SIGINT)
