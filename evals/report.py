@@ -20,6 +20,7 @@ from evals.metrics.latency import timings
 from evals.outcome import Outcome, outcome, worst_first
 from evals.records import EvalRecord
 from evals.scoring import COST_METRICS, LATENCY_METRICS, QUALITY_METRICS, Metrics
+from rag.short_answer import question_kind
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,7 @@ class _Report:
     metrics: Metrics
     run_info: Mapping[str, Any]
     outcomes: Counter[str]
+    by_kind: dict[str, Counter[str]]
     worst: list[EvalRecord]
     plots: dict[str, Path]
 
@@ -57,6 +59,7 @@ def write_report(
         metrics=metrics,
         run_info=run_info or {},
         outcomes=Counter(outcome(r).value for r in records),
+        by_kind=outcomes_by_kind(records),
         worst=worst_first(list(records))[:WORST_N],
         plots=plots,
     )
@@ -65,6 +68,18 @@ def write_report(
     paths["report.html"].write_text(_html(report), encoding="utf-8")
     log.info("wrote the report to %s", paths["report.html"])
     return {**paths, **{p.name: p for p in plots.values()}}
+
+
+def outcomes_by_kind(records: Sequence[EvalRecord]) -> dict[str, Counter[str]]:
+    """The outcomes counted by the kind of answer each question asks for, as the answering pipeline
+    reads it (`rag.short_answer.question_kind`: person, place, number, yes_no ...), most questions first."""
+    counts: dict[str, Counter[str]] = {}
+    for record in records:
+        counts.setdefault(question_kind(record.item.question).value, Counter())[outcome(record).value] += 1
+    return dict(sorted(counts.items(), key=lambda kv: (-sum(kv[1].values()), kv[0])))
+
+
+_BY_KIND_NOTE = "The kind is the answer the question asks for, as the answering pipeline reads the question."
 
 
 # ---- plots -------------------------------------------------------------------------------
@@ -131,6 +146,12 @@ def _markdown(report: _Report) -> str:
     lines += [f"| {n} | {_fmt(m.get(n), 1)} | {REGISTRY[n].description} |" for n in COST_METRICS]
     lines += ["", "## Outcomes", "", "| outcome | questions |", "|---|---:|"]
     lines += [f"| {o.value} | {report.outcomes.get(o.value, 0)} |" for o in Outcome]
+    lines += ["", "## Outcomes by kind of question", "", _BY_KIND_NOTE, ""]
+    lines += ["| kind | questions | " + " | ".join(o.value for o in Outcome) + " |", "|---|---:|" + "---:|" * len(Outcome)]
+    lines += [
+        f"| {kind} | {sum(c.values())} | " + " | ".join(str(c.get(o.value, 0)) for o in Outcome) + " |"
+        for kind, c in report.by_kind.items()
+    ]
     for title, path in report.plots.items():
         lines += ["", f"![{title}]({path.name})"]
     lines += ["", f"## Worst questions ({len(report.worst)})", ""]
@@ -210,6 +231,15 @@ def _html(report: _Report) -> str:
     parts += [
         f"<tr><td>{e(o.value)}</td><td class=num>{report.outcomes.get(o.value, 0)}</td></tr>"
         for o in Outcome
+    ]
+    parts.append(f"</table><h2>Outcomes by kind of question</h2><p>{e(_BY_KIND_NOTE)}</p><table><tr><th>kind</th><th>questions</th>")
+    parts += [f"<th>{e(o.value)}</th>" for o in Outcome]
+    parts.append("</tr>")
+    parts += [
+        f"<tr><td>{e(kind)}</td><td class=num>{sum(c.values())}</td>"
+        + "".join(f"<td class=num>{c.get(o.value, 0)}</td>" for o in Outcome)
+        + "</tr>"
+        for kind, c in report.by_kind.items()
     ]
     parts.append("</table>")
     for title, path in report.plots.items():

@@ -224,3 +224,23 @@ def test_resume_does_not_keep_an_answer_whose_gold_question_changed(tmp_path: Pa
     run_eval(changed, counting, tmp_path, progress=False, resume=True)
     assert asked == ["q1", "q4"]
     assert read_lines(tmp_path / "results.jsonl")[0]["gold"]["question"] == "Who is the White House spokesman?"
+
+
+def test_the_report_counts_outcomes_by_the_kind_of_answer_each_question_asks_for(tmp_path: Path, items, ask) -> None:
+    from evals.outcome import Outcome
+
+    run_eval(items, ask, tmp_path, progress=False)
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    section = markdown.split("## Outcomes by kind of question", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0]: dict(zip(["questions"] + [o.value for o in Outcome], map(int, cells[1:])))
+        for cells in ([c.strip() for c in line.strip("|").split("|")] for line in section.splitlines() if line.startswith("| "))
+        if cells[0] != "kind"
+    }
+    # q1 and q4 ask who (one answered right, one failed with an error); q3 asks which army (answered wrong)
+    assert rows["person"]["questions"] == 2 and rows["person"]["correct"] == 1 and rows["person"]["error"] == 1
+    assert list(rows)[0] == "person"  # most questions first
+    assert sum(r["questions"] for r in rows.values()) == len(items)
+    assert sum(r["wrong"] for r in rows.values()) == 1 and sum(r["declined-unanswerable"] for r in rows.values()) == 1
+    page = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Outcomes by kind of question</h2>" in page and "<td>person</td><td class=num>2</td>" in page
