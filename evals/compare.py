@@ -10,6 +10,7 @@ from evals.records import EvalRecord, by_id, read_records
 from evals.metrics import REGISTRY
 from evals.scoring import COST_METRICS, FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics
 from rag.errors import RagError
+from rag.short_answer import question_kind
 
 
 class RunNotFoundError(RagError):
@@ -53,12 +54,21 @@ def _metric_table(a: Metrics, b: Metrics) -> list[str]:
 
 
 def _changed_questions(a: dict[str, EvalRecord], b: dict[str, EvalRecord]) -> list[str]:
-    rows = ["| id | question | A | B |", "|---|---|---|---|"]
+    rows = ["| id | kind | question | A | B |", "|---|---|---|---|---|"]
+    moved: dict[str, list[int]] = {}  # kind -> [better in B, worse in B]
     for qid in sorted(a.keys() & b.keys()):
         state_a, state_b = _state(a[qid]), _state(b[qid])
         if state_a != state_b:
-            rows.append(f"| {qid} | {_cell(a[qid].item.question)} | {state_a} | {state_b} |")
+            kind = question_kind(a[qid].item.question).value
+            rows.append(f"| {qid} | {kind} | {_cell(a[qid].item.question)} | {state_a} | {state_b} |")
+            rank_a, rank_b = outcome(a[qid]).rank, outcome(b[qid]).rank
+            if rank_a != rank_b:
+                moved.setdefault(kind, [0, 0])[0 if rank_b > rank_a else 1] += 1
     lines = rows if len(rows) > 2 else ["No question changed outcome."]
+    if moved:
+        lines += ["", "By the kind of answer asked for (as the pipeline reads the question; better and worse by outcome):", ""]
+        lines += ["| kind | better in B | worse in B |", "|---|---:|---:|"]
+        lines += [f"| {kind} | {up} | {down} |" for kind, (up, down) in sorted(moved.items(), key=lambda kv: (-sum(kv[1]), kv[0]))]
     for label, only in (("A", a.keys() - b.keys()), ("B", b.keys() - a.keys())):
         if only:
             lines += ["", f"Only in run {label}: " + ", ".join(sorted(only))]

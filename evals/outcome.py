@@ -22,8 +22,10 @@ class Outcome(str, Enum):
     def failed(self) -> bool:
         return self not in (Outcome.CORRECT, Outcome.DECLINED)
 
-
-_SEVERITY = {outcome: rank for rank, outcome in enumerate(Outcome)}
+    @property
+    def rank(self) -> int:
+        """0 for the worst outcome, upwards in the order above: for one question, a higher rank is better."""
+        return list(Outcome).index(self)
 
 
 def outcome(record: EvalRecord) -> Outcome:
@@ -51,5 +53,5 @@ def worst_first(records: list[EvalRecord]) -> list[EvalRecord]:
     failed = [r for r in records if outcome(r).failed]
     return sorted(
         failed,
-        key=lambda r: (_SEVERITY[outcome(r)], token_f1(r.text, r.item.answers or ("",)), r.item.id),
+        key=lambda r: (outcome(r).rank, token_f1(r.text, r.item.answers or ("",)), r.item.id),
     )

@@ -43,10 +43,17 @@ def test_compare_says_that_fewer_wrong_answers_is_better(two_runs) -> None:
 
 def test_compare_lists_only_the_questions_that_changed(two_runs) -> None:
     changed = compare_runs(*two_runs).split("## Questions that changed", 1)[1]
-    assert "| q2 | Where was the summit? | wrong | correct |" in changed
-    q3 = "| q3 | Who is NATO's chief? | answered-unanswerable | declined-unanswerable |"
+    assert "| q2 | place | Where was the summit? | wrong | correct |" in changed
+    q3 = "| q3 | person | Who is NATO's chief? | answered-unanswerable | declined-unanswerable |"
     assert q3 in changed
     assert "q1" not in changed
+
+
+def test_compare_sums_the_changes_by_the_kind_of_answer_asked_for(two_runs) -> None:
+    changed = compare_runs(*two_runs).split("## Questions that changed", 1)[1]
+    assert "| place | 1 | 0 |" in changed and "| person | 1 | 0 |" in changed
+    backwards = compare_runs(*reversed(two_runs)).split("## Questions that changed", 1)[1]
+    assert "| place | 0 | 1 |" in backwards and "| person | 0 | 1 |" in backwards
 
 
 def test_compare_of_a_directory_without_a_run_is_a_clear_error(tmp_path: Path, two_runs) -> None:
