@@ -178,9 +178,16 @@ def _picker(choose: str, pipeline, items) -> tuple:
 
 def _print_summary(metrics, out: Path) -> None:
     from evals.scoring import GATED
+    from evals.uncertainty import INTERVALS_JSON, read_intervals
 
-    print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json)")
+    spans = read_intervals(out / INTERVALS_JSON)
+    print(f"results in {out}/ (report.md, report.html, results.jsonl, metrics.json, {INTERVALS_JSON})")
     for key in GATED:
         if key in metrics and metrics[key] is not None:
             value = metrics[key]
-            print(f"  {key:<32} {value:.3f}" if isinstance(value, float) else f"  {key:<32} {value}")
+            if not isinstance(value, float):
+                print(f"  {key:<32} {value}")
+                continue
+            span = spans.get(key)
+            detail = f"  (95% interval {span}, {span.questions} questions)" if span else ""
+            print(f"  {key:<32} {value:.3f}{detail}")

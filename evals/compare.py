@@ -1,4 +1,4 @@
-"""`rag eval --compare RUN_A RUN_B`: metric deltas and the questions whose outcome changed."""
+"""`rag eval --compare RUN_A RUN_B`: metric deltas, how sure each is, and the questions whose outcome changed."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from evals.outcome import choice_correct, outcome
 from evals.records import EvalRecord, by_id, read_records
 from evals.metrics import REGISTRY
 from evals.scoring import COST_METRICS, FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.uncertainty import RESAMPLES, Interval, difference_intervals, sign_test
 from rag.errors import RagError
 from rag.short_answer import question_kind
 
@@ -28,27 +29,38 @@ def load_run(run_dir: Path) -> tuple[Metrics, list[EvalRecord]]:
 
 
 def compare_runs(run_a: Path, run_b: Path) -> str:
-    """A Markdown report: one row per metric (A, B, B - A) and the questions that changed."""
+    """A Markdown report: one row per metric (A, B, B - A, its 95% interval) and the questions that changed."""
     metrics_a, records_a = load_run(Path(run_a))
     metrics_b, records_b = load_run(Path(run_b))
     lines = [f"# Comparison: A = `{run_a}`, B = `{run_b}`", ""]
-    lines += _metric_table(metrics_a, metrics_b)
+    lines += _metric_table(metrics_a, metrics_b, difference_intervals(records_a, records_b))
+    lines += ["", _INTERVAL_NOTE]
     lines += ["", "## Questions that changed", ""]
     lines += _changed_questions(by_id(records_a), by_id(records_b))
     return "\n".join(lines) + "\n"
 
 
-def _metric_table(a: Metrics, b: Metrics) -> list[str]:
-    rows = ["| metric | better | A | B | B - A | |", "|---|---|---:|---:|---:|---|"]
+_INTERVAL_NOTE = (
+    f"The 95% interval of B - A comes from a paired bootstrap over the questions both runs asked ({RESAMPLES} "
+    "resamples). Where it holds 0 the change may be chance, and the verdict says \"may be noise\"."
+)
+
+
+def _metric_table(a: Metrics, b: Metrics, spans: dict[str, Interval]) -> list[str]:
+    rows = ["| metric | better | A | B | B - A | 95% interval of B - A | |", "|---|---|---:|---:|---:|---:|---|"]
     counts = [name for name in GATED if REGISTRY[name].unit == "count"]
     for name in (*QUALITY_METRICS, *FAILURE_RATES, *LATENCY_METRICS, *COST_METRICS, *counts):
         va, vb = a.get(name), b.get(name)
         if va is None and vb is None:
             continue
         better = REGISTRY[name].better
+        span = spans.get(name)
         verdict = _verdict(va, vb, better == "lower") if better else ""
+        if verdict and span is not None and span.holds(0.0):
+            verdict += ", may be noise"
+        interval = f"{span.low:+.3f} to {span.high:+.3f}" if span is not None else "–"
         rows.append(
-            f"| {name} | {better or ''} | {_fmt(name, va)} | {_fmt(name, vb)} | {_delta(name, va, vb)} | {verdict} |"
+            f"| {name} | {better or ''} | {_fmt(name, va)} | {_fmt(name, vb)} | {_delta(name, va, vb)} | {interval} | {verdict} |"
         )
     return rows
 
@@ -65,6 +77,13 @@ def _changed_questions(a: dict[str, EvalRecord], b: dict[str, EvalRecord]) -> li
             if rank_a != rank_b:
                 moved.setdefault(kind, [0, 0])[0 if rank_b > rank_a else 1] += 1
     lines = rows if len(rows) > 2 else ["No question changed outcome."]
+    up, down = (sum(counts[i] for counts in moved.values()) for i in (0, 1))
+    if up or down:
+        lines += [
+            "",
+            f"{up} questions got a better outcome in B and {down} a worse one. If neither run were better, a split "
+            f"at least this uneven would happen with a chance of {sign_test(up, down):.3f} (two-sided exact sign test).",
+        ]
     if moved:
         lines += ["", "By the kind of answer asked for (as the pipeline reads the question; better and worse by outcome):", ""]
         lines += ["| kind | better in B | worse in B |", "|---|---:|---:|"]

@@ -19,7 +19,8 @@ from evals.metrics import REGISTRY
 from evals.metrics.latency import timings
 from evals.outcome import Outcome, outcome, worst_first
 from evals.records import EvalRecord
-from evals.scoring import COST_METRICS, LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.scoring import COST_METRICS, FAILURE_RATES, LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.uncertainty import Interval, intervals
 from rag.short_answer import question_kind
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,7 @@ class _Report:
     """Everything both renderings show, computed once."""
 
     metrics: Metrics
+    spans: Mapping[str, Interval]
     run_info: Mapping[str, Any]
     outcomes: Counter[str]
     by_kind: dict[str, Counter[str]]
@@ -47,8 +49,12 @@ def write_report(
     metrics: Metrics,
     records: Sequence[EvalRecord],
     run_info: Mapping[str, Any] | None = None,
+    spans: Mapping[str, Interval] | None = None,
 ) -> dict[str, Path]:
-    """Write the plots, report.md and report.html into `out_dir`; return their paths by name."""
+    """Write the plots, report.md and report.html into `out_dir`; return their paths by name.
+
+    `spans` are the figures' 95% intervals (`evals.uncertainty.intervals`), computed here when not given.
+    """
     out_dir = Path(out_dir)
     plots = {}
     if _plot_metrics(metrics, out_dir / METRICS_PNG):
@@ -57,6 +63,7 @@ def write_report(
         plots["Latency"] = out_dir / LATENCY_PNG
     report = _Report(
         metrics=metrics,
+        spans=intervals(records) if spans is None else spans,
         run_info=run_info or {},
         outcomes=Counter(outcome(r).value for r in records),
         by_kind=outcomes_by_kind(records),
@@ -80,6 +87,13 @@ def outcomes_by_kind(records: Sequence[EvalRecord]) -> dict[str, Counter[str]]:
 
 
 _BY_KIND_NOTE = "The kind is the answer the question asks for, as the answering pipeline reads the question."
+_SCORES_NOTE = (
+    "Scores range from 0 to 1; the first table's are higher-is-better, the second's (wrong answers) lower-is-better. "
+    "The 95% interval is how far the figure could move on another set of questions like these "
+    "(Wilson score for figures where each question scores 0 or 1, a bootstrap over the questions otherwise); "
+    "questions is how many the figure is taken over. Times are in milliseconds, lower is better."
+)
+_SCORE_TABLES = (("metric", QUALITY_METRICS), ("wrong answers (lower is better)", FAILURE_RATES))
 
 
 # ---- plots -------------------------------------------------------------------------------
@@ -137,9 +151,10 @@ def _markdown(report: _Report) -> str:
     m = report.metrics
     lines = ["# Evaluation report", ""]
     lines += [f"- {_md(str(k))}: {_md(str(v))}" for k, v in report.run_info.items()]
-    lines += ["", "## Metrics", "", "Scores range from 0 to 1, higher is better; times are in milliseconds, lower is better.", ""]
-    lines += ["| metric | value | what it measures |", "|---|---:|---|"]
-    lines += [f"| {n} | {_fmt(m.get(n))} | {REGISTRY[n].description} |" for n in QUALITY_METRICS]
+    lines += ["", "## Metrics", "", _SCORES_NOTE]
+    for heading, names in _SCORE_TABLES:
+        lines += ["", f"| {heading} | value | 95% interval | questions | what it measures |", "|---|---:|---:|---:|---|"]
+        lines += [f"| {n} | {' | '.join(_score_cells(m, report.spans, n))} | {REGISTRY[n].description} |" for n in names]
     lines += ["", "| latency (lower is better) | ms | what it measures |", "|---|---:|---|"]
     lines += [f"| {n} | {_fmt(m.get(n), 0)} | {REGISTRY[n].description} |" for n in LATENCY_METRICS]
     lines += ["", "| model work (lower is better) | per question | what it measures |", "|---|---:|---|"]
@@ -211,13 +226,16 @@ def _html(report: _Report) -> str:
     parts += [f"<style>{_CSS}</style></head><body><h1>Evaluation report</h1><ul>"]
     parts += [f"<li>{e(str(k))}: {e(str(v))}</li>" for k, v in report.run_info.items()]
     parts.append("</ul><h2>Metrics</h2>")
-    parts.append("<p>Scores range from 0 to 1, higher is better; times are in milliseconds, lower is better.</p><table>")
-    parts.append("<tr><th>metric</th><th>value</th><th>what it measures</th></tr>")
-    parts += [
-        f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n))}</td><td>{e(REGISTRY[n].description)}</td></tr>"
-        for n in QUALITY_METRICS
-    ]
-    parts += ["</table><table><tr><th>latency (lower is better)</th><th>ms</th><th>what it measures</th></tr>"]
+    parts.append(f"<p>{e(_SCORES_NOTE)}</p>")
+    for heading, names in _SCORE_TABLES:
+        parts.append(f"<table><tr><th>{e(heading)}</th><th>value</th><th>95% interval</th><th>questions</th><th>what it measures</th></tr>")
+        parts += [
+            f"<tr><td>{e(n)}</td>" + "".join(f"<td class=num>{c}</td>" for c in _score_cells(m, report.spans, n))
+            + f"<td>{e(REGISTRY[n].description)}</td></tr>"
+            for n in names
+        ]
+        parts.append("</table>")
+    parts += ["<table><tr><th>latency (lower is better)</th><th>ms</th><th>what it measures</th></tr>"]
     parts += [
         f"<tr><td>{e(n)}</td><td class=num>{_fmt(m.get(n), 0)}</td><td>{e(REGISTRY[n].description)}</td></tr>"
         for n in LATENCY_METRICS
@@ -277,6 +295,14 @@ def _html_question(record: EvalRecord) -> str:
 
 
 # ---- shared ------------------------------------------------------------------------------
+
+
+def _score_cells(metrics: Metrics, spans: Mapping[str, Interval], name: str) -> tuple[str, str, str]:
+    """A score's value, its 95% interval and the questions it is taken over ("–" where there is none)."""
+    span = spans.get(name)
+    if span is None or metrics.get(name) is None:
+        return _fmt(metrics.get(name)), "–", "–"
+    return _fmt(metrics.get(name)), str(span), str(span.questions)
 
 
 def _fmt(value: Any, digits: int = 3) -> str:

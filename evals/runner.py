@@ -20,6 +20,7 @@ from evals.records import EvalRecord, append_record
 from evals.report import write_report
 from evals.scoring import Metrics, compute_metrics
 from evals.thresholds import check_thresholds, parse_thresholds
+from evals.uncertainty import INTERVALS_JSON, intervals, intervals_json
 from rag.errors import ConfigError
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ def run_eval(
     pick: PickFn = pick_by_words,
     resume: bool = False,
 ) -> Metrics:
-    """Ask every question, then write results.jsonl, metrics.json, run.json and the reports.
+    """Ask every question, then write results.jsonl, metrics.json, intervals.json, run.json and the reports.
 
     A question whose `ask` raises is written as an error line and counted in `n_errors`.
     `settings` (backend, k, corpus, ...) is recorded in run.json and shown in the report.
@@ -82,6 +83,8 @@ def run_eval(
     _write_records(results_path, ordered)  # the gold set's order, whatever was resumed
     metrics = compute_metrics(ordered)
     _write_json(out_dir / "metrics.json", metrics)
+    spans = intervals(ordered)
+    _write_json(out_dir / INTERVALS_JSON, intervals_json(spans))
     run_info = {
         **settings,
         "complete": True,
@@ -91,7 +94,7 @@ def run_eval(
         "wall_time_s": round(time.time() - started, 1),
     }
     _write_json(out_dir / "run.json", run_info)
-    write_report(out_dir, metrics, ordered, run_info)
+    write_report(out_dir, metrics, ordered, run_info, spans)
     n_errors = metrics["n_errors"]
     log.info("evaluated %d questions (%s errors) into %s", len(ordered), n_errors, out_dir)
     return metrics

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from evals.uncertainty import INTERVALS_JSON, read_intervals
 from rag.config import Config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,6 +117,9 @@ def test_held_out_sets_meet_the_quality_gate_with_the_default_back_end(tmp_path,
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["n_questions"] == sum(1 for line in gold.read_text().splitlines() if line.strip())
     assert metrics["n_errors"] == 0
+    spans = read_intervals(out / INTERVALS_JSON)  # how far each figure could move on questions like these
+    for metric in ("answered_with_verified_citation", "answered_wrong"):
+        assert spans[metric].holds(metrics[metric]) and spans[metric].high > spans[metric].low
     for line in (out / "results.jsonl").read_text().splitlines():
         r = json.loads(line)
         assert r["refused"] == (r.get("short_answer") is None)  # every answer leads with its short answer

@@ -148,8 +148,8 @@ def citation_metrics(
 
 MODULE = MetricModule(
     metrics=(
-        Metric("citation_precision", "citations whose quote supports their sentence", gated=True),
-        Metric("citation_recall", "answer sentences with a supporting citation", gated=True),
+        Metric("citation_precision", "citations whose quote supports their sentence", gated=True, averaged=False),
+        Metric("citation_recall", "answer sentences with a supporting citation", gated=True, averaged=False),
         Metric("n_citations", "citation attachments scored", better=None, unit="count"),
     ),
     compute=citation_metrics,

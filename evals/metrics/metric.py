@@ -20,7 +20,9 @@ class Metric:
 
     `better` is "higher" for scores (gated with `--min`), "lower" for costs such as times and
     errors (gated with `--max`), None for tallies that are neither. `gated`: shown in `rag eval`'s
-    summary, the figures a quality gate is set on by default.
+    summary, the figures a quality gate is set on by default. `averaged`: for a fraction, the run's
+    value is the mean of each question's own value over the questions it applies to (a ratio over
+    citations, or a harmonic mean, is not); such figures get intervals (`evals/uncertainty.py`).
     """
 
     name: str
@@ -28,6 +30,7 @@ class Metric:
     better: Direction | None = "higher"
     unit: Unit = "fraction"  # a fraction is in [0, 1]
     gated: bool = False
+    averaged: bool = True
 
 
 @dataclass(frozen=True)

@@ -40,7 +40,7 @@ MODULE = MetricModule(
     metrics=(
         Metric("refusal_precision", "refusals that were on unanswerable questions", gated=True),
         Metric("refusal_recall", "unanswerable questions that were refused", gated=True),
-        Metric("refusal_f1", "harmonic mean of refusal precision and recall"),
+        Metric("refusal_f1", "harmonic mean of refusal precision and recall", averaged=False),
         Metric("n_unanswerable", "unanswerable questions", better=None, unit="count"),
         Metric("n_refused", "answers that were refusals", better=None, unit="count"),
     ),
