@@ -8,7 +8,7 @@ from pathlib import Path
 from evals.outcome import choice_correct, outcome
 from evals.records import EvalRecord, by_id, read_records
 from evals.metrics import REGISTRY
-from evals.scoring import COST_METRICS, FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics
+from evals.scoring import COST_METRICS, FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics, compute_metrics
 from evals.uncertainty import RESAMPLES, Interval, difference_intervals, sign_test
 from rag.errors import RagError
 from rag.short_answer import question_kind
@@ -19,13 +19,18 @@ class RunNotFoundError(RagError):
 
 
 def load_run(run_dir: Path) -> tuple[Metrics, list[EvalRecord]]:
-    """The metrics and records of a finished run directory."""
+    """The metrics and records of a finished run directory.
+
+    A metric added after the run was made (missing from its metrics.json) is computed from its results.jsonl.
+    """
     metrics_path, results_path = run_dir / "metrics.json", run_dir / "results.jsonl"
     for path in (metrics_path, results_path):
         if not path.is_file():
             raise RunNotFoundError(f"{run_dir} is not an evaluation run: {path.name} is missing")
-    metrics = json.loads(metrics_path.read_text(encoding="utf-8"))
-    return metrics, read_records(results_path)
+    stored = json.loads(metrics_path.read_text(encoding="utf-8"))
+    records = read_records(results_path)
+    missing = REGISTRY.keys() - stored.keys()
+    return ({**compute_metrics(records), **stored} if missing else stored), records
 
 
 def compare_runs(run_a: Path, run_b: Path) -> str:

@@ -124,3 +124,13 @@ def test_compare_says_that_less_time_is_better(tmp_path: Path, make_item, make_a
         metrics["latency_p50_ms"] = total
         (tmp_path / name / "metrics.json").write_text(json.dumps(metrics))
     assert "| latency_p50_ms | lower | 2000 ms | 1000 ms | -1000 ms | – | better |" in compare_runs(tmp_path / "a", tmp_path / "b")
+
+
+def test_compare_computes_a_metric_an_older_run_did_not_store(two_runs) -> None:
+    import json
+
+    old = two_runs[0] / "metrics.json"
+    metrics = json.loads(old.read_text())
+    del metrics["answered_wrong"]  # as a run made before the metric existed
+    old.write_text(json.dumps(metrics))
+    assert "| answered_wrong | lower | 0.667 | 0.000 | -0.667 | " in compare_runs(*two_runs)
