@@ -71,7 +71,7 @@ def intervals(records: Sequence[EvalRecord]) -> dict[str, Interval]:
         scores = np.array([v for v in values if v is not None], dtype=float)
         if not scores.size:
             continue
-        if np.all((scores == 0) | (scores == 1)):
+        if _zero_or_one(scores):
             out[name] = wilson(int(scores.sum()), scores.size)
         else:
             means = scores[rng.integers(0, scores.size, (RESAMPLES, scores.size))].mean(axis=1)
@@ -137,7 +137,7 @@ def difference_intervals(records_a: Sequence[EvalRecord], records_b: Sequence[Ev
             diffs = np.nanmean(b[draws], axis=1) - np.nanmean(a[draws], axis=1)
         diffs = diffs[~np.isnan(diffs)]
         if diffs.size:
-            out[name] = _percentiles(diffs, len(pairs))
+            out[name] = _percentiles(diffs, int(np.sum(~np.isnan(a) & ~np.isnan(b))))
     return out
 
 
