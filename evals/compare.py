@@ -46,8 +46,9 @@ def compare_runs(run_a: Path, run_b: Path) -> str:
 
 
 _INTERVAL_NOTE = (
-    f"The 95% interval of B - A comes from a paired bootstrap over the questions both runs asked ({RESAMPLES} "
-    "resamples). Where it holds 0 the change may be chance, and the verdict says \"may be noise\"."
+    "The 95% interval of B - A is taken over the questions both runs asked, paired: Newcombe's interval for figures "
+    f"where each question scores 0 or 1, a paired bootstrap ({RESAMPLES} resamples) for graded ones. Where it holds 0 "
+    "the change may be chance, and the verdict says \"may be noise\"."
 )
 
 
