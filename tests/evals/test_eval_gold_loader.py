@@ -79,8 +79,9 @@ def test_a_follow_up_carries_the_turns_it_depends_on(tmp_path: Path) -> None:
     assert item.to_json()["history"] == [["Who won?", "Albanese won."]]
 
 
-def test_the_held_out_set_has_follow_ups_unanswerable_questions_and_no_evidence_quotes() -> None:
-    items = load_gold(Path(__file__).resolve().parents[2] / "evals/gold/heldout.jsonl")
+@pytest.mark.parametrize("name", ["heldout.jsonl", "heldout-b.jsonl", "heldout-c.jsonl"])
+def test_each_held_out_set_has_follow_ups_unanswerable_questions_and_no_evidence_quotes(name) -> None:
+    items = load_gold(Path(__file__).resolve().parents[2] / "evals/gold" / name)
     assert len(items) >= 80
     assert sum(not i.answerable for i in items) >= 0.2 * len(items)
     assert any(i.history for i in items)
