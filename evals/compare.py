@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from evals.outcome import choice_correct, outcome
+from evals.outcome import Outcome, choice_correct, outcome
 from evals.records import EvalRecord, by_id, read_records
 from evals.metrics import REGISTRY
 from evals.scoring import COST_METRICS, FAILURE_RATES, GATED, LATENCY_METRICS, QUALITY_METRICS, Metrics, compute_metrics
@@ -75,20 +75,20 @@ def _changed_questions(a: dict[str, EvalRecord], b: dict[str, EvalRecord]) -> li
     rows = ["| id | kind | question | A | B |", "|---|---|---|---|---|"]
     moved: dict[str, list[int]] = {}  # kind -> [better in B, worse in B]
     for qid in sorted(a.keys() & b.keys()):
-        state_a, state_b = _state(a[qid]), _state(b[qid])
+        outcome_a, outcome_b = outcome(a[qid]), outcome(b[qid])
+        state_a, state_b = _state(a[qid], outcome_a), _state(b[qid], outcome_b)
         if state_a != state_b:
             kind = question_kind(a[qid].item.question).value
             rows.append(f"| {qid} | {kind} | {_cell(a[qid].item.question)} | {state_a} | {state_b} |")
-            rank_a, rank_b = outcome(a[qid]).rank, outcome(b[qid]).rank
-            if rank_a != rank_b:
-                moved.setdefault(kind, [0, 0])[0 if rank_b > rank_a else 1] += 1
+            if outcome_a.rank != outcome_b.rank:
+                moved.setdefault(kind, [0, 0])[0 if outcome_b.rank > outcome_a.rank else 1] += 1
     lines = rows if len(rows) > 2 else ["No question changed outcome."]
-    up, down = (sum(counts[i] for counts in moved.values()) for i in (0, 1))
-    if up or down:
+    better, worse = (sum(counts[i] for counts in moved.values()) for i in (0, 1))
+    if better or worse:
         lines += [
             "",
-            f"{up} questions got a better outcome in B and {down} a worse one. If neither run were better, a split "
-            f"at least this uneven would happen with a chance of {sign_test(up, down):.3f} (two-sided exact sign test).",
+            f"{better} questions got a better outcome in B and {worse} a worse one. If neither run were better, a split "
+            f"at least this uneven would happen with a chance of {sign_test(better, worse):.3f} (two-sided exact sign test).",
         ]
     if moved:
         lines += ["", "By the kind of answer asked for (as the pipeline reads the question; better and worse by outcome):", ""]
@@ -100,8 +100,8 @@ def _changed_questions(a: dict[str, EvalRecord], b: dict[str, EvalRecord]) -> li
     return lines
 
 
-def _state(record: EvalRecord) -> str:
-    state = outcome(record).value
+def _state(record: EvalRecord, result: Outcome) -> str:
+    state = result.value
     picked = choice_correct(record)
     if picked is not None:
         state += f", choice {'right' if picked else 'wrong'}"
