@@ -957,8 +957,46 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if _crosses_a_sentence(phrase):
             continue  # "observed in Politico. And Ankara warned": the end of one sentence and the start of the next
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
+            if kind is Kind.LIST and (asks_for_people(question) or _NAMED_LIST_Q.search(question)):
+                return whole_list(phrase, sentence, question)
             return plain_measure(phrase) if kind is Kind.NUMBER else phrase
     return None
+
+
+# A name as a list item: capitalised words, "of" or "de" between them ("Bank of America"), an optional "the".
+_ITEM = r"(?:the\s+)?[A-Z][\w’'.-]*(?:\s+(?:(?:of|de|del|da|van|von|al|bin)\s+)?[A-Z][\w’'.-]*){0,5}"
+_NAMED_LIST = re.compile(rf"(?<![\w’'-]){_ITEM}(?:\s*,\s*{_ITEM})*,?\s+(?:and|or|&)\s+{_ITEM}(?![\w’'-])")
+_HOW_MANY_LISTED = {"two": 2, "three": 3, "four": 4, "five": 5}
+_LISTED_COUNT = re.compile(r"\b(?:which|what|name|list|the)\s+(two|three|four|five)\b", re.IGNORECASE)
+
+
+def _from_the_first_name(listed: str) -> str:
+    """`listed` without the items before its first name: "However, Greece and Cyprus" -> "Greece and Cyprus"."""
+    starts = [0] + [m.end() for m in _LIST_SEPARATOR.finditer(listed)]
+    for start in starts[:-1]:  # a list keeps two items at least
+        if names_each(listed[start:].split(",", 1)[0].split(" and ", 1)[0]):
+            return listed[start:]
+    return listed
+
+
+def whole_list(phrase: str, sentence: str, question: str) -> str:
+    """The names listed in `sentence` that `phrase` is one of ("Woody Allen and Roman Polanski" for "Roman
+    Polanski"), when the question asks for several names: a list question answered by one of its items
+    answers only part of it. `phrase` as it is when it is already a list, is listed nowhere, or the list
+    has not the number of names the question asks for ("which two") or is longer than a short answer may be."""
+    mine = _list_items(phrase)
+    if len(mine) != 1:
+        return phrase
+    counted = _LISTED_COUNT.search(question)
+    for match in _NAMED_LIST.finditer(sentence):
+        listed = _from_the_first_name(clean_phrase(match.group(0)))
+        items = _list_items(listed)
+        if mine[0] not in items or not names_each(listed) or len(listed.split()) > MAX_WORDS:
+            continue
+        if counted and len(items) != _HOW_MANY_LISTED[counted.group(1).lower()]:
+            continue
+        return listed
+    return phrase
 
 
 def _crosses_a_sentence(phrase: str) -> bool:

@@ -315,6 +315,38 @@ def test_a_name_asked_for_is_a_name_of_the_kind_asked(question, wrong, right):
     assert fits_kind(right, question_kind(question), question)
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "item", "expected"),
+    [
+        ("Which two directors did the actress regret working with?",
+         "The actress regrets working with directors Ann Lowe and Piotr Nowak.", "Piotr Nowak", "Ann Lowe and Piotr Nowak"),
+        ("Which countries are wary of the deal?", "However, Greece and Cyprus are cautious about the deal.",
+         "Cyprus", "Greece and Cyprus"),
+        ("Which states expect the worst heat?", "The worst heat is forecast in Texas, Oklahoma and Arkansas this week.",
+         "Texas", "Texas, Oklahoma and Arkansas"),
+        # the list has three names where two are asked for: it is not the list asked about
+        ("Which two countries were invited?", "NATO invited Sweden, Finland and Norway to talks.", "Finland", "Finland"),
+        # names with a description between them are not read as one list
+        ("Which two players finished behind him?", "He beat Ann Lowe (Boston) and Mia Holt (Denver).", "Mia Holt", "Mia Holt"),
+        # a list too long for a short answer (more than 10 words) is not given as one
+        ("Which people spoke?", "Anna Maria Lowe, Piotr Jan Nowak, Mia Rose Holt and Tom Lee Hale spoke.", "Mia Rose Holt", "Mia Rose Holt"),
+    ],
+    ids=["two-directors", "countries", "three-states", "count-differs", "described-names", "too-long"],
+)
+def test_a_list_question_answered_by_one_listed_name_gets_the_whole_list(question, sentence, item, expected):
+    kind = question_kind(question)
+    assert kind is Kind.LIST
+    assert short_answer_for(question, kind, sentence, sentence, item) == expected
+
+
+def test_a_list_already_given_or_a_single_thing_asked_for_is_left_as_it_is():
+    sentence = "Greece and Cyprus are cautious, while Turkey and Hungary back the plan."
+    question = "Which countries back the plan?"
+    assert short_answer_for(question, Kind.LIST, sentence, sentence, "Turkey and Hungary") == "Turkey and Hungary"
+    thing = "Which country is cautious about the plan?"  # one country asked for: no list
+    assert short_answer_for(thing, question_kind(thing), sentence, sentence, "Cyprus") == "Cyprus"
+
+
 def test_a_list_of_the_owners_things_asked_for_is_a_list_of_names():
     question = "Which of the senator's charities did the donor support?"
     assert question_kind(question) is Kind.LIST
