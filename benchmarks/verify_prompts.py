@@ -113,6 +113,16 @@ def candidates(gold: Path, corpus: Path, data_dir: Path) -> list[dict]:
     return rows
 
 
+def candidates_of(pairs: Sequence[str], data_dir: Path) -> list[dict]:
+    """`candidates` of every GOLD=CORPUS pair, one index in `data_dir` for all; their count goes to stderr."""
+    rows = []
+    for pair in pairs:
+        gold, _, corpus = pair.partition("=")
+        rows += candidates(Path(gold), Path(corpus), data_dir)
+    print(f"{len(rows)} candidate sentences, {sum(r['holds_answer'] for r in rows)} holding a gold answer", file=sys.stderr)
+    return rows
+
+
 def auc(positives: Sequence[float], negatives: Sequence[float]) -> float:
     """The probability that a sentence holding the answer is believed more than one that does not."""
     if not positives or not negatives:
@@ -138,11 +148,7 @@ def main() -> None:
     parser.add_argument("--prompts", default=",".join(PROMPTS), help=f"some of {', '.join(PROMPTS)}")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    rows = []
-    for pair in args.sets:
-        gold, _, corpus = pair.partition("=")
-        rows += candidates(Path(gold), Path(corpus), args.data_dir)
-    print(f"{len(rows)} candidate sentences, {sum(r['holds_answer'] for r in rows)} holding a gold answer", file=sys.stderr)
+    rows = candidates_of(args.sets, args.data_dir)
     from rag.backends import make_generator
 
     model = make_generator("embedded", load_config())

@@ -122,13 +122,9 @@ def collect(args: argparse.Namespace) -> None:
     from rag.config import load_config
     from rag.pipeline import yes_share
     from rag.prompts import VERIFY, format_sentence
-    from verify_prompts import candidates
+    from verify_prompts import candidates_of
 
-    rows = []
-    for pair in args.sets:
-        gold, _, corpus = pair.partition("=")
-        rows += candidates(Path(gold), Path(corpus), args.data_dir)
-    print(f"{len(rows)} candidate sentences, {sum(r['holds_answer'] for r in rows)} holding a gold answer", file=sys.stderr)
+    rows = candidates_of(args.sets, args.data_dir)
     model = make_generator("embedded", load_config())
     for row in rows:
         row["belief"] = yes_share(model, VERIFY.render(question=row["question"], sentence=format_sentence(row["sentence"])))
