@@ -168,6 +168,8 @@ def fit(args: argparse.Namespace) -> None:
     x = np.array([signals(r) for r in rows])
     labels = np.array([bool(r["holds_answer"]) for r in rows])
     sets = np.array([r["set"] for r in rows])
+    if len(set(sets)) < 2:
+        sys.exit("fit: the rows come from one gold set; each set is scored by a fit on the others, so collect two or more.")
     print(f"{len(rows)} sentences, {labels.sum()} holding a gold answer, sets: {', '.join(sorted(set(sets)))}")
     alone = {n: auc(-x[:, i] if n == "rank" else x[:, i], labels) for i, n in enumerate(names)}
     for name, value in alone.items():
