@@ -434,7 +434,7 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
         if _WHO_IS_THE_ROLE.search(question):  # "who is the defense secretary?" wants the person's name
             return bool(_PERSONAL_NAME.search(phrase)) and len(phrase.split()) <= MAX_NAME_WORDS
         return len(phrase.split()) <= MAX_NAME_WORDS and bool(named or _ROLE.search(phrase))
-    if kind is Kind.LIST and (asks_for_people(question) or _NAMED_LIST_Q.search(question)):
+    if _asks_for_names(kind, question):
         return names_each(phrase)  # "which two candidates?": "Liz Truss and Rishi Sunak", not a clause
     if kind is Kind.THING:  # a thing's name or a short noun phrase, not a clause about it ("which follows ..."), nor a date
         if len(phrase.split()) > MAX_NAME_WORDS or _DATE_SPAN.fullmatch(phrase) or _MONTH_ALONE.fullmatch(phrase):
@@ -502,6 +502,11 @@ _NAMED_LIST_Q = re.compile(
     re.IGNORECASE,
 )
 _LIST_SEPARATOR = re.compile(r"\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or|&)\s+")
+
+
+def _asks_for_names(kind: Kind, question: str) -> bool:
+    """A list question answered by names: people, or named countries, teams, films ... ("which two candidates?")."""
+    return kind is Kind.LIST and (asks_for_people(question) or bool(_NAMED_LIST_Q.search(question)))
 
 
 def names_each(phrase: str) -> bool:
@@ -957,7 +962,7 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if _crosses_a_sentence(phrase):
             continue  # "observed in Politico. And Ankara warned": the end of one sentence and the start of the next
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
-            if kind is Kind.LIST and (asks_for_people(question) or _NAMED_LIST_Q.search(question)):
+            if _asks_for_names(kind, question):
                 return whole_list(phrase, sentence, question)
             return plain_measure(phrase) if kind is Kind.NUMBER else phrase
     return None
@@ -974,7 +979,7 @@ def _from_the_first_name(listed: str) -> str:
     """`listed` without the items before its first name: "However, Greece and Cyprus" -> "Greece and Cyprus"."""
     starts = [0] + [m.end() for m in _LIST_SEPARATOR.finditer(listed)]
     for start in starts[:-1]:  # a list keeps two items at least
-        if names_each(listed[start:].split(",", 1)[0].split(" and ", 1)[0]):
+        if names_each(_LIST_SEPARATOR.split(listed[start:], maxsplit=1)[0]):
             return listed[start:]
     return listed
 
