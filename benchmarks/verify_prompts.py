@@ -89,7 +89,7 @@ class CandidateRecorder(Pipeline):
         self.noted: list[tuple[str, list[tuple[str, str]]]] = []
 
     def _verified_answer(self, scorer, question, evidence, found, on_subject):
-        chosen = self._candidates(question, evidence, on_subject)
+        chosen, _ = self._candidates(question, evidence, on_subject)
         self.noted.append((question, [(c.text, _sentence_before(c)) for c in chosen]))
         return []
 

@@ -259,9 +259,8 @@ class Pipeline:
         `verify_candidates` sentences, only those from an article in `on_subject` are asked about.
         """
         kind = question_kind(question)
-        candidates = self._candidates(question, evidence, on_subject)
+        candidates, rest = self._candidates(question, evidence, on_subject)
         beliefs: dict[int, float] = {}
-        rest = self._candidates(question, evidence, on_subject, LAST_PICK_FROM)
         accepted = self._accepted(scorer, question, candidates, beliefs, sure_first=not kind.wants_more, rest=rest)
         for i, phrase in accepted:
             chosen = candidates[i]
@@ -296,16 +295,19 @@ class Pipeline:
             return _reading_order(picked)
         return []
 
-    def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str], top: int | None = None) -> list[Evidence]:
-        """The sentences verify mode asks the model about, best first.
+    def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str]) -> tuple[list[Evidence], list[Evidence]]:
+        """The sentences verify mode asks the model about, best first, and those its last pick chooses among.
 
-        Of the best `top` (`verify_candidates`) evidence sentences, each read with its speaker, those
-        that are of the kind asked for and come from an article in `on_subject`.
+        Of the best `verify_candidates` evidence sentences (and of the best `LAST_PICK_FROM`), each read
+        with its speaker, those that are of the kind asked for and come from an article in `on_subject`.
+        Each sentence is read once for both lists.
         """
-        return [
-            c for c in (with_attribution(e) for e in evidence[: top or self.config.verify_candidates])
+        top = self.config.verify_candidates
+        fitting = [
+            (rank, c) for rank, c in enumerate(with_attribution(e) for e in evidence[: max(top, LAST_PICK_FROM)])
             if fits_answer_type(question, c.text) and c.passage.doc_id in on_subject
         ]
+        return [c for rank, c in fitting if rank < top], [c for rank, c in fitting if rank < LAST_PICK_FROM]
 
     def _last_pick(self, scorer: ChoiceScorer, question: str, rest: list[Evidence]) -> Evidence:
         """The sentence of `rest` the model picks as answering the question (SELECT, read as its

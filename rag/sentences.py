@@ -11,6 +11,15 @@ from index.lexical import STOPWORDS
 # or at a blank line; a lower-case word after a period ("U.S. officials") never starts a sentence.
 _BOUNDARY = re.compile(r"(?<=[.!?])[\"'”’)\]]*\s+(?=[\"“‘'(\[A-Z0-9À-Ý])|\n\s*\n")
 _WORD = re.compile(r"[^\W_]+(?:[’'][^\W_]+)?", re.UNICODE)
+# Verbs that report speech ("said", "warned", "told reporters"), past and present: the one list for who
+# said a quote, whether a clause is only an attribution and whether a question asks who said something.
+# Forms that are often nouns ("notes", "states", "claims") are left out.
+SPEECH_VERBS = (
+    "said says say told tell tells added adds warned warns stressed stresses observed argued argues explained "
+    "insisted wrote cautioned replied announced declared declares stated commented claimed admitted recalled "
+    "emphasised emphasized underlined concluded asked noted"
+).split()
+SPEECH_VERB = "|".join(SPEECH_VERBS)  # for regular expressions
 QUESTION_WORDS = frozenset("what which who whom whose when where why how many much does did do is are was were".split())
 
 

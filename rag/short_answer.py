@@ -16,7 +16,7 @@ from enum import Enum
 
 from index.lexical import STOPWORDS
 from rag.places import is_demonym, names_a_region, names_place, noun_ends_here, place_asked, places_in, smaller_place_asked, too_big_for
-from rag.sentences import content_words, letter_runs, split_sentences
+from rag.sentences import SPEECH_VERB, content_words, letter_runs, split_sentences
 
 MAX_WORDS = 10
 
@@ -748,6 +748,9 @@ _LEADS_TO_A_VERB = re.compile(
     re.IGNORECASE,
 )
 _PLACE_OR_OWNER = re.compile(r"^(in|on|at|of|from|across|near|inside|outside)$", re.IGNORECASE)
+# Words that follow the counted noun and say when or how, never what: "how many people currently sit".
+_AFTER_THE_NOUN = frozenset("currently still now already ever also just together out altogether actually really".split())
+_PLURAL_WITHOUT_S = frozenset("people children men women police staff cattle personnel feet teeth mice geese".split())
 _NOT_THE_THING = re.compile(rf"^{_AUXILIARY}$|^(in|on|at|of|for|to|by|from|with|after|before|during|since|under|over)$", re.IGNORECASE)
 # Counted nouns that say little on their own: the support need not repeat them ("killed 16").
 _GENERIC_COUNTED = frozenset("people persons times members residents individuals ones".split())
@@ -772,7 +775,9 @@ def counted_thing(question: str) -> tuple[str, str]:
     words = re.findall(r"[\w’'-]+", match.group(1))
     phrase: list[str] = []
     for word in words[:4]:
-        if _NOT_THE_THING.match(word) or (phrase and word.lower().endswith("ed")):
+        if _NOT_THE_THING.match(word) or (phrase and (word.lower().endswith("ed") or word.lower() in _AFTER_THE_NOUN)):
+            break
+        if phrase and _ends_the_noun(phrase[-1], word):  # "how many fires broke out": "fires", not "out"
             break
         phrase.append(word)
     if not phrase:
@@ -787,6 +792,23 @@ def counted_thing(question: str) -> tuple[str, str]:
     # "are expected to attend" says nothing of what happened to them; "contributed to" does
     verb = rest[0] if rest and rest[0].lower().endswith("ed") and not _LEADS_TO_A_VERB.match(" ".join(rest[:2])) else ""
     return phrase[-1], "" if verb.lower() in _TIED else verb
+
+
+def _plural(word: str) -> bool:
+    """Does `word` look like a plural noun ("fires", "people")? Possessives, "-ss", "-us", "-is" and names
+    such as "Texas" or "Los" do not."""
+    low = word.lower()
+    if low in _PLURAL_WITHOUT_S:
+        return True
+    if len(low) < 4 or not low.endswith("s") or low.endswith(("ss", "us", "is", "'s", "’s")):
+        return False
+    return not (word[0].isupper() and low.endswith(("as", "os")))
+
+
+def _ends_the_noun(previous: str, word: str) -> bool:
+    """After a plural noun, a lower-case word that is not plural itself starts the verb: "schools still
+    exist", "Americans live abroad"; "news outlets" and "Los Angeles County" go on."""
+    return _plural(previous) and word[:1].islower() and not _plural(word)
 
 
 def counts_what_is_asked(question: str, support: str) -> bool:
@@ -1049,7 +1071,7 @@ def _owner(phrase: str | None) -> str | None:
 
 _QUOTE = re.compile(r"[“\"«]([^”\"»]+)[”\"»]")
 _THIRD_PERSON = re.compile(r"\b(he|she)\b", re.IGNORECASE)
-_SPEECH = re.compile(r"\b(said|says|say|told|tell|tells|warned|stressed|added|announced|declared|claimed|asked|wrote)\b", re.IGNORECASE)
+_SPEECH = re.compile(rf"\b({SPEECH_VERB})\b", re.IGNORECASE)
 _ROLE_MENTION = re.compile(
     r"\b(?:[Tt]he\s+)?(?:[A-Z][\w.’'-]*\s+){0,3}(?:[Pp]resident|[Pp]rime [Mm]inister|[Cc]hancellor|[Mm]inister|"
     r"[Ss]ecretary(?: of [A-Z]\w+)?|[Gg]overnor|[Mm]ayor|[Ll]eader|[Kk]ing|[Qq]ueen|[Pp]ope|CEO|[Cc]hief)"
@@ -1107,12 +1129,11 @@ def pronoun_speaker(question: str, sentence: str, before: Sequence[str]) -> str 
     return None
 
 
-_SPEAKER_VERBS = r"said|says|told|warned|stressed|added|declared|observed|noted|argued|explained|insisted|wrote|cautioned"
 # The speaker after a closing quote ("...,” said one EU diplomat.") or before its verb ("...,” Selim
 # Genra, a former ambassador, observed"); a few words up to the next comma or stop.
-_SPEAKER_AFTER = re.compile(rf"[”\"»]\s*,?\s*(?:{_SPEAKER_VERBS})\s+([^,.;:“”\"()]{{2,60}}?)\s*(?=[,.;:]|$)")
+_SPEAKER_AFTER = re.compile(rf"[”\"»]\s*,?\s*(?:{SPEECH_VERB})\s+([^,.;:“”\"()]{{2,60}}?)\s*(?=[,.;:]|$)")
 _SPEAKER_BEFORE = re.compile(
-    rf"[”\"»]\s*,?\s*([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){{0,3}})\s*(?:,[^,“”\"]{{3,80}},\s*)?(?:{_SPEAKER_VERBS})\b"
+    rf"[”\"»]\s*,?\s*([A-Z][\w’'.-]*(?:\s+[A-Z][\w’'.-]*){{0,3}})\s*(?:,[^,“”\"]{{3,80}},\s*)?(?:{SPEECH_VERB})\b"
 )
 
 

@@ -564,6 +564,31 @@ def test_who_is_a_named_person_is_answered_by_the_description_beside_the_name():
     assert not fits_kind("a former ambassador who said it was too early", Kind.PERSON, question)
 
 
+@pytest.mark.parametrize(
+    "question, counted",
+    [
+        ("How many fires broke out in London on the hottest day?", "fires"),
+        ("How many people currently sit on the academy's board?", "people"),
+        ("How many grammar schools still exist in England?", "schools"),
+        ("The band split after how many years together?", "years"),
+        ("How many Americans live abroad?", "Americans"),
+        ("How many Kellogg's workers are on strike?", "workers"),  # a possessive is no plural
+        ("How many Buffalo Wild Wings locations ran out of wings?", "locations"),  # a plural name goes on
+        ("How many news outlets ran the story?", "outlets"),
+        ("How many Texas oil wells were shut?", "wells"),  # "Texas" is a name, not a plural
+        ("How many bus drivers went on strike?", "drivers"),
+    ],
+)
+def test_the_counted_noun_ends_where_the_verb_or_an_adverb_begins(question, counted):
+    assert counted_thing(question)[0] == counted
+
+
+def test_a_number_about_the_counted_noun_counts_once_the_verb_is_not_read_as_the_noun():
+    question = "How many fires broke out in London on the hottest day?"
+    assert counts_what_is_asked(question, "The London Fire Brigade fought 1,146 fires that day.")
+    assert not counts_what_is_asked(question, "Temperatures reached 40 degrees that day.")
+
+
 def test_a_verb_with_to_after_it_is_what_happened_unless_it_hands_on_to_another_verb():
     assert counted_thing("Exactly how many countries contributed to building the telescope?") == ("countries", "contributed")
     assert counted_thing("How many people were scheduled to fly?") == ("people", "")
@@ -712,6 +737,15 @@ def test_who_thought_what_a_quote_says_is_answered_by_its_speaker():
     assert quoted_speaker("Who doubted the plan would work given how weak the governments are?", QUOTE) == "one EU diplomat"
     before = "“It is too early to talk about troops,” Anna Nowak, a former ambassador to Turkey, observed on Monday."
     assert quoted_speaker("Who said it was too early to talk about troops?", before) == "Anna Nowak"
+
+
+@pytest.mark.parametrize("verb", ["said", "cautioned", "replied", "argued", "insisted", "admitted", "concluded"])
+def test_every_speech_verb_names_the_speaker_of_a_quote_and_of_a_she_said(verb):
+    quote = f"“It is too early to talk about troops,” {verb} Anna Nowak."
+    assert quoted_speaker("Who thinks it is too early to talk about troops?", quote) == "Anna Nowak"
+    before = "Geologist Mara Quint also told residents to keep off the beaches."
+    sentence = f"“A tsunami is not one wave,” she {verb} on the radio."
+    assert pronoun_speaker(f"Which geologist {verb} a tsunami is not one wave?", sentence, [before]) == "Mara Quint"
 
 
 @pytest.mark.parametrize(
