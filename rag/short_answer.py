@@ -986,8 +986,34 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
             if _asks_for_names(kind, question):
                 return whole_list(phrase, sentence, question)
-            return plain_measure(phrase) if kind is Kind.NUMBER else phrase
+            return with_its_bound(plain_measure(phrase), phrase, sentence) if kind is Kind.NUMBER else phrase
     return None
+
+
+# Words that bound a number ("at least 33", "nearly 60", "up to 1.4 million"): an answer that drops them
+# says more than the article does.
+_BOUND = re.compile(
+    r"\b(about|around|some|nearly|almost|roughly|approximately|more than|less than|fewer than|over|under|up to|"
+    r"at least|at most|close to|as many as|as much as|as few as|upwards of)\s+$",
+    re.IGNORECASE,
+)
+
+
+def with_its_bound(answer: str, phrase: str, sentence: str) -> str:
+    """`answer` (a number read as `phrase`) with the word that bounds it where it first stands in `sentence`:
+    "33" -> "at least 33" of "killed at least 33 people". A time span keeps "over" and "under" out of it
+    ("over 10 years" says when, not how many), and the answer stays within `MAX_WORDS`."""
+    if not _NUMBERS.match(phrase) and not re.match(r"[$£€¥]\d", phrase):
+        return answer
+    found = re.search(rf"(?<![\w.,]){re.escape(phrase)}(?![\w])", sentence)
+    bound = _BOUND.search(sentence[: found.start()]) if found else None
+    if bound is None:
+        return answer
+    word = bound.group(1).lower()
+    if word in ("over", "under") and re.search(rf"\b({_TIME_UNITS})\b", answer, re.IGNORECASE):
+        return answer
+    bounded = f"{word} {answer}"
+    return bounded if len(bounded.split()) <= MAX_WORDS else answer
 
 
 # A name as a list item: capitalised words, "of" or "de" between them ("Bank of America"), an optional "the".

@@ -589,6 +589,22 @@ def test_a_number_about_the_counted_noun_counts_once_the_verb_is_not_read_as_the
     assert not counts_what_is_asked(question, "Temperatures reached 40 degrees that day.")
 
 
+@pytest.mark.parametrize(
+    "question, sentence, proposed, short",
+    [
+        ("How many people did the outbreak kill?", "The outbreak killed at least 33 people.", "33", "at least 33"),
+        ("How many members of his government resigned?", "Nearly 60 members of his government resigned.", "60", "nearly 60"),
+        ("How much will the plan cost?", "The plan will cost more than $6 billion.", "$6 billion", "more than $6 billion"),
+        ("How many people could lose power?", "Up to 1.4 million people could lose power.", "1.4 million", "up to 1.4 million"),
+        ("How many people did the outbreak kill?", "The outbreak killed 33 people.", "33", "33"),  # no bound: as it is
+        ("How long did the talks last?", "The talks went on over 10 years.", "10 years", "10 years"),  # "over" a span says when
+        ("How many people died?", "About 15 were hurt and 5 people died.", "5", "5"),  # "about" bounds the 15, not the 5
+    ],
+)
+def test_a_number_keeps_the_word_that_bounds_it(question, sentence, proposed, short):
+    assert short_answer_for(question, Kind.NUMBER, sentence, sentence, proposed) == short
+
+
 def test_a_verb_with_to_after_it_is_what_happened_unless_it_hands_on_to_another_verb():
     assert counted_thing("Exactly how many countries contributed to building the telescope?") == ("countries", "contributed")
     assert counted_thing("How many people were scheduled to fly?") == ("people", "")
@@ -689,7 +705,7 @@ def test_how_many_is_not_answered_by_the_number_of_a_share():
     assert short_answer_for("How many species did the study cover?", Kind.NUMBER, sentence, sentence, "50") is None
     counted = "The study covered 538 species, and about 50% of them had local extinctions."
     assert short_answer_for("How many species did the study cover?", Kind.NUMBER, counted, counted, "538") == "538"
-    assert short_answer_for("What percentage of the species died out locally?", Kind.NUMBER, sentence, sentence, "50%") == "50%"
+    assert short_answer_for("What percentage of the species died out locally?", Kind.NUMBER, sentence, sentence, "50%") == "about 50%"
 
 
 def test_which_thing_does_not_fall_back_on_the_capital_that_opens_the_sentence():
