@@ -358,9 +358,14 @@ _ONE_UNIT = re.compile(
 # A share, which does not count things: "50%", "half of".
 _SHARE = re.compile(r"%|\bper ?cent\b|\bpercentage\b", re.IGNORECASE)
 _SHARE_Q = re.compile(r"%|\bper ?cent|\bpercentage\b|\bshare\b|\bproportion\b", re.IGNORECASE)
+# Words that bound a number ("at least 33", "nearly 60", "up to 1.4 million").
+_BOUND_WORDS = (
+    r"about|around|some|nearly|almost|roughly|approximately|more than|less than|fewer than|over|under|up to|"
+    r"at least|at most|close to|as many as|as much as|as few as|upwards of"
+)
 # A length of time with nothing that places it: "20 days", "about a year" (not "in 20 days", "two weeks ago").
 _DURATION = re.compile(
-    rf"(?:about|around|some|nearly|almost|roughly|more than|less than|over|under|up to|at least)?\s*"
+    rf"(?:{_BOUND_WORDS})?\s*"
     rf"(?:\d[\d,.]*|{_NUMBER_WORD}|an?)\s+(?:more\s+)?(?:{_TIME_UNITS})",
     re.IGNORECASE,
 )
@@ -990,13 +995,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
     return None
 
 
-# Words that bound a number ("at least 33", "nearly 60", "up to 1.4 million"): an answer that drops them
-# says more than the article does.
-_BOUND = re.compile(
-    r"\b(about|around|some|nearly|almost|roughly|approximately|more than|less than|fewer than|over|under|up to|"
-    r"at least|at most|close to|as many as|as much as|as few as|upwards of)\s+$",
-    re.IGNORECASE,
-)
+# The bound just before a number: an answer that drops it says more than the article does.
+_BOUND = re.compile(rf"\b({_BOUND_WORDS})\s+$", re.IGNORECASE)
 
 
 def with_its_bound(answer: str, phrase: str, sentence: str) -> str:
