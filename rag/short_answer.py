@@ -48,7 +48,11 @@ class Kind(str, Enum):
 
 
 _AUXILIARY = r"(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall)"
-_YES_NO = re.compile(rf"^(and |so |but )?{_AUXILIARY}\b", re.IGNORECASE)
+# "Did ...?", and "According to the official, would ...?": a phrase with no question word may lead.
+_YES_NO = re.compile(
+    rf"^(?:(?:(?!\b(?:who|whom|whose|what|which|when|where|why|how)\b)[^,?]){{3,80}},\s*)?(and |so |but )?{_AUXILIARY}\b",
+    re.IGNORECASE,
+)
 # Up to two words between "which"/"what" and the noun that says what is asked ("which European country",
 # "what was the magnitude"), never an auxiliary or a preposition ("what did the company say" asks no name).
 _MODIFIERS = (
@@ -299,9 +303,16 @@ def _number_tokens(text: str) -> set[str]:
 _MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _WEEKDAY = r"(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
 _MONTH_ALONE = re.compile(rf"{_MONTH}", re.IGNORECASE)  # "Sept" is a date, not the name of a thing
+# A time said relative to the story's day ("in the coming days", "earlier that day", "overnight") answers
+# "when?" as a date does.
+_RELATIVE_TIME = (
+    r"(?:coming|next few|past few|last few|following) (?:days?|weeks?|months?|years?)|"
+    r"(?:earlier|later) (?:this|that|today|tonight|in the)\b|the (?:day|week|month|year) (?:before|after)|"
+    r"the next (?:day|morning)|overnight|(?:this|that|the same) (?:afternoon|night)"
+)
 _DATE_WORDS = re.compile(
     rf"\b({_MONTH}|{_WEEKDAY}|yesterday|today|tomorrow|tonight|last (week|month|year|night)|next (week|month|year)|"
-    r"this (week|month|year|morning|evening)|ago|weekend|spring|summer|autumn|fall|winter|decade|century)\b|\d",
+    rf"this (week|month|year|morning|evening)|ago|weekend|spring|summer|autumn|fall|winter|decade|century|{_RELATIVE_TIME})\b|\d",
     re.IGNORECASE,
 )
 _NUMBER_WORD = (
@@ -576,7 +587,7 @@ _MONTH_NAME = r"(?-i:January|February|March|April|May|June|July|August|September
 _DATE_SPAN = re.compile(
     rf"\b(?:(?:on |since )?{_WEEKDAY},? )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)? "
     rf"(?:of )?{_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}}|{_WEEKDAY}|(?:in |since )?(?:1[89]|20)\d\d|{_MONTH_NAME}|"
-    r"(?:yesterday|today|tomorrow|last (?:week|month|year|night)|next (?:week|month|year)))\b",
+    rf"(?:yesterday|today|tomorrow|last (?:week|month|year|night)|next (?:week|month|year)|(?:in )?the {_RELATIVE_TIME}))\b",
     re.IGNORECASE,
 )
 _SCALE = r"(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred|bn|m|km|miles|kilometres|kilometers|" \

@@ -824,3 +824,38 @@ def test_a_phrase_crosses_a_sentence_where_the_splitter_would_cut_it(phrase, cro
     sentence = f"Officials spoke of it: {phrase} here."
     kept = short_answer_for("What did officials speak of?", Kind.OTHER, sentence, sentence, phrase)
     assert (kept != phrase) is crosses
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("According to the city's engineer, would the bridge stay open in winter?", Kind.YES_NO),
+        ("In 2019, did the ferry company report a loss?", Kind.YES_NO),
+        ("After the vote, is the budget law?", Kind.YES_NO),
+        ("Who, according to the engineer, would close the bridge?", Kind.PERSON),  # a question word leads
+        ("According to the engineer, would the bridge open in May or in June?", Kind.OTHER),  # a choice
+    ],
+)
+def test_a_yes_no_question_may_open_with_a_phrase_before_its_verb(question, kind):
+    assert question_kind(question) is kind
+
+
+@pytest.mark.parametrize(
+    ("phrase", "fits"),
+    [
+        ("in the coming days", True),
+        ("over the next few weeks", True),
+        ("earlier that day", True),
+        ("the day after the vote", True),
+        ("overnight", True),
+        ("the coming storm", False),
+        ("after a long debate", False),
+    ],
+)
+def test_a_time_said_relative_to_the_story_answers_when(phrase, fits):
+    assert fits_kind(phrase, Kind.DATE, "When will the engineers meet?") is fits
+
+
+def test_patterns_find_a_time_said_relative_to_the_story():
+    sentence = "The engineers will meet in the coming days to inspect the bridge, the agency said."
+    assert rule_span("When will the engineers meet?", sentence, Kind.DATE) == "the coming days"
