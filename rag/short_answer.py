@@ -48,6 +48,9 @@ class Kind(str, Enum):
 
 
 _AUXILIARY = r"(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall)"
+# "Should a deal be reached, what would ...?": the question word of the main clause asks, not the verb
+# that opens the condition.
+_WH_AFTER_A_CLAUSE = re.compile(r",\s*(?:what|who|whom|whose|which|where|when|why|how)\b", re.IGNORECASE)
 # "Did ...?", and "According to the official, would ...?": a phrase with no question word may lead.
 _YES_NO = re.compile(
     rf"^(?:(?:(?!\b(?:who|whom|whose|what|which|when|where|why|how)\b)[^,?]){{3,80}},\s*)?(and |so |but )?{_AUXILIARY}\b",
@@ -215,7 +218,7 @@ def question_kind(question: str) -> Kind:
     for pattern, name in _OTHER_LANGUAGES:
         if pattern.search(q) and not _PERSON_Q.search(q) and not _NUMBER_Q.search(q):
             return Kind[name]
-    if _YES_NO.search(q) and not re.search(r"\bor\b", q, re.IGNORECASE):
+    if _YES_NO.search(q) and not re.search(r"\bor\b", q, re.IGNORECASE) and not _WH_AFTER_A_CLAUSE.search(q):
         return Kind.YES_NO
     leading = _LEADING_WH.match(q)  # "Who was CEO when ...?" asks for a person, not a date
     if leading and not _LIST_Q.search(q):

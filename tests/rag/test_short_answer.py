@@ -834,6 +834,8 @@ def test_a_phrase_crosses_a_sentence_where_the_splitter_would_cut_it(phrase, cro
         ("After the vote, is the budget law?", Kind.YES_NO),
         ("Who, according to the engineer, would close the bridge?", Kind.PERSON),  # a question word leads
         ("According to the engineer, would the bridge open in May or in June?", Kind.OTHER),  # a choice
+        ("Should the bridge close, who would pay for the ferry?", Kind.PERSON),  # a condition opens it
+        ("Had the engineer known, would she have closed the bridge?", Kind.YES_NO),
     ],
 )
 def test_a_yes_no_question_may_open_with_a_phrase_before_its_verb(question, kind):
