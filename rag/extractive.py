@@ -236,11 +236,20 @@ _OPENS_QUOTE = re.compile(r"^\s*[\"“‘'«]")
 _ATTRIBUTION = re.compile(rf"\b({SPEECH_VERB}|notes|states|claims|according to|pointed out)\b", re.IGNORECASE)
 
 
+# A quote that runs on: at most this many sentences after its first are read to find who said it.
+QUOTE_RUNS_ON = 3
+# A closing quotation mark; "’" before a letter is an apostrophe ("Kiev’s").
+_CLOSES_QUOTE = re.compile(r"[”»]|’(?![A-Za-z])|(?<=\S)\"")
+
+
 def with_attribution(e: Evidence) -> Evidence:
     """A quoted sentence that names no speaker, joined with the next or previous sentence that does.
 
     News splits quotes across sentences ("'...,' said the diplomat. 'It is not an easy time.'"), so
-    the sentence that matches a question can hold the words but not who said them.
+    the sentence that matches a question can hold the words but not who said them. A quote that
+    does not close in its first sentence runs on (“... Because if we react, NATO should act. ...’
+    warned Meloni.”): it is read up to the sentence that names its speaker, at most `QUOTE_RUNS_ON`
+    sentences on, unless it closes or another opens before one does.
     """
     if not _OPENS_QUOTE.match(e.text) or _ATTRIBUTION.search(e.text):
         return e
@@ -248,7 +257,15 @@ def with_attribution(e: Evidence) -> Evidence:
     index = next((i for i, s in enumerate(sentences) if s.start <= e.start < s.end), None)
     if index is None:
         return e
-    for j in (index + 1, index - 1):
+    nearby = [index + 1, index - 1]
+    if not _CLOSES_QUOTE.search(e.text.lstrip()[1:]):
+        for j in range(index + 1, min(len(sentences), index + 1 + QUOTE_RUNS_ON)):
+            if _ATTRIBUTION.search(sentences[j].text):
+                nearby.insert(0, j)
+                break
+            if _CLOSES_QUOTE.search(sentences[j].text) or _OPENS_QUOTE.match(sentences[j].text):
+                break
+    for j in nearby:
         if 0 <= j < len(sentences) and _ATTRIBUTION.search(sentences[j].text):
             start, end = min(e.start, sentences[j].start), max(e.end, sentences[j].end)
             return replace(e, text=e.passage.text[start:end], start=start, end=end)

@@ -152,3 +152,20 @@ def test_sentences_that_name_a_speaker_or_are_not_quotes_stay_as_they_are():
     assert with_attribution(_evidence_of(attributed)).text == attributed
     lonely = "Budgets are tight. “Nobody knows.” Rain fell."
     assert with_attribution(_evidence_of("“Nobody knows.”", lonely)).text == "“Nobody knows.”"
+
+
+RUNNING_QUOTE = (
+    "The port reopened. “The cranes are old. Half of them break every week. We need new ones by spring,” said "
+    "harbour master Ana Ruiz. The mayor agreed."
+)
+
+
+def test_a_quote_that_runs_on_is_read_up_to_the_sentence_that_names_its_speaker():
+    joined = with_attribution(_evidence_of("“The cranes are old.", RUNNING_QUOTE))
+    assert joined.text.startswith("“The cranes are old.") and joined.text.endswith("harbour master Ana Ruiz.")
+    assert RUNNING_QUOTE[joined.start : joined.end] == joined.text
+    # A quote that closes before a speaker is named, or a new quote, ends the search.
+    closed = "The port reopened. “The cranes are old.” Half of them break. Repairs are slow, said Ana Ruiz."
+    assert with_attribution(_evidence_of("“The cranes are old.”", closed)).text == "“The cranes are old.”"
+    reopened = "The port reopened. “The cranes are old. “Half of them break,” she added. Repairs are slow, said Ana Ruiz."
+    assert "Ana Ruiz" not in with_attribution(_evidence_of("“The cranes are old.", reopened)).text
