@@ -48,13 +48,13 @@ class Kind(str, Enum):
 
 
 _AUXILIARY = r"(is|are|was|were|do|does|did|has|have|had|can|could|will|would|should|may|might|must|shall)"
+_QUESTION_WORD = r"(?:who|whom|whose|what|which|when|where|why|how)"
 # "Should a deal be reached, what would ...?": the question word of the main clause asks, not the verb
 # that opens the condition.
-_WH_AFTER_A_CLAUSE = re.compile(r",\s*(?:what|who|whom|whose|which|where|when|why|how)\b", re.IGNORECASE)
+_WH_AFTER_A_CLAUSE = re.compile(rf",\s*{_QUESTION_WORD}\b", re.IGNORECASE)
 # "Did ...?", and "According to the official, would ...?": a phrase with no question word may lead.
 _YES_NO = re.compile(
-    rf"^(?:(?:(?!\b(?:who|whom|whose|what|which|when|where|why|how)\b)[^,?]){{3,80}},\s*)?(and |so |but )?{_AUXILIARY}\b",
-    re.IGNORECASE,
+    rf"^(?:(?:(?!\b{_QUESTION_WORD}\b)[^,?]){{3,80}},\s*)?(and |so |but )?{_AUXILIARY}\b", re.IGNORECASE
 )
 # Up to two words between "which"/"what" and the noun that says what is asked ("which European country",
 # "what was the magnitude"), never an auxiliary or a preposition ("what did the company say" asks no name).
@@ -193,7 +193,7 @@ _LEADING_WH = re.compile(
 _LEADING_KIND = {"who": Kind.PERSON, "whom": Kind.PERSON, "whose": Kind.PERSON, "when": Kind.DATE, "where": Kind.PLACE}
 
 
-_WH_WORD = re.compile(r"\b(who|whom|whose|what|which|when|where|why|how)\b", re.IGNORECASE)
+_WH_WORD = re.compile(rf"\b({_QUESTION_WORD})\b", re.IGNORECASE)
 _CLAUSE_WH = re.compile(r"\b(when|where|who|whom|whose)\b", re.IGNORECASE)
 
 
@@ -309,9 +309,9 @@ _MONTH_ALONE = re.compile(rf"{_MONTH}", re.IGNORECASE)  # "Sept" is a date, not 
 # A time said relative to the story's day ("in the coming days", "earlier that day", "overnight") answers
 # "when?" as a date does.
 _RELATIVE_TIME = (
-    r"(?:coming|next few|past few|last few|following) (?:days?|weeks?|months?|years?)|"
-    r"(?:earlier|later) (?:this|that|today|tonight|in the)\b|the (?:day|week|month|year) (?:before|after)|"
-    r"the next (?:day|morning)|overnight|(?:this|that|the same) (?:afternoon|night)"
+    r"(?:the )?(?:coming|next few|past few|last few|following) (?:days?|weeks?|months?|years?)|"
+    r"(?:earlier|later) (?:(?:this|that|in the) (?:day|week|month|year|morning|afternoon|evening)|today|tonight)|"
+    r"the (?:day|week|month|year) (?:before|after)|the next (?:day|morning)|overnight|(?:this|that|the same) (?:afternoon|night)"
 )
 _DATE_WORDS = re.compile(
     rf"\b({_MONTH}|{_WEEKDAY}|yesterday|today|tomorrow|tonight|last (week|month|year|night)|next (week|month|year)|"
@@ -590,7 +590,7 @@ _MONTH_NAME = r"(?-i:January|February|March|April|May|June|July|August|September
 _DATE_SPAN = re.compile(
     rf"\b(?:(?:on |since )?{_WEEKDAY},? )?(?:{_MONTH} \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?|\d{{1,2}}(?:st|nd|rd|th)? "
     rf"(?:of )?{_MONTH}(?:,? \d{{4}})?|{_MONTH},? \d{{4}}|{_WEEKDAY}|(?:in |since )?(?:1[89]|20)\d\d|{_MONTH_NAME}|"
-    rf"(?:yesterday|today|tomorrow|last (?:week|month|year|night)|next (?:week|month|year)|(?:in )?the {_RELATIVE_TIME}))\b",
+    rf"(?:yesterday|today|tomorrow|last (?:week|month|year|night)|next (?:week|month|year)|(?:in )?(?:{_RELATIVE_TIME})))\b",
     re.IGNORECASE,
 )
 _SCALE = r"(?:\s?(?:%|percent|per cent|million|billion|trillion|thousand|hundred|bn|m|km|miles|kilometres|kilometers|" \

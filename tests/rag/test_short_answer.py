@@ -858,6 +858,14 @@ def test_a_time_said_relative_to_the_story_answers_when(phrase, fits):
     assert fits_kind(phrase, Kind.DATE, "When will the engineers meet?") is fits
 
 
-def test_patterns_find_a_time_said_relative_to_the_story():
-    sentence = "The engineers will meet in the coming days to inspect the bridge, the agency said."
-    assert rule_span("When will the engineers meet?", sentence, Kind.DATE) == "the coming days"
+@pytest.mark.parametrize(
+    ("sentence", "span"),
+    [
+        ("The engineers will meet in the coming days to inspect the bridge, the agency said.", "the coming days"),
+        ("The engineers met later that evening to inspect the bridge.", "later that evening"),
+        ("The engineers met the day after the vote.", "the day after"),
+        ("The engineers met earlier this week.", "earlier this week"),
+    ],
+)
+def test_patterns_find_a_time_said_relative_to_the_story(sentence, span):
+    assert rule_span("When did the engineers meet?", sentence, Kind.DATE) == span
