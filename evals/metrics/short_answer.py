@@ -10,6 +10,10 @@
   correctly: an unanswerable question answered, or an answerable one whose answer text holds no
   gold answer. Range 0-1, lower is better: a wrong answer under a verified-looking citation is
   worse than a refusal.
+- `short_answer_missed`: share of the scored answerable questions answered right by the answer's
+  text (a cited sentence holds a gold answer) under a short answer that shares no word with any gold
+  answer (token F1 0), e.g. "Yes" for "no" above a sentence that says no. `answered_wrong` counts
+  them right; the user reads the short answer first. Range 0-1, lower is better.
 """
 
 from __future__ import annotations
@@ -34,15 +38,24 @@ def short_answer_of(record: EvalRecord) -> str:
 
 
 def short_answer_metrics(records: Sequence[EvalRecord]) -> dict[str, float | int | None]:
-    """short_answer_em and short_answer_f1 over the scored items."""
+    """short_answer_em, short_answer_f1 and short_answer_missed over the scored items."""
     scored = [r for r in records if scored_for_short_answer(r)]
     if not scored:
-        return {"short_answer_em": None, "short_answer_f1": None}
+        return {"short_answer_em": None, "short_answer_f1": None, "short_answer_missed": None}
     n = len(scored)
     return {
         "short_answer_em": sum(exact_match(short_answer_of(r), r.item.answers) for r in scored) / n,
         "short_answer_f1": sum(token_f1(short_answer_of(r), r.item.answers) for r in scored) / n,
+        "short_answer_missed": sum(misses_the_gold(r) for r in scored) / n,
     }
+
+
+def misses_the_gold(record: EvalRecord) -> bool:
+    """Right by the answer's text, under a short answer that shares no word with any gold answer."""
+    if record.error or record.refused or not record.text:
+        return False
+    answers = record.item.answers
+    return bool(answer_contained(record.text, answers)) and token_f1(short_answer_of(record), answers) == 0.0
 
 
 def is_answered_wrong(record: EvalRecord) -> bool:
@@ -70,6 +83,7 @@ MODULE = MetricModule(
     metrics=(
         Metric("short_answer_em", "the short answer equals a gold answer (normalised); '... except' items skipped"),
         Metric("short_answer_f1", "token F1 of the short answer against the best gold answer", gated=True),
+        Metric("short_answer_missed", "right by the cited sentence, but the short answer shares no word with the gold", better="lower"),
         Metric("answered_wrong", "answered but not correct, over all questions", better="lower", gated=True),
     ),
     compute=compute,

@@ -1,4 +1,4 @@
-"""short_answer_em / short_answer_f1 and answered_wrong, on hand-made records."""
+"""short_answer_em / short_answer_f1, short_answer_missed and answered_wrong, on hand-made records."""
 
 from __future__ import annotations
 
@@ -49,3 +49,18 @@ def test_answered_wrong_counts_answers_without_a_gold_answer_and_answers_to_unan
 def test_answered_wrong_is_a_lower_is_better_gated_metric_in_the_registry():
     assert REGISTRY["answered_wrong"].better == "lower" and REGISTRY["answered_wrong"].gated
     assert REGISTRY["short_answer_f1"].better == "higher"
+
+
+def test_a_right_sentence_under_a_short_answer_that_misses_the_gold_is_counted(make_item, make_answer):
+    sentence = "Mark Rubio leads the committee, officials said [1]."
+    records = [
+        _record(make_item, make_answer, "Mark Rubio", answer=f"Mark Rubio [1]. {sentence}"),  # right both ways
+        _record(make_item, make_answer, "officials", answer=f"officials [1]. {sentence}"),  # right sentence, short answer misses
+        _record(make_item, make_answer, "Marco Polo"),  # wrong: not a miss, a wrong answer
+        _record(make_item, make_answer, None, refused=True),  # refused
+        _record(make_item, make_answer, "France", answers=()),  # unanswerable: not scored
+    ]
+    figures = compute(records)
+    assert figures["short_answer_missed"] == pytest.approx(1 / 4)
+    assert figures["answered_wrong"] == pytest.approx(2 / 5)
+    assert REGISTRY["short_answer_missed"].better == "lower"
