@@ -257,19 +257,22 @@ def with_attribution(e: Evidence) -> Evidence:
     index = next((i for i, s in enumerate(sentences) if s.start <= e.start < s.end), None)
     if index is None:
         return e
-    nearby = [index + 1, index - 1]
     if not _CLOSES_QUOTE.search(e.text.lstrip()[1:]):
-        for j in range(index + 1, min(len(sentences), index + 1 + QUOTE_RUNS_ON)):
-            if _ATTRIBUTION.search(sentences[j].text):
-                nearby.insert(0, j)
+        for later in sentences[index + 1 : index + 1 + QUOTE_RUNS_ON]:
+            if _ATTRIBUTION.search(later.text):
+                return _joined(e, later)
+            if _CLOSES_QUOTE.search(later.text) or _OPENS_QUOTE.match(later.text):
                 break
-            if _CLOSES_QUOTE.search(sentences[j].text) or _OPENS_QUOTE.match(sentences[j].text):
-                break
-    for j in nearby:
+    for j in (index + 1, index - 1):
         if 0 <= j < len(sentences) and _ATTRIBUTION.search(sentences[j].text):
-            start, end = min(e.start, sentences[j].start), max(e.end, sentences[j].end)
-            return replace(e, text=e.passage.text[start:end], start=start, end=end)
+            return _joined(e, sentences[j])
     return e
+
+
+def _joined(e: Evidence, other: Sentence) -> Evidence:
+    """`e` read through `other`, a sentence of the same passage before or after it."""
+    start, end = min(e.start, other.start), max(e.end, other.end)
+    return replace(e, text=e.passage.text[start:end], start=start, end=end)
 
 
 def extractive_answer(evidence: Sequence[Evidence], *, max_sentences: int = 2) -> str:
