@@ -16,7 +16,7 @@ from enum import Enum
 
 from index.lexical import STOPWORDS
 from rag.places import is_demonym, names_a_region, names_place, noun_ends_here, place_asked, places_in, smaller_place_asked, too_big_for
-from rag.sentences import SPEECH_VERB, content_words, letter_runs, split_sentences
+from rag.sentences import SPEECH_VERB, SPEECH_VERBS, content_words, letter_runs, split_sentences
 
 MAX_WORDS = 10
 
@@ -176,6 +176,8 @@ _THING_Q = re.compile(
 
 # "What is the name of the ship?" asks for a name, as "which ship?" does.
 _NAME_OF_Q = re.compile(r"\bwhat (?:is|was|are|were) the names? of\b", re.IGNORECASE)
+# "At what point would the force be deployed?" asks when or on what condition, not for a thing's name.
+_CIRCUMSTANCE_Q = re.compile(r"\b(?:at|in|under) (?:what|which) (?:point|stage|moment|juncture)\b", re.IGNORECASE)
 
 # The same question words in the other languages the index serves (French, Spanish, German,
 # Italian, Portuguese): a question in any of them asks for the same kinds of answer.
@@ -239,7 +241,7 @@ def question_kind(question: str) -> Kind:
         return Kind.PLACE
     if _PERSON_Q.search(q) or asks_for_people(q):
         return Kind.PERSON
-    if _THING_Q.search(q) or _NAME_OF_Q.search(q):
+    if (_THING_Q.search(q) or _NAME_OF_Q.search(q)) and not _CIRCUMSTANCE_Q.search(q):
         return Kind.THING
     return Kind.OTHER
 
@@ -415,6 +417,8 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     phrase = clean_phrase(phrase)
     if phrase.lower() in ("yes", "no") or kind is Kind.YES_NO:
         return kind is Kind.YES_NO and phrase.lower() in ("yes", "no")
+    if kind in (Kind.PERSON, Kind.THING) and is_attribution(phrase):
+        return False  # "the news site reported" is where a statement comes from, not a name that answers
     if kind is Kind.NUMBER:
         if _HOW_MANY.search(question) and _SHARE.search(phrase) and not _SHARE_Q.search(question):
             return False  # "50% of the species" does not say how many species
@@ -675,6 +679,8 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         names = [_trim_opener(m.group(0)) for m in _NAME_SPAN.finditer(sentence)]
         names = titled + [n for n in names if n and not any(n in t for t in titled)]
         return _nearest(names, sentence, q_words)
+    if _asks_for_names(kind, question):  # "which Balkan countries?": "Albania and Croatia"
+        return _nearest(named_lists(sentence, question), sentence, q_words)
     if kind is Kind.REASON:
         for match in _REASON_SPAN.finditer(sentence):
             clause = " ".join(match.group(2).split()[:MAX_WORDS])
@@ -738,13 +744,15 @@ def clause_span(question: str, sentence: str) -> str | None:
     for clause in _CLAUSE_BREAK.split(sentence):
         clause = clean_phrase(clause)
         words = clause.split()
-        if len(words) <= 4 and _SPEECH.search(clause):
+        if (len(words) <= 4 and _SPEECH.search(clause)) or (is_attribution(clause) and not _about_the_speaker(clause, q_words)):
             continue
         shared = [i for i, w in enumerate(words) if set(content_words(w)) & q_words]
         options = [clause] + ([" ".join(words[shared[-1] + 1 :])] if shared else [])
         gaps += [_trim_opener(_trim_tail(" ".join(words[a + 1 : b]))) for a, b in zip(shared, shared[1:]) if b - a > 2]
         for option in options:
             option = _trim_opener(clean_phrase(option)) if option is not clause else option
+            if is_attribution(option) and not _about_the_speaker(option, q_words):
+                continue  # "[White House] spokesman Caroline Levit told reporters" says who spoke, not what
             found = set(content_words(option))
             new = len(found - q_words)
             if not option or len(option.split()) > MAX_WORDS or not (shared or new >= 2) or not new:
@@ -1054,16 +1062,24 @@ def whole_list(phrase: str, sentence: str, question: str) -> str:
     mine = _list_items(phrase)
     if len(mine) != 1:
         return phrase
+    return next((listed for listed in named_lists(sentence, question) if mine[0] in _list_items(listed)), phrase)
+
+
+def named_lists(sentence: str, question: str) -> list[str]:
+    """The lists of names in `sentence` ("Albania and Croatia"), each a short answer's length at most, and of
+    as many names as the question asks for ("which two") when it says."""
     counted = _LISTED_COUNT.search(question)
+    lists = []
     for match in _NAMED_LIST.finditer(sentence):
-        listed = _from_the_first_name(clean_phrase(match.group(0)))
-        items = _list_items(listed)
-        if mine[0] not in items or not names_each(listed) or len(listed.split()) > MAX_WORDS:
+        listed = _from_the_first_name(_trim_opener(clean_phrase(match.group(0))))  # not "With Greece and Cyprus"
+        if not names_each(listed) or len(listed.split()) > MAX_WORDS:
             continue
-        if counted and len(items) != _HOW_MANY_LISTED[counted.group(1).lower()]:
+        if any(all(_of_a_people(w) or _of_a_people(w.removesuffix("s")) for w in item.split()) for item in _list_items(listed)):
+            continue  # "Ukrainians and European" says who, not which names
+        if counted and len(_list_items(listed)) != _HOW_MANY_LISTED[counted.group(1).lower()]:
             continue
-        return listed
-    return phrase
+        lists.append(listed)
+    return lists
 
 
 def _crosses_a_sentence(phrase: str) -> bool:
@@ -1112,6 +1128,56 @@ def _owner(phrase: str | None) -> str | None:
 _QUOTE = re.compile(r"[“\"«]([^”\"»]+)[”\"»]")
 _THIRD_PERSON = re.compile(r"\b(he|she)\b", re.IGNORECASE)
 _SPEECH = re.compile(rf"\b({SPEECH_VERB})\b", re.IGNORECASE)
+# An attribution says who said something: a speaker, a verb that reports and at most three words of where
+# or to whom ("White House spokesman Caroline Levit told reporters", "the news site reported on Monday"), or
+# the verb first ("said one EU diplomat"). The verbs are lower case ("Edward Said" is a name).
+_REPORTING_VERBS = frozenset([*SPEECH_VERBS, "reported"])
+_ATTRIBUTION_TAIL = frozenset(
+    "reporters journalists in on at to a an the his her their its this last late early statement interview "
+    "briefing conference press news release week weekend month year morning afternoon evening night".split()
+)
+_SPEAKER_OPENERS = frozenset("the a an one in on reporters journalists".split())  # "said in a statement"
+# The words before the verb name a speaker: no clause ("the battles do not stop,” he said"), nor a passive.
+_SPEAKER_WORD = re.compile(r"[\w’'.-]+")
+_NOT_A_SPEAKER = frozenset(
+    "is are was were be being been do does did not never will would can could has have had should may might must "
+    "to that which who".split()
+)
+
+
+def attribution_speaker(phrase: str) -> str | None:
+    """The speaker when `phrase` only says who said something ("spokesman Caroline Levit told reporters" ->
+    "spokesman Caroline Levit"); None when it says more, or no one."""
+    words = clean_phrase(phrase).split()
+    verb = next((i for i, w in enumerate(words) if w in _REPORTING_VERBS), None)
+    if verb is None or _crosses_a_sentence(phrase):
+        return None
+    before, after = words[:verb], words[verb + 1 :]
+    if not before:  # "said one EU diplomat", not "warned of more strikes"
+        speaks = 0 < len(after) <= MAX_NAME_WORDS and (after[0].lower() in _SPEAKER_OPENERS or after[0][0].isupper())
+        return " ".join(after) if speaks else None
+    speaks = (
+        len(before) <= MAX_NAME_WORDS
+        and all(_SPEAKER_WORD.fullmatch(w) and w.lower() not in _NOT_A_SPEAKER for w in before)
+        and len(after) <= 3
+        and all(w.lower() in _ATTRIBUTION_TAIL or w[0].isupper() for w in after)
+    )
+    return " ".join(before) if speaks else None
+
+
+def is_attribution(phrase: str) -> bool:
+    """Does `phrase` only say who said something ("spokesman Caroline Levit told reporters")?"""
+    return attribution_speaker(phrase) is not None
+
+
+def _about_the_speaker(phrase: str, q_words: set[str]) -> bool:
+    """Is `phrase` an attribution whose speaker the question asks about ("What is Caroline Levit's job?")?
+    The speaker's last word says who it is: "Levit", not the "White House" a spokesman speaks for."""
+    speaker = attribution_speaker(phrase)
+    last = content_words(speaker.split()[-1]) if speaker else []
+    return bool(last) and last[0] in q_words
+
+
 _ROLE_MENTION = re.compile(
     r"\b(?:[Tt]he\s+)?(?:[A-Z][\w.’'-]*\s+){0,3}(?:[Pp]resident|[Pp]rime [Mm]inister|[Cc]hancellor|[Mm]inister|"
     r"[Ss]ecretary(?: of [A-Z]\w+)?|[Gg]overnor|[Mm]ayor|[Ll]eader|[Kk]ing|[Qq]ueen|[Pp]ope|CEO|[Cc]hief)"
@@ -1243,6 +1309,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "names_each", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "is_attribution", "names_each", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
     "pronoun_speaker", "quoted_referent", "short_answer_for", "without_dateline",
 ]

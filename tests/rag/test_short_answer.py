@@ -15,6 +15,7 @@ from rag.short_answer import (
     describes_a_person,
     fits_kind,
     grounded,
+    is_attribution,
     kind_of_span,
     question_kind,
     listed_beside_the_question,
@@ -65,6 +66,8 @@ SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm 
         ("When did the mayor who opened the bridge resign?", Kind.DATE),
         ("Who did the U.S. President call when the talks failed?", Kind.PERSON),  # "U.S." ends no sentence
         ("The bridge closed in May. When did it reopen?", Kind.DATE),  # the last sentence asks
+        ("At what point would the bridge reopen?", Kind.OTHER),  # when, or on what condition: not a thing's name
+        ("What point did the mayor make?", Kind.THING),
     ],
 )
 def test_question_kind_reads_what_the_question_asks_for(question, kind):
@@ -339,6 +342,24 @@ def test_a_list_question_answered_by_one_listed_name_gets_the_whole_list(questio
     assert short_answer_for(question, kind, sentence, sentence, item) == expected
 
 
+@pytest.mark.parametrize(
+    ("question", "sentence", "expected"),
+    [
+        ("Which countries are wary of the deal?", "However, Greece and Cyprus are cautious about the deal.", "Greece and Cyprus"),
+        ("Which two countries were invited?", "NATO invited Sweden and Finland to join, officials in Brussels said.", "Sweden and Finland"),
+        # the number asked for picks the list
+        ("Which three cities flooded?", "Mayors Ann Lowe and Piotr Nowak said Ely, Leeds and Wisbech flooded.", "Ely, Leeds and Wisbech"),
+        # peoples are not the names asked for, and nothing else is listed
+        ("Which two leaders want the force?", "With Ukrainians and Europeans, the leaders want the force.", None),
+    ],
+    ids=["countries", "two-countries", "count-picks", "peoples"],
+)
+def test_a_list_question_finds_the_names_listed_without_the_model(question, sentence, expected):
+    kind = question_kind(question)
+    assert kind is Kind.LIST
+    assert rule_span(question, sentence, kind) == expected
+
+
 def test_a_list_already_given_or_a_single_thing_asked_for_is_left_as_it_is():
     sentence = "Greece and Cyprus are cautious, while Turkey and Hungary back the plan."
     question = "Which countries back the plan?"
@@ -364,6 +385,37 @@ def test_clause_span_adds_words_and_stays_short():
     sentence = "Officials warned against discussing a subject that exists only in theory, the paper said."
     clause = clause_span("What did officials warn against discussing?", sentence)
     assert clause and len(clause.split()) <= MAX_WORDS and "theory" in clause
+
+
+@pytest.mark.parametrize(
+    ("phrase", "attribution"),
+    [
+        ("spokeswoman Ann Berg told reporters", True),
+        ("the city's news site reported on Monday", True),
+        ("said one EU diplomat", True),
+        ("said in a statement", True),
+        ("he said", True),
+        ("warned of more strikes next week", False),  # what was said, not who said it
+        ("the mayor warned of more strikes", False),
+        ("the talks do not stop, he said", False),  # a clause before the verb
+        ("has never been asked", False),  # passive
+        ("Edward Said", False),  # a name, not the verb
+        ("said to be the largest", False),
+    ],
+)
+def test_an_attribution_is_who_said_it_and_nothing_more(phrase, attribution):
+    assert is_attribution(phrase) is attribution
+
+
+def test_clause_span_takes_what_was_said_not_who_said_it():
+    question = "What did the city hall say the mayor has permanently excluded?"
+    sentence = "“I can tell you that she has permanently excluded the closure of the old bridge,” city hall spokeswoman Ann Berg told reporters."
+    assert clause_span(question, sentence) == "closure of the old bridge"
+
+
+def test_an_attribution_does_not_name_who_or_which():
+    assert not fits_kind("the Norrvik News site reported", Kind.PERSON, "Who rescued the fishermen?")
+    assert fits_kind("spokeswoman Ann Berg", Kind.PERSON, "Who announced the closure?")
 
 
 def test_clause_span_falls_back_to_what_lies_between_the_questions_words():
