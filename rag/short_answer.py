@@ -87,7 +87,10 @@ _PEOPLE_NOUNS = (
     r"journalists?|reporters?|writers?|producers?|rappers?|passengers?|victims?|suspects?|lady|ladies|wom[ae]n|"
     r"members?|husband|wife|sons?|daughters?|mother|father|brothers?|sisters?|girls?|boys?|m[ae]n(?!-)|"
     r"child(?:ren)?(?![’'])|"  # "which children's show" asks for a show
-    r"bab(?:y|ies)|teen(?:ager)?s?|students?|patients?|soldiers?|survivors?|protesters?|employees?|workers?|officers?"
+    r"bab(?:y|ies)|teen(?:ager)?s?|students?|patients?|soldiers?|survivors?|protesters?|employees?|workers?|officers?|"
+    r"sheriffs?|ambassadors?|diplomats?|envoys?|generals?|commanders?|captains?|pilots?|nurses?|teachers?|professors?|"
+    r"detectives?|investigators?|firefighters?|astronauts?|comedians?|billionaires?|entrepreneurs?|investors?|"
+    r"heirs?|kings?|queens?|princes?|princess(?:es)?|residents?|citizens?|voters?|whistleblowers?|hostages?"
 )
 _PERSON_Q = re.compile(
     rf"\bwho(m|se)?\b|\b(what|which) {_MODIFIERS}({_PEOPLE_NOUNS}|company|companies|firm|organi[sz]ation|group|team|"

@@ -68,6 +68,8 @@ SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm 
         ("The bridge closed in May. When did it reopen?", Kind.DATE),  # the last sentence asks
         ("At what point would the bridge reopen?", Kind.OTHER),  # when, or on what condition: not a thing's name
         ("What point did the mayor make?", Kind.THING),
+        ("Which county sheriff closed the bridge?", Kind.PERSON),  # people named by their office
+        ("What's the name of the diplomat who opened the bridge?", Kind.PERSON),
     ],
 )
 def test_question_kind_reads_what_the_question_asks_for(question, kind):
