@@ -660,6 +660,9 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         return "No" if _NEGATION.search(sentence) and not _NEGATION.search(question) else "Yes"
     if kind is Kind.NUMBER:
         spans = [m.group(0) for m in _NUMBER_SPAN.finditer(sentence)]
+        if _HOW_MANY.search(question) and not _SHARE_Q.search(question):
+            # not "43 goals" for points, nor "100" of "a 100-point season" (`grounded` reads "100-point" whole)
+            spans = [x for x in spans if not counts_another_thing(x, sentence, question) and grounded(x, sentence, question)]
         return _nearest(spans, sentence, q_words, avoid_years=True)
     if kind is Kind.DATE:
         dates = [re.sub(r"^(on|in|since) ", "", m.group(0), flags=re.IGNORECASE) for m in _DATE_SPAN.finditer(sentence)]
@@ -1011,6 +1014,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         phrase = clean_phrase(option)
         if counting and _as_a_share(phrase, sentence):
             continue  # "50" of "50% of the species" does not say how many species
+        if counting and counts_another_thing(phrase, sentence, question):
+            continue  # "43 goals" beside "110 points" does not say how many points
         if _crosses_a_sentence(phrase):
             continue  # "observed in Politico. And Ankara warned": the end of one sentence and the start of the next
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):
@@ -1089,6 +1094,43 @@ def _crosses_a_sentence(phrase: str) -> bool:
     """Does `phrase` run from one sentence into the next ("Politico. And Ankara"), where the sentence splitter
     would cut it, not at a title or an abbreviation ("Dr. Lee", "U.S. President")?"""
     return len(split_sentences(phrase)) > 1
+
+
+_COUNT_IN_PHRASE = re.compile(rf"\d[\d,.]*\d|\d|\b{_NUMBER_WORD}\b", re.IGNORECASE)
+_MAGNITUDE = frozenset("million millions billion billions trillion thousand thousands hundred hundreds dozen".split())
+
+
+def counts_another_thing(phrase: str, sentence: str, question: str) -> bool:
+    """Does the number of `phrase` count something else than the "how many" question asks for, in a sentence
+    that names the thing asked apart from it? "three ten-year terms" does not say how many voting members
+    there are in "Members will receive voting rights after three ten-year terms", nor "43 goals" how many
+    points beside "110 points". False when the sentence never names the thing asked (a synonym may count
+    it: "5,000 soldiers" for troops) or the number is followed by no other plural noun."""
+    noun, _ = counted_thing(question)
+    if not noun:
+        return False
+    head = noun.split()[-1].lower()
+    asked = set(content_words(head))
+    if not asked & set(content_words(sentence)):
+        return False
+    numbers = _COUNT_IN_PHRASE.findall(phrase)
+    found = re.search(rf"(?<![\w.,]){re.escape(numbers[-1])}(?![\w])", sentence, re.IGNORECASE) if numbers else None
+    if found is None:
+        return False
+    joined = re.match(r"-([a-z]+)", sentence[found.end() :])
+    if joined:  # "a five-layer sunshield" counts layers; "a 100-point season" describes a season, not the points
+        return not (set(content_words(joined.group(1))) & asked or _same_root(joined.group(1), head))
+    for word in sentence[found.end() :].split()[:3]:
+        w = word.strip(",.;:!?()[]\"“”‘’'").lower()
+        if w in _MAGNITUDE or "-" in w:  # "2 million", "three ten-year terms"
+            continue
+        if set(content_words(w)) & asked or _same_head(head, w) or w in _GENERIC_COUNTED or w in _PLURAL_WITHOUT_S:
+            return False
+        if re.fullmatch(r"[a-z]{3,}s", w) and w not in STOPWORDS:
+            return True  # "43 goals" for points
+        if word[-1:] in ",.;:!?)":
+            break
+    return False
 
 
 def _as_a_share(phrase: str, sentence: str) -> bool:
@@ -1312,6 +1354,6 @@ def _nearest(spans: list[str], sentence: str, q_words: set[str], *, avoid_years:
 
 
 __all__ = [
-    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_what_is_asked", "fits_kind", "grounded", "is_attribution", "names_each", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
+    "Kind", "MAX_WORDS", "clause_span", "clean_phrase", "counted_thing", "counts_another_thing", "counts_what_is_asked", "fits_kind", "grounded", "is_attribution", "names_each", "listed_beside_the_question", "question_kind", "plain_measure", "reported_on", "restates_what_is_asked", "rule_span",
     "pronoun_speaker", "quoted_referent", "short_answer_for", "without_dateline",
 ]

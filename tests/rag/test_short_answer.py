@@ -10,6 +10,7 @@ from rag.short_answer import (
     clause_span,
     clean_phrase,
     counted_thing,
+    counts_another_thing,
     counts_what_is_asked,
     described,
     describes_a_person,
@@ -153,6 +154,26 @@ def test_a_number_about_something_else_does_not_answer_how_many():
     # What happened to them names what is counted; the noun may be put in other words.
     assert counts_what_is_asked("How many user accounts were affected?", "All 3 billion users were affected.")
     assert short_answer_for("How many homes were destroyed?", Kind.NUMBER, deaths, deaths) is None
+
+
+def test_a_number_that_counts_another_noun_beside_the_one_asked_does_not_answer_how_many():
+    season = "She scored 43 goals and 67 assists for 110 points in 71 games."
+    question = "How many points did she score this season?"
+    assert counts_another_thing("43", season, question) and counts_another_thing("71", season, question)
+    assert not counts_another_thing("110", season, question)
+    assert rule_span(question, season, Kind.NUMBER) == "110 points"
+    assert short_answer_for(question, Kind.NUMBER, season, season, "43") == "110 points"
+    terms = "Members will keep their voting rights after three ten-year terms."
+    assert short_answer_for("How many voting members does the academy have?", Kind.NUMBER, terms, terms, "three") is None
+
+
+def test_a_number_joined_to_the_noun_asked_or_beside_no_other_counts_it():
+    question = "How many layers does the sunshield have?"
+    assert not counts_another_thing("five", "It has a five-layer sunshield to protect the mirror.", question)
+    assert counts_another_thing("100", "She had a 100-point season and 80 layers.", question)  # "100-point" is no layer
+    # the sentence never names what is asked: a synonym may count it
+    assert not counts_another_thing("5,000", "The alliance sent 5,000 soldiers.", "How many troops were sent?")
+    assert not counts_another_thing("98", "The quake killed 98 people.", "How many people died?")
 
 
 def test_the_day_a_statement_was_made_does_not_date_the_event():
