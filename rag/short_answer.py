@@ -1105,26 +1105,40 @@ def counts_another_thing(phrase: str, sentence: str, question: str) -> bool:
     that names the thing asked apart from it? "three ten-year terms" does not say how many voting members
     there are in "Members will receive voting rights after three ten-year terms", nor "43 goals" how many
     points beside "110 points". False when the sentence never names the thing asked (a synonym may count
-    it: "5,000 soldiers" for troops) or the number is followed by no other plural noun."""
-    noun, _ = counted_thing(question)
-    if not noun:
-        return False
-    head = noun.split()[-1].lower()
-    asked = set(content_words(head))
-    if not asked & set(content_words(sentence)):
+    it: "5,000 soldiers" for troops), or the number stands once for the thing asked or for no other plural
+    noun ("all 12 felony counts" beside "the 12 jurors")."""
+    asked = _asked_to_count(question)
+    if not asked or not asked & set(content_words(sentence)):
         return False
     numbers = _COUNT_IN_PHRASE.findall(phrase)
-    found = re.search(rf"(?<![\w.,]){re.escape(numbers[-1])}(?![\w])", sentence, re.IGNORECASE) if numbers else None
-    if found is None:
-        return False
-    joined = re.match(r"-([a-z]+)", sentence[found.end() :])
+    places = list(re.finditer(rf"(?<![\w.,]){re.escape(numbers[-1])}(?![\w])", sentence, re.IGNORECASE)) if numbers else []
+    return bool(places) and all(_counts_other_than(sentence[found.end() :], asked) for found in places)
+
+
+def _asked_to_count(question: str) -> set[str]:
+    """The content words of what "how many" counts, up to its verb: "experts, students and staff" (all three),
+    "voting members"; empty when the question does not count."""
+    match = _HOW_MANY.search(question)
+    if not match:
+        return set()
+    words: list[str] = []
+    for word in re.findall(r"[\w’'-]+", match.group(1))[:6]:
+        if _NOT_THE_THING.match(word) or (words and (word[0].isupper() or re.search(r"(?:ed|ing)$", word))):
+            break  # the verb, a preposition or a name ends it: "people [attended]", "points [did]"
+        words.append(word)
+    return set(content_words(" ".join(words)))
+
+
+def _counts_other_than(after: str, asked: set[str]) -> bool:
+    """Does the number that `after` follows count a plural noun that is none of `asked` ("43 goals" for points)?"""
+    joined = re.match(r"-([a-z]+)", after)
     if joined:  # "a five-layer sunshield" counts layers; "a 100-point season" describes a season, not the points
-        return not (set(content_words(joined.group(1))) & asked or _same_root(joined.group(1), head))
-    for word in sentence[found.end() :].split()[:3]:
+        return not (set(content_words(joined.group(1))) & asked)
+    for word in after.split()[:3]:
         w = word.strip(",.;:!?()[]\"“”‘’'").lower()
         if w in _MAGNITUDE or "-" in w:  # "2 million", "three ten-year terms"
             continue
-        if set(content_words(w)) & asked or _same_head(head, w) or w in _GENERIC_COUNTED or w in _PLURAL_WITHOUT_S:
+        if set(content_words(w)) & asked or any(_same_head(a, w) for a in asked) or w in _GENERIC_COUNTED or w in _PLURAL_WITHOUT_S:
             return False
         if re.fullmatch(r"[a-z]{3,}s", w) and w not in STOPWORDS:
             return True  # "43 goals" for points

@@ -174,6 +174,12 @@ def test_a_number_joined_to_the_noun_asked_or_beside_no_other_counts_it():
     # the sentence never names what is asked: a synonym may count it
     assert not counts_another_thing("5,000", "The alliance sent 5,000 soldiers.", "How many troops were sent?")
     assert not counts_another_thing("98", "The quake killed 98 people.", "How many people died?")
+    # one of the number's places counts the thing asked
+    both = "The 12 jurors found her guilty on all 12 fraud counts."
+    assert not counts_another_thing("12", both, "On how many fraud counts was she convicted?")
+    # every noun of a counted list is asked for
+    staff = "The lab employs 480 engineers, students and staff from across Europe."
+    assert not counts_another_thing("480", staff, "How many engineers, students and staff does the lab employ?")
 
 
 def test_the_day_a_statement_was_made_does_not_date_the_event():
