@@ -750,14 +750,14 @@ def clause_span(question: str, sentence: str) -> str | None:
     for clause in _CLAUSE_BREAK.split(sentence):
         clause = clean_phrase(clause)
         words = clause.split()
-        if (len(words) <= 4 and _SPEECH.search(clause)) or (is_attribution(clause) and not _about_the_speaker(clause, q_words)):
+        if (len(words) <= 4 and _SPEECH.search(clause)) or _only_who_spoke(clause, q_words):
             continue
         shared = [i for i, w in enumerate(words) if set(content_words(w)) & q_words]
         options = [clause] + ([" ".join(words[shared[-1] + 1 :])] if shared else [])
         gaps += [_trim_opener(_trim_tail(" ".join(words[a + 1 : b]))) for a, b in zip(shared, shared[1:]) if b - a > 2]
         for option in options:
             option = _trim_opener(clean_phrase(option)) if option is not clause else option
-            if is_attribution(option) and not _about_the_speaker(option, q_words):
+            if _only_who_spoke(option, q_words):
                 continue  # "[White House] spokesman Caroline Levit told reporters" says who spoke, not what
             found = set(content_words(option))
             new = len(found - q_words)
@@ -1229,12 +1229,15 @@ def is_attribution(phrase: str) -> bool:
     return attribution_speaker(phrase) is not None
 
 
-def _about_the_speaker(phrase: str, q_words: set[str]) -> bool:
-    """Is `phrase` an attribution whose speaker the question asks about ("What is Caroline Levit's job?")?
-    The speaker's last word says who it is: "Levit", not the "White House" a spokesman speaks for."""
+def _only_who_spoke(phrase: str, q_words: set[str]) -> bool:
+    """Is `phrase` an attribution whose speaker the question does not ask about? "What is Caroline Levit's
+    job?" asks about the speaker of "White House spokesman Caroline Levit told reporters"; the speaker's
+    last word says who it is ("Levit", not the "White House" a spokesman speaks for)."""
     speaker = attribution_speaker(phrase)
-    last = content_words(speaker.split()[-1]) if speaker else []
-    return bool(last) and last[0] in q_words
+    if speaker is None:
+        return False
+    last = content_words(speaker.split()[-1])
+    return not (last and last[0] in q_words)
 
 
 _ROLE_MENTION = re.compile(
