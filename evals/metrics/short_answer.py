@@ -10,8 +10,8 @@
   correctly: an unanswerable question answered, or an answerable one whose answer text holds no
   gold answer. Range 0-1, lower is better: a wrong answer under a verified-looking citation is
   worse than a refusal.
-- `short_answer_missed`: share of the scored answerable questions answered right by the answer's
-  text (a cited sentence holds a gold answer) under a short answer that shares no word with any gold
+- `short_answer_missed`: share of the scored answerable questions answered right (a gold answer in the
+  text, at least one citation: `answered_with_verified_citation`'s test) under a short answer that shares no word with any gold
   answer (token F1 0), e.g. "Yes" for "no" above a sentence that says no. `answered_wrong` counts
   them right; the user reads the short answer first. Range 0-1, lower is better.
 """
@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from evals.metrics.answer import answer_contained, exact_match, token_f1
 from evals.metrics.metric import Metric, MetricModule
+from evals.metrics.verified import is_answered_right
 from evals.records import EvalRecord
 
 
@@ -51,11 +52,8 @@ def short_answer_metrics(records: Sequence[EvalRecord]) -> dict[str, float | int
 
 
 def misses_the_gold(record: EvalRecord) -> bool:
-    """Right by the answer's text, under a short answer that shares no word with any gold answer."""
-    if record.error or record.refused or not record.text:
-        return False
-    answers = record.item.answers
-    return bool(answer_contained(record.text, answers)) and token_f1(short_answer_of(record), answers) == 0.0
+    """Right as `answered_with_verified_citation` counts it, under a short answer that shares no word with any gold answer."""
+    return is_answered_right(record) and token_f1(short_answer_of(record), record.item.answers) == 0.0
 
 
 def is_answered_wrong(record: EvalRecord) -> bool:

@@ -9,8 +9,9 @@ from evals.metrics.short_answer import compute
 from evals.records import EvalRecord
 
 
-def _record(make_item, make_answer, short, *, answer="", refused=False, **item):
-    data = make_answer(answer or (f"{short} [1]." if short else ""), refused=refused)
+def _record(make_item, make_answer, short, *, answer="", refused=False, cited=True, **item):
+    text = answer or (f"{short} [1]." if short else "")
+    data = make_answer(text, refused=refused, citations=[{"n": 1}] if text and cited else [])
     data["short_answer"] = short
     return EvalRecord(make_item(**item), data)
 
@@ -59,8 +60,10 @@ def test_a_right_sentence_under_a_short_answer_that_misses_the_gold_is_counted(m
         _record(make_item, make_answer, "Marco Polo"),  # wrong: not a miss, a wrong answer
         _record(make_item, make_answer, None, refused=True),  # refused
         _record(make_item, make_answer, "France", answers=()),  # unanswerable: not scored
+        # right by its text but without a citation: not right, so not a miss either
+        _record(make_item, make_answer, "officials", answer=f"officials. {sentence}", cited=False),
     ]
     figures = compute(records)
-    assert figures["short_answer_missed"] == pytest.approx(1 / 4)
-    assert figures["answered_wrong"] == pytest.approx(2 / 5)
+    assert figures["short_answer_missed"] == pytest.approx(1 / 5)
+    assert figures["answered_wrong"] == pytest.approx(2 / 6)
     assert REGISTRY["short_answer_missed"].better == "lower"
