@@ -377,6 +377,12 @@ _ONE_UNIT = re.compile(
 # A share, which does not count things: "50%", "half of".
 _SHARE = re.compile(r"%|\bper ?cent\b|\bpercentage\b", re.IGNORECASE)
 _SHARE_Q = re.compile(r"%|\bper ?cent|\bpercentage\b|\bshare\b|\bproportion\b", re.IGNORECASE)
+
+
+def _counts_items(question: str) -> bool:
+    """Does `question` ask how many things there are ("how many species?"), not what share of them?"""
+    return bool(_HOW_MANY.search(question)) and not _SHARE_Q.search(question)
+
 # Words that bound a number ("at least 33", "nearly 60", "up to 1.4 million").
 _BOUND_WORDS = (
     r"about|around|some|nearly|almost|roughly|approximately|more than|less than|fewer than|over|under|up to|"
@@ -423,7 +429,7 @@ def fits_kind(phrase: str, kind: Kind, question: str = "") -> bool:
     if kind in (Kind.PERSON, Kind.THING) and is_attribution(phrase):
         return False  # "the news site reported" is where a statement comes from, not a name that answers
     if kind is Kind.NUMBER:
-        if _HOW_MANY.search(question) and _SHARE.search(phrase) and not _SHARE_Q.search(question):
+        if _counts_items(question) and _SHARE.search(phrase):
             return False  # "50% of the species" does not say how many species
         unit = next((u for q, u in _UNIT_NEEDED if q.search(question)), None)
         return bool(_NUMBERS.search(phrase) or _ONE_UNIT.search(phrase)) and (unit is None or bool(unit.search(phrase)))
@@ -660,7 +666,7 @@ def rule_span(question: str, sentence: str, kind: Kind) -> str | None:
         return "No" if _NEGATION.search(sentence) and not _NEGATION.search(question) else "Yes"
     if kind is Kind.NUMBER:
         spans = [m.group(0) for m in _NUMBER_SPAN.finditer(sentence)]
-        if _HOW_MANY.search(question) and not _SHARE_Q.search(question):
+        if _counts_items(question):
             # not "43 goals" for points, nor "100" of "a 100-point season" (`grounded` reads "100-point" whole)
             spans = [x for x in spans if not counts_another_thing(x, sentence, question) and grounded(x, sentence, question)]
         return _nearest(spans, sentence, q_words, avoid_years=True)
@@ -1007,7 +1013,7 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
         return None  # the model read a team's or a compound's first word as the place: the sentence says no where
     if kind is Kind.DATE and not _REPORTING.search(question):
         options = [o for o in options if o is None or not reported_on(clean_phrase(o), sentence)]
-    counting = kind is Kind.NUMBER and _HOW_MANY.search(question) and not _SHARE_Q.search(question)
+    counting = kind is Kind.NUMBER and _counts_items(question)
     for option in options:
         if option is None:
             continue
@@ -1082,9 +1088,10 @@ def named_lists(sentence: str, question: str) -> list[str]:
         listed = _from_the_first_name(_trim_opener(clean_phrase(match.group(0))))  # not "With Greece and Cyprus"
         if not names_each(listed) or len(listed.split()) > MAX_WORDS:
             continue
-        if any(all(_of_a_people(w) or _of_a_people(w.removesuffix("s")) for w in item.split()) for item in _list_items(listed)):
+        items = _list_items(listed)
+        if any(all(_of_a_people(w) or _of_a_people(w.removesuffix("s")) for w in item.split()) for item in items):
             continue  # "Ukrainians and European" says who, not which names
-        if counted and len(_list_items(listed)) != _HOW_MANY_LISTED[counted.group(1).lower()]:
+        if counted and len(items) != _HOW_MANY_LISTED[counted.group(1).lower()]:
             continue
         lists.append(listed)
     return lists
