@@ -38,6 +38,7 @@ from rag.prompts import (
     VERIFY,
     VERIFY_OPTIONS,
     YES_NO,
+    YES_NO_PLAIN,
     format_passages,
     format_sentence,
     format_sentences,
@@ -275,6 +276,9 @@ class Pipeline:
                     phrase = None
             if kind is Kind.YES_NO:
                 phrase = self._yes_or_no(scorer, question, chosen.text)
+                if phrase == "":
+                    log.debug("the model reads both yes and no in %r", chosen.text[:80])
+                    continue
             short = _direct_answer(question, kind, chosen, phrase)
             if short is None:
                 log.debug("no %s answer in %r", kind.value, chosen.text[:80])
@@ -437,11 +441,15 @@ class Pipeline:
         return reply
 
     def _yes_or_no(self, scorer, question: str, sentence: str) -> str | None:
-        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question (None if it cannot score)."""
+        """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question, when its reads with
+        `YES_NO` and `YES_NO_PLAIN` agree; "" when they differ; None if it cannot score."""
         if not isinstance(scorer, ChoiceScorer):
             return None
-        yes, no = _yes_and_no(scorer, YES_NO.render(sentence=format_sentence(sentence), question=question))
-        return "Yes" if yes >= no else "No"
+        reads = set()
+        for template in (YES_NO, YES_NO_PLAIN):
+            yes, no = _yes_and_no(scorer, template.render(sentence=format_sentence(sentence), question=question))
+            reads.add("Yes" if yes >= no else "No")
+        return reads.pop() if len(reads) == 1 else ""
 
     def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
         """The extractive answer: the best sentence that holds a short answer of the kind asked."""
@@ -535,7 +543,7 @@ class Pipeline:
     def _short_from_citation(self, generator, question: str, citation: Citation) -> str | None:
         """A short answer for a written answer: the model's phrase (or a pattern's) from its first cited quote."""
         kind = question_kind(question)
-        phrase = self._yes_or_no(generator, question, citation.quote) if kind is Kind.YES_NO else None
+        phrase = (self._yes_or_no(generator, question, citation.quote) or None) if kind is Kind.YES_NO else None
         if phrase is None and generator is not None:
             try:
                 phrase = self._extract(generator, question, citation.quote)

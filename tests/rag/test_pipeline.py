@@ -556,39 +556,46 @@ def test_a_written_answer_leads_with_the_models_phrase_or_a_pattern_from_its_cit
 
 
 class Naysayer(Believer):
-    """Believes the sentence answers, but says no to the later check whose prompt holds `marker`, and counts them."""
+    """Believes the sentence answers, but says no to the later checks whose prompt holds one of `markers`, and counts them."""
 
-    def __init__(self, marker: str, **kwargs) -> None:
+    def __init__(self, *markers: str, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.marker, self.checks = marker, 0
+        self.markers, self.checks = markers, 0
 
     def choice_probabilities(self, messages, options):
-        if self.marker in messages[-1].content:
+        if any(marker in messages[-1].content for marker in self.markers):
             self.checks += 1
             return {"yes": 0.05, "Yes": 0.0, "no": 0.95, "No": 0.0, **{o: 0.0 for o in options if o not in ("yes", "Yes", "no", "No")}}
         return super().choice_probabilities(messages, options)
 
 
 CONFIRM_CHECK, KIND_CHECK = "Does the sentence say that the proposed answer", "kind of thing the question asks for"
-YES_NO_READ = "answer the question itself as the sentence does"
+YES_NO_READS = ("answer the question itself as the sentence does", "Using only the sentence, answer yes or no")
 
 
 @pytest.mark.parametrize(("model", "short"), [
-    (Believer(trusted="240 million", belief=0.8, copies="none"), "Yes"),
-    (Naysayer(YES_NO_READ, trusted="240 million", belief=0.8, copies="none"), "No"),
+    (Believer(trusted="240 million", belief=0.65, copies="none"), "Yes"),
+    (Naysayer(*YES_NO_READS, trusted="240 million", belief=0.65, copies="none"), "No"),
 ])
 def test_a_yes_no_answers_confidence_is_its_belief_times_how_often_that_read_is_right(config, library, model, short):
     shipped = Config()
     answer = _verifying(config, library, model).ask("Did the harbor bridge cost 240 million euros?")
     assert answer.short_answer == short
     rate = shipped.yes_read_precision if short == "Yes" else shipped.no_read_precision
-    assert answer.confidence == pytest.approx(0.8 * rate)
-    # the model says no where the sentence does not plainly say yes: a "No" from a sentence believed at 0.8 is tentative
+    assert answer.confidence == pytest.approx(0.65 * rate)
+    # "No" reads are right less often than "Yes" ones: from a sentence believed at 0.65 only the "No" is tentative
     assert answer.tentative is (short == "No")
 
 
+@pytest.mark.parametrize("read_no", YES_NO_READS)
+def test_a_sentence_the_model_reads_both_yes_and_no_gives_no_yes_no_answer(config, library, read_no):
+    model = Naysayer(read_no, trusted="240 million", belief=0.9, copies="none")
+    answer = _verifying(config, library, model).ask("Did the harbor bridge cost 240 million euros?")
+    assert model.checks >= 1 and answer.refused and answer.short_answer is None
+
+
 def test_read_rates_of_1_take_a_yes_no_read_at_its_word(config, library):
-    model = Naysayer(YES_NO_READ, trusted="240 million", belief=0.8, copies="none")
+    model = Naysayer(*YES_NO_READS, trusted="240 million", belief=0.8, copies="none")
     trusting = config.with_overrides(yes_read_precision=1.0, no_read_precision=1.0)
     answer = _verifying(trusting, library, model).ask("Did the harbor bridge cost 240 million euros?")
     assert answer.short_answer == "No" and answer.confidence == pytest.approx(0.8) and not answer.tentative
