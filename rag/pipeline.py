@@ -276,7 +276,7 @@ class Pipeline:
                     phrase = None
             if kind is Kind.YES_NO:
                 phrase = self._yes_or_no(scorer, question, chosen.text)
-                if phrase == "":
+                if phrase is None:
                     log.debug("the model reads both yes and no in %r", chosen.text[:80])
                     continue
             short = _direct_answer(question, kind, chosen, phrase)
@@ -442,14 +442,14 @@ class Pipeline:
 
     def _yes_or_no(self, scorer, question: str, sentence: str) -> str | None:
         """"Yes" or "No": the answer the model reads in `sentence` for a yes/no question, when its reads with
-        `YES_NO` and `YES_NO_PLAIN` agree; "" when they differ; None if it cannot score."""
+        `YES_NO` and `YES_NO_PLAIN` agree; None when they differ or it cannot score (verify mode always can)."""
         if not isinstance(scorer, ChoiceScorer):
             return None
         reads = set()
         for template in (YES_NO, YES_NO_PLAIN):
             yes, no = _yes_and_no(scorer, template.render(sentence=format_sentence(sentence), question=question))
             reads.add("Yes" if yes >= no else "No")
-        return reads.pop() if len(reads) == 1 else ""
+        return reads.pop() if len(reads) == 1 else None
 
     def _extractive(self, question: str, evidence: list[Evidence], found: Found) -> str:
         """The extractive answer: the best sentence that holds a short answer of the kind asked."""
@@ -543,7 +543,7 @@ class Pipeline:
     def _short_from_citation(self, generator, question: str, citation: Citation) -> str | None:
         """A short answer for a written answer: the model's phrase (or a pattern's) from its first cited quote."""
         kind = question_kind(question)
-        phrase = (self._yes_or_no(generator, question, citation.quote) or None) if kind is Kind.YES_NO else None
+        phrase = self._yes_or_no(generator, question, citation.quote) if kind is Kind.YES_NO else None
         if phrase is None and generator is not None:
             try:
                 phrase = self._extract(generator, question, citation.quote)
