@@ -908,6 +908,58 @@ def listed_beside_the_question(phrase: str, sentence: str, question: str) -> boo
     return False
 
 
+_WHICH_THEN = re.compile(r"\b(?:which|what)\s+", re.IGNORECASE)
+_ENDS_THE_ASKING = re.compile(rf"^(?:{_AUXILIARY}|the|a|an|of|in|to|for|on|at|by|with|from)$", re.IGNORECASE)
+# Nouns after "which" / "what" that do not say what is asked ("what kind of", "which one").
+_NO_THING_ASKED = frozenset("kind kinds type types sort sorts one ones way ways".split())
+# "an actor" (or "another actor") with at most two words between: "a U.S. hospital".
+_INDEFINITE_BEFORE = r"\b(?:a|an|another)\s+(?:[\w.’'-]+\s+){0,2}?"
+# Words before "a" that make the mention describe something named ("X is an actor", "X, who works as a designer").
+_DESCRIBING = re.compile(r"\b(?:is|are|was|were|be|been|being|becomes?|became|as|like|remains?|remained)\s*$", re.IGNORECASE)
+
+
+def asked_noun(question: str) -> str | None:
+    """The noun a "which / what <noun>" question asks for, in lower case: "actor" of "Which actor was she pushed
+    onto?", "hospital" of "At which Dallas hospital ...?"; None when no noun ends the phrase in its first three
+    words ("What did ...?", "What kind of ...?")."""
+    match = _WHICH_THEN.search(question)
+    if not match:
+        return None
+    rest = question[match.end() :]
+    for word in list(re.finditer(r"[\w’'.-]+", rest))[:3]:
+        text = word.group(0)
+        if _ENDS_THE_ASKING.match(text):
+            return None
+        if text[0].islower() and noun_ends_here(rest[word.end() :]):
+            return None if text.lower() in _NO_THING_ASKED else text.lower()
+    return None
+
+
+def left_unnamed(phrase: str, sentence: str, question: str) -> bool:
+    """Does `sentence` speak of what a "which <noun>" question asks for only as "a <noun>", leaving it unnamed,
+    with `phrase` said before it and not of it, or inside it?
+
+    "Rivers pushed her towards an actor" says that an actor was there, not which one: Rivers is someone else;
+    "Pixar" in "a Pixar film" says what sort of film, not which. A phrase apposed to the mention ("Texas Health
+    Presbyterian, a Dallas hospital"), said after it ("an actor named ..."), or described by it ("Southwest is
+    a budget airline") is not ruled out, nor is a noun that qualifies another ("a state average").
+    """
+    noun = asked_noun(question)
+    if noun is None or not phrase:
+        return False
+    one = noun[:-1] if _plural(noun) and not noun.endswith("ies") else noun
+    for mention in re.finditer(rf"{_INDEFINITE_BEFORE}{re.escape(one)}s?\b(?!-)", sentence, re.IGNORECASE):
+        if not noun_ends_here(sentence[mention.end() :]):
+            continue
+        if phrase in mention.group(0):
+            return True  # "a Pixar film" says what sort of film, not which one
+        before = sentence[: mention.start()].rstrip()
+        apposed_or_described = before.endswith(f"{phrase},") or _DESCRIBING.search(before)
+        if phrase in before and phrase not in sentence[mention.end() :] and not apposed_or_described:
+            return True
+    return False
+
+
 def only_inside_a_longer_name(phrase: str, sentence: str) -> bool:
     """Does a capitalised `phrase` occur in `sentence` only as the start of a longer name or compound?
 
@@ -1022,6 +1074,8 @@ def short_answer_for(question: str, kind: Kind, sentence: str, support: str, pro
             continue  # "50" of "50% of the species" does not say how many species
         if counting and counts_another_thing(phrase, sentence, question):
             continue  # "43 goals" beside "110 points" does not say how many points
+        if kind in (Kind.PERSON, Kind.PLACE, Kind.THING) and left_unnamed(phrase, sentence, question):
+            continue  # "Which actor?": "Rivers" beside "towards an actor", whom the sentence does not name
         if _crosses_a_sentence(phrase):
             continue  # "observed in Politico. And Ankara warned": the end of one sentence and the start of the next
         if grounded(phrase, support, question) and fits_kind(phrase, kind, question):

@@ -7,6 +7,7 @@ import pytest
 from rag.short_answer import (
     MAX_WORDS,
     Kind,
+    asked_noun,
     clause_span,
     clean_phrase,
     counted_thing,
@@ -18,6 +19,7 @@ from rag.short_answer import (
     grounded,
     is_attribution,
     kind_of_span,
+    left_unnamed,
     question_kind,
     listed_beside_the_question,
     only_inside_a_longer_name,
@@ -950,3 +952,51 @@ def test_a_time_said_relative_to_the_story_answers_when(phrase, fits):
 )
 def test_patterns_find_a_time_said_relative_to_the_story(sentence, span):
     assert rule_span("When did the engineers meet?", sentence, Kind.DATE) == span
+
+
+@pytest.mark.parametrize(
+    ("question", "noun"),
+    [
+        ("Which actor was the singer pushed onto at the awards?", "actor"),
+        ("At which Dallas hospital was the patient treated?", "hospital"),
+        ("Which airline cancelled the most flights?", "airline"),
+        ("What kind of force would it be?", None),  # the kind, not a thing
+        ("What did the minister say?", None),
+        ("Which of them won?", None),
+    ],
+)
+def test_the_noun_a_which_question_asks_for(question, noun):
+    assert asked_noun(question) == noun
+
+
+ACTOR_Q = "Which actor was the singer accused of pushing her towards?"
+ACTOR_S = 'She says Rivers pushed her "towards an actor," who then refused to let her go, the lawsuit says.'
+
+
+def test_a_name_beside_an_unnamed_a_noun_does_not_answer_which_noun():
+    assert left_unnamed("Rivers", ACTOR_S, ACTOR_Q)
+    assert short_answer_for(ACTOR_Q, question_kind(ACTOR_Q), ACTOR_S, ACTOR_S, "Rivers") is None
+
+
+def test_a_word_that_only_qualifies_an_unnamed_a_noun_does_not_answer_which_noun():
+    question = "Which film topped the box office this weekend?"
+    assert left_unnamed("Pixar", "Fans who see a Pixar film on its first weekend rarely return.", question)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Rivers, an actor from Leeds, was at the party.",  # apposed
+        "She was pushed towards an actor named Rivers.",  # named after the mention
+        "Rivers is an actor who was at the party.",  # the mention describes the phrase
+        "She was pushed towards an actor, and Rivers watched.",  # said after the mention
+    ],
+)
+def test_a_name_apposed_to_or_described_by_the_a_noun_still_answers(sentence):
+    assert not left_unnamed("Rivers", sentence, ACTOR_Q)
+
+
+def test_an_a_noun_that_qualifies_another_noun_is_no_unnamed_mention():
+    question = "Which state has the highest petrol price?"
+    assert not left_unnamed("Nevada", "The priciest state is Nevada, with a state average of $6.10.", question)
+    assert not left_unnamed("Nevada", "Nevada tops a state ranking of petrol prices.", question)
