@@ -948,14 +948,15 @@ def left_unnamed(phrase: str, sentence: str, question: str) -> bool:
     if noun is None or not phrase:
         return False
     one = noun[:-1] if _plural(noun) and not noun.endswith("ies") else noun
+    said = re.compile(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])")  # as a whole word: not "Ana" of "an analyst"
     for mention in re.finditer(rf"{_INDEFINITE_BEFORE}{re.escape(one)}s?\b(?!-)", sentence, re.IGNORECASE):
         if not noun_ends_here(sentence[mention.end() :]):
             continue
-        if phrase in mention.group(0):
+        if said.search(mention.group(0)):
             return True  # "a Pixar film" says what sort of film, not which one
         before = sentence[: mention.start()].rstrip()
         apposed_or_described = before.endswith(f"{phrase},") or _DESCRIBING.search(before)
-        if phrase in before and phrase not in sentence[mention.end() :] and not apposed_or_described:
+        if said.search(before) and not said.search(sentence[mention.end() :]) and not apposed_or_described:
             return True
     return False
 

@@ -996,6 +996,12 @@ def test_a_name_apposed_to_or_described_by_the_a_noun_still_answers(sentence):
     assert not left_unnamed("Rivers", sentence, ACTOR_Q)
 
 
+def test_a_phrase_counts_as_said_beside_a_mention_only_as_whole_words():
+    question = "Which analyst warned of a recession?"
+    assert not left_unnamed("Ana", "Anatoly told an analyst of a recession.", question)  # "Ana" is not said before
+    assert left_unnamed("Ana", "Ana told an analyst at the Anatolian bank of a recession.", question)  # nor after
+
+
 def test_an_a_noun_that_qualifies_another_noun_is_no_unnamed_mention():
     question = "Which state has the highest petrol price?"
     assert not left_unnamed("Nevada", "The priciest state is Nevada, with a state average of $6.10.", question)
