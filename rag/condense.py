@@ -41,12 +41,6 @@ def condense(question: str, history: Sequence[tuple[str, str]], generator: Gener
     messages = CONDENSE.render(history=format_history(history), question=question.strip())
     rewritten = "".join(generator.stream(messages, max_tokens=60)).strip().splitlines()
     text = rewritten[0].strip().strip('"') if rewritten else ""
-    if len(text) < 5 or len(text) > 400 or _answered_instead(question, text):
+    if len(text) < 5 or len(text) > 400:
         return condense_heuristic(question, history)
     return text
-
-
-def _answered_instead(question: str, rewritten: str) -> bool:
-    """Did the model state something instead of asking ("Who got him out?" -> "The king got him out.")?
-    A rewrite of a question that ends in "?" must end in one too: a statement would be checked as the question."""
-    return question.strip().endswith("?") and not rewritten.rstrip().endswith("?")

@@ -8,7 +8,6 @@ from index.library import Library
 from index.settings import IndexSettings
 from rag.backends.usage import record
 from rag.citations import answer_sentences
-from rag.condense import condense, condense_heuristic
 from rag.errors import BackendUnavailable, ConfigError
 from rag.config import Config
 from rag.pipeline import Pipeline
@@ -120,15 +119,6 @@ def test_follow_up_question_is_condensed_with_the_history(config, library):
     answer = pipeline.ask("How much did it cost?", history=history)
     assert answer.standalone_question != "How much did it cost?"
     assert "240 million" in answer.answer
-
-
-def test_a_rewrite_that_states_instead_of_asking_gives_way_to_the_heuristic(scripted):
-    history = [("Who opened the harbor bridge in Norrvik?", "Mayor Lena Holm [1].")]
-    statement = condense("Who paid for it?", history, scripted("Mayor Lena Holm paid for it."))
-    assert statement == condense_heuristic("Who paid for it?", history)
-    assert "harbor" in statement
-    question = condense("Who paid for it?", history, scripted("Who paid for the harbor bridge in Norrvik?"))
-    assert question == "Who paid for the harbor bridge in Norrvik?"
 
 
 @pytest.mark.parametrize("question", ["", "   ", "?!?...", "???"])
