@@ -908,8 +908,6 @@ def listed_beside_the_question(phrase: str, sentence: str, question: str) -> boo
     return False
 
 
-_WHICH_THEN = re.compile(r"\b(?:which|what)\s+", re.IGNORECASE)
-_ENDS_THE_ASKING = re.compile(rf"^(?:{_AUXILIARY}|the|a|an|of|in|to|for|on|at|by|with|from)$", re.IGNORECASE)
 # Nouns after "which" / "what" that do not say what is asked ("what kind of", "which one").
 _NO_THING_ASKED = frozenset("kind kinds type types sort sorts one ones way ways".split())
 # "an actor" (or "another actor") with at most two words between: "a U.S. hospital".
@@ -922,13 +920,13 @@ def asked_noun(question: str) -> str | None:
     """The noun a "which / what <noun>" question asks for, in lower case: "actor" of "Which actor was she pushed
     onto?", "hospital" of "At which Dallas hospital ...?"; None when no noun ends the phrase in its first three
     words ("What did ...?", "What kind of ...?")."""
-    match = _WHICH_THEN.search(question)
+    match = _WHICH_WORDS.search(question)
     if not match:
         return None
-    rest = question[match.end() :]
+    rest = question[match.start(1) :]
     for word in list(re.finditer(r"[\w’'.-]+", rest))[:3]:
         text = word.group(0)
-        if _ENDS_THE_ASKING.match(text):
+        if _NOT_THE_THING.match(text) or text.lower() in ("the", "a", "an"):
             return None
         if text[0].islower() and noun_ends_here(rest[word.end() :]):
             return None if text.lower() in _NO_THING_ASKED else text.lower()
