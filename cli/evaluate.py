@@ -125,7 +125,8 @@ def run_eval_command(args: argparse.Namespace, config: Config) -> int:
         "config": {k: str(v) for k, v in dataclasses.asdict(config).items() if k not in ("auth", "openai_api_key")},
     }
     try:
-        metrics = run_eval(items, ask, out, settings=settings, pick=pick, resume=args.resume)
+        redo = [qid.strip() for value in args.redo for qid in value.split(",") if qid.strip()]
+        metrics = run_eval(items, ask, out, settings=settings, pick=pick, resume=args.resume, redo=redo)
     except KeyboardInterrupt:
         done = _lines(out / "results.jsonl")
         print_error(f"interrupted after {done} of {len(items)} questions; the same command with --resume goes on from there")

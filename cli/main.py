@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--resume", action="store_true",
         help="keep the answers an interrupted (or shorter) run with the same settings wrote to --out; ask the rest",
     )
+    p.add_argument(
+        "--redo", action="append", default=[], metavar="ID",
+        help="ask this question again (gold id; repeatable or comma-separated) and keep the rest of the run in --out",
+    )
     p.add_argument("--retrieval", choices=("hybrid", "dense", "bm25"), default="hybrid")
     p.add_argument(
         "--choose", choices=("auto", "model", "words"), default="auto",

@@ -7,7 +7,7 @@ import logging
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +48,7 @@ def run_eval(
     settings: Mapping[str, Any] | None = None,
     pick: PickFn = pick_by_words,
     resume: bool = False,
+    redo: Collection[str] = (),
 ) -> Metrics:
     """Ask every question, then write results.jsonl, metrics.json, intervals.json, run.json and the reports.
 
@@ -56,14 +57,18 @@ def run_eval(
     `pick` chooses the option of items with `choices` (word overlap unless told otherwise).
     With `resume`, the answers an earlier run with the same settings wrote to `out_dir` are kept
     (an interrupted run goes on where it stopped); its failed questions are asked again.
-    `ConfigError` when that run had other settings.
+    `redo` names questions (by id) to ask again and implies `resume`: after a change, only the
+    questions it can move are asked, and the run stays whole. `ConfigError` when that run had other
+    settings, when `redo` names a question the gold set lacks, or when there is no run to keep.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     results_path = out_dir / "results.jsonl"
     settings = dict(settings or {})
     items = list(items)
-    kept = _resumable(out_dir, settings, items) if resume else {}
+    kept = _resumable(out_dir, settings, items) if resume or redo else {}
+    if redo:
+        kept = _without(kept, redo, items, out_dir)
     # run.json first says the run is under way, so an interrupted one can be told apart and resumed.
     _write_json(out_dir / "run.json", {**settings, "complete": False})
     _write_records(results_path, kept.values())
@@ -131,6 +136,17 @@ def _resumable(out_dir: Path, settings: Mapping[str, Any], items: list[GoldItem]
         if not record.error and wanted.get(record.item.id) == record.item:
             kept[record.item.id] = record
     return kept
+
+
+def _without(kept: dict[str, EvalRecord], redo: Collection[str], items: list[GoldItem], out_dir: Path) -> dict[str, EvalRecord]:
+    """`kept` without the questions `redo` names, after checking that the gold set has them and that
+    an earlier run is there to keep the rest of."""
+    unknown = sorted(set(redo) - {item.id for item in items})
+    if unknown:
+        raise ConfigError(f"the gold set has no question with id {', '.join(unknown[:5])}")
+    if not kept:
+        raise ConfigError(f"there is no earlier run in {out_dir} to ask questions again in; run the whole set first")
+    return {qid: record for qid, record in kept.items() if qid not in set(redo)}
 
 
 def _ask_one(item: GoldItem, ask: AskFn, pick: PickFn) -> EvalRecord:

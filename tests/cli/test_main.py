@@ -46,6 +46,25 @@ def test_model_prepare_with_a_missing_model_file_says_so_and_exits_1(monkeypatch
     assert "none.gguf (NOT found); nothing to prepare." in capsys.readouterr().err
 
 
+def test_eval_redo_takes_ids_repeated_or_comma_separated_and_an_unknown_one_is_one_sentence(monkeypatch, tmp_path, capsys):
+    import evals.runner
+
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "q1", "question": "Who?", "answers": ["A"]}\n', encoding="utf-8")
+    seen = {}
+
+    def recorded(items, ask, out_dir, **kwargs):
+        seen.update(kwargs)
+        raise evals.runner.ConfigError("the gold set has no question with id q3")
+
+    monkeypatch.setattr(evals.runner, "run_eval", recorded)
+    argv = ["eval", str(gold), "--out", str(tmp_path / "run"), "--backend", "extractive", "--data-dir", str(tmp_path / "data")]
+    code = main([*argv, "--redo", "q1, q2", "--redo", "q3"])
+    err = capsys.readouterr().err
+    assert seen["redo"] == ["q1", "q2", "q3"]
+    assert code == 2 and "the gold set has no question with id q3" in err and "Traceback" not in err
+
+
 def test_an_interrupted_eval_says_how_far_it_got_and_how_to_go_on(monkeypatch, tmp_path, capsys):
     import evals.runner
 

@@ -226,6 +226,35 @@ def test_resume_does_not_keep_an_answer_whose_gold_question_changed(tmp_path: Pa
     assert read_lines(tmp_path / "results.jsonl")[0]["gold"]["question"] == "Who is the White House spokesman?"
 
 
+def test_redo_asks_only_the_named_questions_again_and_keeps_the_rest_of_the_run(tmp_path: Path, items, ask, make_answer) -> None:
+    first = run_eval(items, ask, tmp_path, progress=False, settings={"backend": "fake"})
+    asked: list[str] = []
+
+    def now_answers_q2(item):
+        asked.append(item.id)
+        return make_answer("Olena Zelenska said nothing.") if item.id == "q2" else ask(item)
+
+    metrics = run_eval(items, now_answers_q2, tmp_path, progress=False, settings={"backend": "fake"}, redo=["q2"])
+    assert asked == ["q2", "q4"]  # the named question, and the one that had failed
+    lines = read_lines(tmp_path / "results.jsonl")
+    assert [line["id"] for line in lines] == ["q1", "q2", "q3", "q4"]
+    assert lines[1]["answer"] == "Olena Zelenska said nothing." and lines[1]["refused"] is False
+    assert metrics["refusal_recall"] == 0.0 and first["refusal_recall"] == 1.0
+    assert json.loads((tmp_path / "run.json").read_text())["resumed"] == 2
+
+
+def test_redo_refuses_an_unknown_question_or_a_missing_run_and_loses_nothing(tmp_path: Path, items, ask) -> None:
+    from rag.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="no earlier run"):
+        run_eval(items, ask, tmp_path / "none", progress=False, redo=["q1"])
+    run_eval(items, ask, tmp_path, progress=False)
+    before = (tmp_path / "results.jsonl").read_text(encoding="utf-8")
+    with pytest.raises(ConfigError, match="no question with id q7"):
+        run_eval(items, ask, tmp_path, progress=False, redo=["q1", "q7"])
+    assert (tmp_path / "results.jsonl").read_text(encoding="utf-8") == before
+
+
 def test_the_report_counts_outcomes_by_the_kind_of_answer_each_question_asks_for(tmp_path: Path, items, ask) -> None:
     from evals.outcome import Outcome
 
