@@ -269,6 +269,16 @@ def with_attribution(e: Evidence) -> Evidence:
     return e
 
 
+def with_next(e: Evidence) -> Evidence | None:
+    """`e` read through the next sentence of its passage; None when it ends the passage.
+
+    News often says first what happened to someone unnamed ("Two brothers who owned the farm pleaded
+    not guilty") and names them in the next sentence ("Eric and Ryan Jensen, ages 37 and 33, ...").
+    """
+    later = next((s for s in split_sentences(e.passage.text) if s.start >= e.end), None)
+    return _joined(e, later) if later is not None else None
+
+
 def _joined(e: Evidence, other: Sentence) -> Evidence:
     """`e` read through `other`, a sentence of the same passage before or after it."""
     start, end = min(e.start, other.start), max(e.end, other.end)

@@ -27,6 +27,7 @@ from rag.extractive import (
     fits_answer_type,
     rank_sentences,
     with_attribution,
+    with_next,
 )
 from rag.prompts import (
     ANSWER,
@@ -69,6 +70,10 @@ EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
 # ranked after the first ones, down to this rank.
 LAST_PICK_FROM = 8
 KIND_CHECKED = (Kind.PERSON, Kind.PLACE, Kind.THING)  # the kinds a name answers, checked with KIND
+# The kinds whose answer a sentence may leave to the next one ("Two brothers ... pleaded not guilty."
+# then "Eric and Ryan Jensen ..."), and how many such sentences are read on before refusing.
+NAMED_NEXT = (Kind.PERSON, Kind.PLACE, Kind.THING, Kind.LIST, Kind.NUMBER, Kind.DATE)
+NAMED_NEXT_TRIES = 2
 _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
 # 0.5 * word coverage + meaning similarity; an extractive answer needs STRONG. Overruling a model's
@@ -262,6 +267,7 @@ class Pipeline:
         kind = question_kind(question)
         candidates, rest = self._candidates(question, evidence, on_subject)
         beliefs: dict[int, float] = {}
+        unnamed: list[Evidence] = []  # accepted, but holding no answer of the kind asked
         accepted = self._accepted(scorer, question, candidates, beliefs, sure_first=not kind.wants_more, rest=rest)
         for i, phrase in accepted:
             chosen = candidates[i]
@@ -282,6 +288,8 @@ class Pipeline:
             short = _direct_answer(question, kind, chosen, phrase)
             if short is None:
                 log.debug("no %s answer in %r", kind.value, chosen.text[:80])
+                if kind in NAMED_NEXT and chosen not in unnamed:
+                    unnamed.append(chosen)
                 continue
             if not self._of_the_kind(scorer, question, kind, short) or not self._confirmed(scorer, question, chosen, short):
                 continue
@@ -297,6 +305,34 @@ class Pipeline:
                     if len(picked) < MAX_ANSWER_SENTENCES and beliefs[j] >= self.config.verify_threshold and _new_sentence(candidates[j], picked):
                         picked.append(candidates[j])
             return _reading_order(picked)
+        return self._named_next(scorer, question, kind, unnamed[:NAMED_NEXT_TRIES], found)
+
+    def _named_next(self, scorer, question: str, kind: Kind, unnamed: list[Evidence], found: Found) -> list[Evidence]:
+        """The first of `unnamed` that answers when read with the next sentence of its passage ([] for none).
+
+        `unnamed` are sentences the model accepted that hold no answer of the kind asked: "Two brothers
+        who owned a cantaloupe farm ... pleaded not guilty" says who only in the sentence after it. The
+        pair must pass as any candidate does (believed at `verify_threshold`, a phrase the model copies,
+        a short answer of the kind, the model's checks), and the short answer must be in the next sentence.
+        """
+        for sentence in unnamed:
+            pair = with_next(sentence)
+            if pair is None:
+                continue
+            belief = self._belief(scorer, question, pair)
+            if belief < self.config.verify_threshold:
+                continue
+            phrase = self._extract(scorer, question, pair.text)
+            if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
+                continue
+            short = _direct_answer(question, kind, pair, phrase)
+            named_next = pair.passage.text[sentence.end : pair.end].lower()
+            if short is None or short.lower() not in named_next:
+                continue
+            if self._of_the_kind(scorer, question, kind, short) and self._confirmed(scorer, question, pair, short):
+                log.debug("the next sentence names it: %r", short)
+                found.short_answer, found.evidence, found.belief = short, pair, belief
+                return [pair]
         return []
 
     def _candidates(self, question: str, evidence: list[Evidence], on_subject: set[str]) -> tuple[list[Evidence], list[Evidence]]:
