@@ -8,6 +8,7 @@ from rag.extractive import (
     fits_answer_type,
     rank_sentences,
     with_attribution,
+    with_next,
 )
 from rag.types import Passage
 
@@ -143,6 +144,13 @@ def test_a_bare_quote_is_joined_with_the_sentence_that_names_its_speaker():
     assert QUOTES[joined.start : joined.end] == joined.text
     answer = extractive_answer([_evidence_of("“It’s not an easy financial time.”")])
     assert "EU diplomat" in answer and "[1]" in answer
+
+
+def test_a_sentence_is_read_on_through_the_next_one_of_its_passage_and_the_last_has_none():
+    pair = with_next(_evidence_of("Budgets are tight."))
+    assert pair.text.startswith("Budgets are tight. “If one looks") and pair.text.endswith("said one EU diplomat.")
+    assert QUOTES[pair.start : pair.end] == pair.text
+    assert with_next(_evidence_of("Rain fell in Brussels.")) is None
 
 
 def test_sentences_that_name_a_speaker_or_are_not_quotes_stay_as_they_are():

@@ -519,6 +519,56 @@ def test_a_yes_no_question_is_answered_yes_or_no_from_the_believed_sentence(conf
     assert answer.citations and "240 million" in answer.citations[0].quote
 
 
+FARM = (
+    "Two brothers who ran a melon farm linked to a deadly outbreak pleaded not guilty on Thursday. "
+    "Eric and Ryan Jansen, of the now closed Jansen Farms, were each charged with six counts. "
+    "Their trial is set for December."
+)
+
+
+def _farm_library(tmp_path, config, text: str) -> Library:
+    articles = tmp_path / "farm.jsonl"
+    articles.write_text(json.dumps({"id": "farm", "title": "Melon farmers in court", "text": text}) + "\n", encoding="utf-8")
+    library = Library(config.index)
+    assert library.ingest([articles]).ok
+    return library
+
+
+def test_a_believed_sentence_that_leaves_unnamed_who_is_asked_is_answered_by_the_next_sentence_naming_them(tmp_path, config):
+    model = Believer(trusted="Two brothers", belief=0.9, copies="Eric and Ryan Jansen")
+    library = _farm_library(tmp_path, config, FARM)
+    answer = _verifying(config, library, model).ask("Which two brothers ran the melon farm linked to the outbreak?")
+    assert answer.short_answer == "Eric and Ryan Jansen" and not answer.refused
+    assert [c.quote for c in answer.citations] == FARM.split(" Their trial")[0].replace("Thursday. ", "Thursday.\n").splitlines()
+    for citation in answer.citations:
+        assert library.document("farm").text[citation.start : citation.end] == citation.quote
+
+
+class PairReader(Believer):
+    """A Believer that copies `copies` from one sentence but answers `pair_copies` for two read together."""
+
+    def __init__(self, pair_copies: str, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.pair_copies = pair_copies
+
+    def stream(self, messages, *, max_tokens=256):
+        reply = "".join(super().stream(messages, max_tokens=max_tokens))
+        yield self.pair_copies if "Thursday. " in self.extracted[-1] else reply
+
+
+@pytest.mark.parametrize(("text", "pair_copies"), [
+    (FARM, "none"),  # read with the next sentence, the model finds no answer
+    (FARM.replace("Eric and Ryan Jansen, of the now closed Jansen Farms,", "They"), "Jansen"),  # the next one names nobody
+])
+def test_the_next_sentence_answers_only_when_it_holds_the_short_answer_the_model_copies(tmp_path, config, text, pair_copies):
+    model = PairReader(pair_copies, trusted="Two brothers", belief=0.9, copies="Jansen")
+    answer = _verifying(config, _farm_library(tmp_path, config, text), model).ask(
+        "Which two brothers ran the melon farm linked to the outbreak?"
+    )
+    assert any("Thursday. " in s for s in model.extracted)  # precondition: the two sentences were read together
+    assert answer.refused and answer.short_answer is None
+
+
 def test_a_refusal_has_no_short_answer(config, library):
     model = Believer(trusted="nothing of the kind", belief=0.9)
     answer = _verifying(config, library, model).ask("How many ferries cross the harbor each day?")
