@@ -48,6 +48,7 @@ from rag.retrieve import Retriever, current_for
 from rag.sentences import content_words, numbers_in, split_sentences
 from rag.short_answer import (
     Kind,
+    asks_for_people,
     fits_kind,
     grounded,
     pronoun_speaker,
@@ -70,9 +71,7 @@ EXTRACT_TOKENS = 16  # a short answer phrase; more is never a copied span
 # ranked after the first ones, down to this rank.
 LAST_PICK_FROM = 8
 KIND_CHECKED = (Kind.PERSON, Kind.PLACE, Kind.THING)  # the kinds a name answers, checked with KIND
-# The kinds whose answer a sentence may leave to the next one ("Two brothers ... pleaded not guilty."
-# then "Eric and Ryan Jensen ..."), and how many such sentences are read on before refusing.
-NAMED_NEXT = (Kind.PERSON, Kind.PLACE, Kind.THING, Kind.LIST, Kind.NUMBER, Kind.DATE)
+# How many sentences that leave unnamed the people asked about are read on through the next sentence.
 NAMED_NEXT_TRIES = 2
 _VERIFY_WORDS = [word for words in VERIFY_OPTIONS.values() for word in words]
 # Calibrated on evals/gold/seed.jsonl (docs/evals.md). Evidence strength of the best sentence is
@@ -288,7 +287,7 @@ class Pipeline:
             short = _direct_answer(question, kind, chosen, phrase)
             if short is None:
                 log.debug("no %s answer in %r", kind.value, chosen.text[:80])
-                if kind in NAMED_NEXT and chosen not in unnamed:
+                if _asks_for_someone(question, kind) and chosen not in unnamed:
                     unnamed.append(chosen)
                 continue
             if not self._of_the_kind(scorer, question, kind, short) or not self._confirmed(scorer, question, chosen, short):
@@ -610,6 +609,13 @@ def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | No
     if named and grounded(named, " ".join((before, chosen.text, after)), question):
         return named
     return short
+
+
+def _asks_for_someone(question: str, kind: Kind) -> bool:
+    """Who, or which people: the answers news names a sentence after saying what they did ("Two brothers who
+    owned the farm pleaded not guilty." then "Eric and Ryan Jensen, ..."). Other kinds are not read on: the
+    next sentence's place or number is as often another fact's ("both 23", "a Downing Street news conference")."""
+    return kind is Kind.PERSON or (kind is Kind.LIST and asks_for_people(question))
 
 
 def _support(e: Evidence) -> str:

@@ -569,6 +569,13 @@ def test_the_next_sentence_answers_only_when_it_holds_the_short_answer_the_model
     assert answer.refused and answer.short_answer is None
 
 
+def test_only_a_question_about_people_is_read_on_through_the_next_sentence(tmp_path, config):
+    model = Believer(trusted="Two brothers", belief=0.9, copies="Jansen Farms")
+    answer = _verifying(config, _farm_library(tmp_path, config, FARM), model).ask("Where did the two brothers run their farm?")
+    assert model.extracted and answer.refused  # precondition: the believed sentence names no place
+    assert not any("Thursday. " in s for s in model.asked + model.extracted)
+
+
 def test_a_refusal_has_no_short_answer(config, library):
     model = Believer(trusted="nothing of the kind", belief=0.9)
     answer = _verifying(config, library, model).ask("How many ferries cross the harbor each day?")
