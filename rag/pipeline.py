@@ -325,8 +325,8 @@ class Pipeline:
             if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
                 continue
             short = _direct_answer(question, kind, pair, phrase)
-            named_next = pair.passage.text[sentence.end : pair.end].lower()
-            if short is None or short.lower() not in named_next:
+            named_next = pair.passage.text[sentence.end : pair.end]
+            if short is None or short.lower() not in named_next.lower() or not _says_more(named_next, short):
                 continue
             if self._of_the_kind(scorer, question, kind, short) and self._confirmed(scorer, question, pair, short):
                 log.debug("the next sentence names it: %r", short)
@@ -616,6 +616,15 @@ def _asks_for_someone(question: str, kind: Kind) -> bool:
     owned the farm pleaded not guilty." then "Eric and Ryan Jensen, ..."). Other kinds are not read on: the
     next sentence's place or number is as often another fact's ("both 23", "a Downing Street news conference")."""
     return kind is Kind.PERSON or (kind is Kind.LIST and asks_for_people(question))
+
+
+_ENDS_A_SENTENCE = re.compile(r"[.!?][\"”’')]*\s*$")
+
+
+def _says_more(sentence: str, short: str) -> bool:
+    """Is `sentence` a sentence that says something of `short`, not a heading or a list item that is only
+    the name ("‘Danger of War’", "A. IKEA")? It ends as a sentence does and holds three content words more."""
+    return bool(_ENDS_A_SENTENCE.search(sentence)) and len(set(content_words(sentence)) - set(content_words(short))) >= 3
 
 
 def _support(e: Evidence) -> str:

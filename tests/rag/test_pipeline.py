@@ -544,6 +544,11 @@ def test_a_believed_sentence_that_leaves_unnamed_who_is_asked_is_answered_by_the
         assert library.document("farm").text[citation.start : citation.end] == citation.quote
 
 
+def _read_on(text: str) -> bool:
+    """Was the farm article's first sentence read with the next one?"""
+    return re.search(r"Thursday\.\s+\S", text) is not None
+
+
 class PairReader(Believer):
     """A Believer that copies `copies` from one sentence but answers `pair_copies` for two read together."""
 
@@ -553,19 +558,21 @@ class PairReader(Believer):
 
     def stream(self, messages, *, max_tokens=256):
         reply = "".join(super().stream(messages, max_tokens=max_tokens))
-        yield self.pair_copies if "Thursday. " in self.extracted[-1] else reply
+        yield self.pair_copies if _read_on(self.extracted[-1]) else reply
 
 
 @pytest.mark.parametrize(("text", "pair_copies"), [
     (FARM, "none"),  # read with the next sentence, the model finds no answer
     (FARM.replace("Eric and Ryan Jansen, of the now closed Jansen Farms,", "They"), "Jansen"),  # the next one names nobody
+    (FARM.replace(" Eric and Ryan Jansen, of the now closed Jansen Farms, were each charged with six counts.", "\n\nEric and Ryan Jansen\n\n"),
+     "Eric and Ryan Jansen"),  # a line that is only the names says nothing of them
 ])
 def test_the_next_sentence_answers_only_when_it_holds_the_short_answer_the_model_copies(tmp_path, config, text, pair_copies):
     model = PairReader(pair_copies, trusted="Two brothers", belief=0.9, copies="Jansen")
     answer = _verifying(config, _farm_library(tmp_path, config, text), model).ask(
         "Which two brothers ran the melon farm linked to the outbreak?"
     )
-    assert any("Thursday. " in s for s in model.extracted)  # precondition: the two sentences were read together
+    assert any(_read_on(s) for s in model.extracted)  # precondition: the two sentences were read together
     assert answer.refused and answer.short_answer is None
 
 
@@ -573,7 +580,7 @@ def test_only_a_question_about_people_is_read_on_through_the_next_sentence(tmp_p
     model = Believer(trusted="Two brothers", belief=0.9, copies="Jansen Farms")
     answer = _verifying(config, _farm_library(tmp_path, config, FARM), model).ask("Where did the two brothers run their farm?")
     assert model.extracted and answer.refused  # precondition: the believed sentence names no place
-    assert not any("Thursday. " in s for s in model.asked + model.extracted)
+    assert not any(_read_on(s) for s in model.asked + model.extracted)
 
 
 def test_a_refusal_has_no_short_answer(config, library):
