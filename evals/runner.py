@@ -146,7 +146,8 @@ def _without(kept: dict[str, EvalRecord], redo: Collection[str], items: list[Gol
         raise ConfigError(f"the gold set has no question with id {', '.join(unknown[:5])}")
     if not kept:
         raise ConfigError(f"there is no earlier run in {out_dir} to ask questions again in; run the whole set first")
-    return {qid: record for qid, record in kept.items() if qid not in set(redo)}
+    again = set(redo)
+    return {qid: record for qid, record in kept.items() if qid not in again}
 
 
 def _ask_one(item: GoldItem, ask: AskFn, pick: PickFn) -> EvalRecord:

@@ -262,6 +262,8 @@ class Pipeline:
         holds none: its two readings must agree. Questions about reasons, consequences, lists and
         events may take up to `MAX_ANSWER_SENTENCES` sentences the model believes. Of the best
         `verify_candidates` sentences, only those from an article in `on_subject` are asked about.
+        Before refusing a who question, the sentences accepted that named no one are read on through
+        the next sentence (`_named_next`).
         """
         kind = question_kind(question)
         candidates, rest = self._candidates(question, evidence, on_subject)
