@@ -141,12 +141,12 @@ def _resumable(out_dir: Path, settings: Mapping[str, Any], items: list[GoldItem]
 def _without(kept: dict[str, EvalRecord], redo: Collection[str], items: list[GoldItem], out_dir: Path) -> dict[str, EvalRecord]:
     """`kept` without the questions `redo` names, after checking that the gold set has them and that
     an earlier run is there to keep the rest of."""
-    unknown = sorted(set(redo) - {item.id for item in items})
+    again = set(redo)
+    unknown = sorted(again - {item.id for item in items})
     if unknown:
         raise ConfigError(f"the gold set has no question with id {', '.join(unknown[:5])}")
     if not kept:
         raise ConfigError(f"there is no earlier run in {out_dir} to ask questions again in; run the whole set first")
-    again = set(redo)
     return {qid: record for qid, record in kept.items() if qid not in again}
 
 

@@ -269,13 +269,18 @@ def with_attribution(e: Evidence) -> Evidence:
     return e
 
 
+def sentence_after(e: Evidence) -> Sentence | None:
+    """The sentence of the passage right after the evidence; None when it ends the passage."""
+    return next((s for s in split_sentences(e.passage.text) if s.start >= e.end), None)
+
+
 def with_next(e: Evidence) -> Evidence | None:
     """`e` read through the next sentence of its passage; None when it ends the passage.
 
     News often says first what happened to someone unnamed ("Two brothers who owned the farm pleaded
     not guilty") and names them in the next sentence ("Eric and Ryan Jensen, ages 37 and 33, ...").
     """
-    later = next((s for s in split_sentences(e.passage.text) if s.start >= e.end), None)
+    later = sentence_after(e)
     return _joined(e, later) if later is not None else None
 
 

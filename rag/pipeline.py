@@ -26,6 +26,7 @@ from rag.extractive import (
     extractive_answer,
     fits_answer_type,
     rank_sentences,
+    sentence_after,
     with_attribution,
     with_next,
 )
@@ -274,7 +275,7 @@ class Pipeline:
             chosen = candidates[i]
             if phrase is None and kind is not Kind.YES_NO:
                 phrase = self._extract(scorer, question, chosen.text)
-                if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
+                if _finds_none(phrase):
                     if kind is not Kind.REASON and not (kind is Kind.PERSON and quoted_speaker(question, chosen.text)):
                         log.debug("the model finds no answer in %r", chosen.text[:80])
                         continue
@@ -324,7 +325,7 @@ class Pipeline:
             if belief < self.config.verify_threshold:
                 continue
             phrase = self._extract(scorer, question, pair.text)
-            if re.match(r"^\W*none\b", phrase, re.IGNORECASE):
+            if _finds_none(phrase):
                 continue
             short = _direct_answer(question, kind, pair, phrase)
             named_next = pair.passage.text[sentence.end : pair.end]
@@ -606,11 +607,16 @@ def _direct_answer(question: str, kind: Kind, chosen: Evidence, phrase: str | No
     if short is None:
         return short
     before = earlier[0] if earlier else ""
-    after = next((x.text for x in split_sentences(chosen.passage.text) if x.start >= chosen.end), "")
+    after = next_sentence.text if (next_sentence := sentence_after(chosen)) else ""
     named = quoted_referent(question, short, chosen.text, before, after)
     if named and grounded(named, " ".join((before, chosen.text, after)), question):
         return named
     return short
+
+
+def _finds_none(phrase: str) -> bool:
+    """Did the model, asked for the phrase that answers (`EXTRACT`), reply that the sentence holds none?"""
+    return re.match(r"^\W*none\b", phrase, re.IGNORECASE) is not None
 
 
 def _asks_for_someone(question: str, kind: Kind) -> bool:
