@@ -17,7 +17,7 @@ import re
 from rag.places import names_the_country_of
 
 # Capitalised words that are not names: question and function words, months and weekdays.
-_NOT_NAMES = frozenset(
+NOT_NAMES = frozenset(
     "who whom whose what which when where why how is are was were do does did has have had can could will would "
     "should may might must shall the a an and or but in on at to for of from by with about according besides apart "
     "after before since during january february march april june july august september october november december "
@@ -38,7 +38,7 @@ def question_names(question: str) -> list[str]:
     for sentence in _SENTENCE_END.split(question.strip()):
         for i, word in enumerate(_WORD.findall(sentence)):
             word = _POSSESSIVE.sub("", word)
-            if i == 0 or len(word) < 3 or not word[0].isupper() or word.lower() in _NOT_NAMES:
+            if i == 0 or len(word) < 3 or not word[0].isupper() or word.lower() in NOT_NAMES:
                 continue
             names.append(word)
     return names
