@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Sequence
@@ -28,6 +29,7 @@ _POSSESSIVE = ("his", "their")
 _OBJECT_AFTER = re.compile(r"\s*(?:[^\w\s]|$|(?:to|at|in|on|onto|into|for|with|about|from|that|and|or|as|by|out|up|off|over|again|now)\b)", re.IGNORECASE)
 _NAME_WORD = re.compile(r"(?:[A-Z][\w.'’-]*|and|of|de|van|von|al|bin)$")
 MAX_NAME_WORDS = 5
+_WORD = re.compile(r"[^\W_][\w’'-]*")
 HEURISTIC_EXTRA_WORDS = 12  # at most this many words of the conversation are added to a follow-up
 
 
@@ -100,6 +102,19 @@ def usable_rewrite(question: str, rewrite: str, history: Sequence[tuple[str, str
         new = set(content_words(rewrite)) - set(content_words(question))
         return bool(new & said)
     return True
+
+
+def referents(question: str, standalone: str) -> list[str]:
+    """The words the standalone form of a follow-up put in place of its pronouns: "Heather Heyer" for "she" in
+    "How old was she?" -> "How old was Heather Heyer?", "Harvey Weinstein's bail" for "it" in "What has it
+    been raised to?". Words added elsewhere (the heuristic's bracket, a rephrasing) are not among them."""
+    asked, rewritten = _WORD.findall(question), _WORD.findall(standalone)
+    matcher = difflib.SequenceMatcher(a=[w.lower() for w in asked], b=[w.lower() for w in rewritten], autojunk=False)
+    found: list[str] = []
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        if op == "replace" and any(_POINTS_BACK.fullmatch(w) for w in asked[a0:a1]):
+            found += [w for w in rewritten[b0:b1] if content_words(w) and w.lower() not in NOT_NAMES]
+    return found
 
 
 def _first_sentence(answer: str) -> str:

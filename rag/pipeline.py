@@ -15,7 +15,7 @@ from rag.backends import REGISTRY
 from rag.backends.base import ChoiceScorer, Generator
 from rag.backends.usage import metered
 from rag.citations import answer_sentences, is_refusal, verify_sentence
-from rag.condense import condense
+from rag.condense import condense, referents
 from rag.config import Config
 from rag.errors import BackendUnavailable
 from rag.extractive import (
@@ -178,10 +178,10 @@ class Pipeline:
         timings = {"retrieve": _ms(started)}
         yield Retrieved(passages, standalone)
 
-        # After condensing, the user's own words lead and the rewrite's extra words help.
-        evidence = rank_sentences(
-            cleaned, passages, context=standalone if standalone != cleaned else "", embedder=self._sentences
-        )
+        # After condensing, the user's own words and the names the rewrite put for their pronouns lead, and
+        # the rewrite's other words help.
+        lead = " ".join([cleaned, *referents(cleaned, standalone)])
+        evidence = rank_sentences(lead, passages, context=standalone if standalone != cleaned else "", embedder=self._sentences)
         # Short questions ("Who is Selim Genra?") match a whole passage weakly but one sentence well.
         if not passages or (max(p.relevance for p in passages) < self.config.refusal_threshold and not _strong(evidence)):
             timings.update(first_token=_ms(started), total=_ms(started))

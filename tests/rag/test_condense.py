@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.condense import HEURISTIC_EXTRA_WORDS, condense, condense_heuristic, usable_rewrite
+from rag.condense import HEURISTIC_EXTRA_WORDS, condense, condense_heuristic, referents, usable_rewrite
 
 TONGA = [("Who was evacuated from a palace near the shore in Tonga?", "King Tupou VI [1]. The king left the palace [2].")]
 HOUSE = [("Where was Maxwell arrested?", "At a secluded house in Bradford, New Hampshire [1].")]
@@ -76,3 +76,16 @@ def test_a_question_that_needs_no_history_is_not_rewritten(scripted):
     generator = scripted("something else entirely?")
     assert condense("How much did the Norrvik harbor bridge cost?", HOUSE, generator) == "How much did the Norrvik harbor bridge cost?"
     assert generator.prompts == []
+
+
+@pytest.mark.parametrize(
+    ("question", "standalone", "words"),
+    [
+        ("How old was she?", "How old was Heather Heyer?", ["Heather", "Heyer"]),
+        ("What has it been raised to?", "What has Harvey Weinstein's bail been raised to?", ["Harvey", "Weinstein's", "bail"]),
+        ("How much was that house worth?", "How much was that house worth? (Maxwell arrested Bradford)", []),  # added, not put in place
+        ("Which flavour did they pick?", "Which flavour did they pick?", []),
+    ],
+)
+def test_referents_are_the_words_put_in_place_of_the_pronouns(question, standalone, words):
+    assert referents(question, standalone) == words

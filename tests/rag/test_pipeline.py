@@ -121,6 +121,22 @@ def test_follow_up_question_is_condensed_with_the_history(config, library):
     assert "240 million" in answer.answer
 
 
+def test_a_follow_up_ranks_the_sentence_about_whom_its_pronoun_stands_for(tmp_path):
+    # "How old is she?" shares only "old" with the town hall's sentence; the councillor's age is in the one naming her.
+    article = {
+        "id": "council", "title": "Council gets a new leader", "url": "https://example.org/c", "published": "2024/03/01",
+        "text": "The town council of Varde chose a new leader on Monday. Ines Rolf, 47, will lead the council from April. "
+        "The old town hall where it meets is 300 years old.",
+    }
+    (tmp_path / "council.jsonl").write_text(json.dumps(article) + "\n", encoding="utf-8")
+    config = Config(index=IndexSettings(data_dir=tmp_path / "data", embed_model="hash-256"), backend="extractive", refusal_threshold=0.0)
+    library = Library(config.index)
+    assert library.ingest([tmp_path / "council.jsonl"]).ok
+    answer = Pipeline(config, library=library).ask("How old is she?", history=[("Who will lead the Varde council?", "Ines Rolf [1].")])
+    assert answer.standalone_question == "How old is Ines Rolf?"
+    assert answer.short_answer == "47" and "300" not in answer.answer
+
+
 @pytest.mark.parametrize("question", ["", "   ", "?!?...", "???"])
 def test_empty_or_punctuation_question_gets_a_clear_reply(config, library, question):
     answer = Pipeline(config, library=library).ask(question)
