@@ -80,7 +80,7 @@ _PLACE_Q = re.compile(
 )
 # Nouns only people are: "which county health commissioner", "which first lady".
 _PEOPLE_NOUNS = (
-    r"person|people|leaders?|officials?|ministers?|presidents?|politicians?|senators?|governors?|lawmakers?|ceos?|"
+    r"person|people|leaders?|officials?|mps?|meps?|ministers?|presidents?|politicians?|senators?|governors?|lawmakers?|ceos?|"
     r"spokes\w*|actors?|actress(?:es)?|singers?|authors?|judges?|athletes?|players?|candidates?|musicians?|artists?|"
     r"designers?|commissioners?|directors?|secretar(?:y|ies)|chair\w*|mayors?|founders?|owners?|coach(?:es)?|managers?|"
     r"executives?|researchers?|scientists?|experts?|doctors?|physicians?|lawyers?|attorneys?|prosecutors?|"
@@ -908,6 +908,8 @@ def listed_beside_the_question(phrase: str, sentence: str, question: str) -> boo
     return False
 
 
+# A noun written in capitals ("which Tory MP", "what CEO").
+_ACRONYM = re.compile(r"[A-Z]{2,5}s?")
 # Nouns after "which" / "what" that do not say what is asked ("what kind of", "which one").
 _NO_THING_ASKED = frozenset("kind kinds type types sort sorts one ones way ways".split())
 # "an actor" (or "another actor") with at most two words between: "a U.S. hospital".
@@ -928,7 +930,7 @@ def asked_noun(question: str) -> str | None:
         text = word.group(0)
         if _NOT_THE_THING.match(text) or text.lower() in ("the", "a", "an"):
             return None
-        if text[0].islower() and noun_ends_here(rest[word.end() :]):
+        if (text[0].islower() or _ACRONYM.fullmatch(text)) and noun_ends_here(rest[word.end() :]):
             return None if text.lower() in _NO_THING_ASKED else text.lower()
     return None
 

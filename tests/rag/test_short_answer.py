@@ -60,6 +60,7 @@ SENTENCE = "The bridge cost 240 million euros and was opened by Mayor Lena Holm 
         ("Combien a coûté le pont ?", Kind.NUMBER),
         ("Wann wurde die Brücke eröffnet?", Kind.DATE),
         ("Which forensic firm examined the bridge?", Kind.PERSON),  # words between "which" and the noun
+        ("Which German MP complained about the bridge?", Kind.PERSON),  # a member of parliament is a person
         ("Which European country paid for it?", Kind.PLACE),
         ("What did the company say about the bridge?", Kind.OTHER),  # "the company" is not what is asked
         ("What was the magnitude of the earthquake?", Kind.NUMBER),
@@ -963,6 +964,10 @@ def test_patterns_find_a_time_said_relative_to_the_story(sentence, span):
         ("What kind of force would it be?", None),  # the kind, not a thing
         ("What did the minister say?", None),
         ("Which of them won?", None),
+        ("Which Tory MP resigned from the cabinet?", "mp"),  # a noun in capitals, after a name that qualifies it
+        ("Which German MP complained that the army lacks staff?", "mp"),  # not the verb after it
+        ("Which Microsoft CEO wants to remake the company?", "ceo"),
+        ("Which US state flooded?", "state"),  # capitals that qualify the noun after them
     ],
 )
 def test_the_noun_a_which_question_asks_for(question, noun):
