@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
-from ui.render import caution, short_answer_date
+from ui.render import caution, read_as, short_answer_date
 
 EXIT_OK, EXIT_FAILED_INPUT, EXIT_USAGE, EXIT_UNAVAILABLE = 0, 1, 2, 3
 EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report it
@@ -51,6 +51,8 @@ def render_answer_text(answer, *, include_answer: bool = True) -> str:
         lines.insert(0, f"Answer: {answer.short_answer}" + (f" (as of {date})" if date else ""))
         if note := caution(answer):
             lines.insert(1, note)
+    if standalone := read_as(answer):
+        lines.insert(0, f"Read as: {standalone}")
     for notice in answer.notices:
         lines.insert(0, f"note: {notice}")
     if answer.citations:

@@ -198,6 +198,16 @@ def caution(answer) -> str:
     return TENTATIVE_NOTE if answer.tentative and not answer.refused else ""
 
 
+def read_as(answer) -> str:
+    """The standalone question a follow-up was answered as, when it differs from what was asked; "" otherwise.
+
+    Shown with the answer so a user can see what "she" or "that figure" was taken to mean, and ask again
+    if the rewrite took the wrong person.
+    """
+    standalone = " ".join((answer.standalone_question or "").split())
+    return standalone if standalone and standalone != " ".join((answer.question or "").split()) else ""
+
+
 def _lead_html(lead: str, short: str, date: str, turn: int, targets: Mapping[int, str]) -> str:
     """The short answer, bold, with its citation markers and its date, as the answer's first line."""
     markers = _markers(esc(lead[len(short) :].strip().rstrip(".")), turn, targets)
@@ -243,6 +253,8 @@ def _assistant_html(turn: Turn, index: int, streaming: bool) -> str:
         label = '<p class="refusal-label">Not answered from the articles</p>' if answer.refused else ""
         if note := caution(answer):
             label = f'<p class="tentative-label">{esc(note)}</p>'
+        if standalone := read_as(answer):
+            label = f'<p class="read-as">Read as: “{esc(standalone)}”</p>{label}'
         return f'<div class="msg assistant {kind}"><div class="bubble">{label}{body}</div>{_answer_meta(answer)}</div>'
     targets = _titles(turn.passages)
     body = text_html(turn.partial, index, targets) if turn.partial else ""
@@ -511,6 +523,8 @@ def conversation_markdown(turns: Sequence[Turn], now: datetime | None = None) ->
             text = turn.error or ("(stopped) " + turn.partial if turn.partial else "(no answer)")
             out += [text, ""]
             continue
+        if standalone := read_as(answer):
+            out += [f"_Read as: {standalone}_", ""]
         lead, rest = split_lead(answer)
         if lead:
             date = short_answer_date(answer, lead)

@@ -35,6 +35,16 @@ def test_a_tentative_answer_is_followed_by_the_caution_and_a_plain_one_is_not():
     assert lines[0] == "Answer: 259 (as of 2018-08-09)" and lines[1] == TENTATIVE_NOTE
 
 
+def test_a_follow_up_is_printed_with_the_question_it_was_read_as():
+    answer = _answer("2018-08-09")
+    answer.standalone_question = "What is the death toll?"
+    assert not render_answer_text(answer).startswith("Read as")
+    answer.question, answer.standalone_question = "And now?", "What is the Lombok earthquake's death toll now?"
+    lines = render_answer_text(answer).splitlines()
+    assert lines[0] == "Read as: What is the Lombok earthquake's death toll now?"
+    assert lines[1] == "Answer: 259 (as of 2018-08-09)"
+
+
 def test_the_last_line_gives_the_timings_and_the_models_work_when_a_model_was_asked():
     answer = _answer("2018-08-09")
     assert "model call" not in render_answer_text(answer).splitlines()[-1]

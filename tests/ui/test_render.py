@@ -165,6 +165,18 @@ def test_a_tentative_answer_shows_the_caution_in_the_chat_and_the_export_and_a_p
     assert "tentative-label" not in conversation_html([turn]) and TENTATIVE_NOTE not in conversation_markdown([turn])
 
 
+def test_a_follow_up_shows_the_question_it_was_read_as_in_the_chat_and_the_export():
+    p1 = passage(1)
+    turn = answered("240 million euros [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])
+    turn.answer.standalone_question = "How much did the bridge cost?"  # the same question: nothing to show
+    assert "read-as" not in conversation_html([turn]) and "Read as" not in conversation_markdown([turn])
+    turn.answer.question = "And what did <it> cost?"
+    turn.answer.standalone_question = "How much did the <Norrvik> harbor bridge cost?"
+    chat = conversation_html([turn])
+    assert '<p class="read-as">Read as: “How much did the &lt;Norrvik&gt; harbor bridge cost?”</p>' in chat
+    assert "_Read as: How much did the <Norrvik> harbor bridge cost?_" in conversation_markdown([turn])
+
+
 def test_answer_shows_its_timings():
     p1 = passage(1)
     chat = conversation_html([answered("It cost a lot [1].", [p1], [cite(p1, "The bridge cost 240 million euros.")])])
