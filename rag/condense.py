@@ -14,19 +14,18 @@ from rag.sentences import content_words
 
 log = logging.getLogger(__name__)
 
-_FOLLOW_UP = re.compile(
-    r"\b(he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|then|the same|"
-    r"also|too|what about|how about|and why|why not)\b",
-    re.IGNORECASE,
-)
 # Words that point back into the conversation: a rewrite must replace them with something it said.
-_POINTS_BACK = re.compile(
-    r"\b(he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|then)\b", re.IGNORECASE
-)
+_POINTING = r"he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|then"
+_POINTS_BACK = re.compile(rf"\b({_POINTING})\b", re.IGNORECASE)
+_FOLLOW_UP = re.compile(rf"\b({_POINTING}|the same|also|too|what about|how about|and why|why not)\b", re.IGNORECASE)
 _CITATION_MARK = re.compile(r"\[\d+\]")
 _PERSONAL = re.compile(r"\b(he|she|him|they|them|his|her|their)\b", re.IGNORECASE)
 _POSSESSIVE = ("his", "their")
-_OBJECT_AFTER = re.compile(r"\s*(?:[^\w\s]|$|(?:to|at|in|on|onto|into|for|with|about|from|that|and|or|as|by|out|up|off|over|again|now)\b)", re.IGNORECASE)
+# What follows "her" when it is not "her job" but "pushed her onto", "told her that", "asked her?".
+_OBJECT_AFTER = re.compile(
+    r"\s*(?:[^\w\s]|$|(?:to|at|in|on|onto|into|for|with|about|from|that|and|or|as|by|out|up|off|over|again|now)\b)",
+    re.IGNORECASE,
+)
 _NAME_WORD = re.compile(r"(?:[A-Z][\w.'’-]*|and|of|de|van|von|al|bin)$")
 MAX_NAME_WORDS = 5
 _WORD = re.compile(r"[^\W_][\w’'-]*")
@@ -78,7 +77,7 @@ def condense(question: str, history: Sequence[tuple[str, str]], generator: Gener
         return condense_heuristic(question, history)
     messages = CONDENSE.render(history=format_history(history), question=question.strip())
     rewritten = "".join(generator.stream(messages, max_tokens=60)).strip().splitlines()
-    text = rewritten[0].strip().strip('"') if rewritten else ""
+    text = rewritten[0].strip().strip('"“”') if rewritten else ""
     if not usable_rewrite(question, text, history):
         log.debug("rewrite %r of %r not used", text, question)
         return condense_heuristic(question, history)

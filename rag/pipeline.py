@@ -178,8 +178,8 @@ class Pipeline:
         timings = {"retrieve": _ms(started)}
         yield Retrieved(passages, standalone)
 
-        # After condensing, the user's own words and the names the rewrite put for their pronouns lead, and
-        # the rewrite's other words help.
+        # After condensing, the user's own words and the words the rewrite put in place of their pronouns lead
+        # ("How old was she?" -> Heather Heyer), and the rewrite's other words help.
         lead = " ".join([cleaned, *referents(cleaned, standalone)])
         evidence = rank_sentences(lead, passages, context=standalone if standalone != cleaned else "", embedder=self._sentences)
         # Short questions ("Who is Selim Genra?") match a whole passage weakly but one sentence well.

@@ -16,6 +16,11 @@ def test_a_rewrite_that_resolves_the_pronoun_is_used(scripted):
     assert "Who got him out?" in generator.prompts[0][-1].content
 
 
+@pytest.mark.parametrize("quoted", ['"Who got King Tupou VI out?"', "“Who got King Tupou VI out?”"])
+def test_a_rewrite_in_quotation_marks_is_used_without_them(scripted, quoted):
+    assert condense("Who got him out?", TONGA, scripted(quoted)) == "Who got King Tupou VI out?"
+
+
 def test_a_rewrite_that_answers_instead_of_asking_gives_way_to_the_heuristic(scripted):
     assert condense("Who got him out?", TONGA, scripted("King Tupou VI got him out.")) == "Who got King Tupou VI out?"
 
