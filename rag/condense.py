@@ -9,8 +9,9 @@ from collections.abc import Sequence
 
 from rag.anchors import NOT_NAMES
 from rag.backends.base import Generator
+from rag.citations import strip_markers
 from rag.prompts import CONDENSE, format_history
-from rag.sentences import content_words
+from rag.sentences import content_words, split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +19,6 @@ log = logging.getLogger(__name__)
 _POINTING = r"he|she|they|him|her|them|his|hers|their|theirs|it|its|this|that|these|those|there|then"
 _POINTS_BACK = re.compile(rf"\b({_POINTING})\b", re.IGNORECASE)
 _FOLLOW_UP = re.compile(rf"\b({_POINTING}|the same|also|too|what about|how about|and why|why not)\b", re.IGNORECASE)
-_CITATION_MARK = re.compile(r"\[\d+\]")
 _PERSONAL = re.compile(r"\b(he|she|him|they|them|his|her|their)\b", re.IGNORECASE)
 _POSSESSIVE = ("his", "their")
 # What follows "her" when it is not "her job" but "pushed her onto", "told her that", "asked her?".
@@ -118,8 +118,8 @@ def referents(question: str, standalone: str) -> list[str]:
 
 def _first_sentence(answer: str) -> str:
     """The answer's first sentence without its citation marks or bold: the short answer when it leads."""
-    text = " ".join(_CITATION_MARK.sub(" ", answer.replace("**", "")).split()).replace(" .", ".")
-    return re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0]
+    sentences = split_sentences(" ".join(strip_markers(answer.replace("**", "")).split()))
+    return sentences[0].text if sentences else ""
 
 
 def _name_answered(answer: str) -> str | None:

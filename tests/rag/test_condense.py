@@ -57,6 +57,7 @@ def test_the_heuristic_adds_the_previous_question_and_the_answers_first_sentence
     [
         ("Who got him out?", "King Tupou VI [1]. The king left the palace [2].", "Who got King Tupou VI out?"),
         ("Whom has she disagreed with?", "**Giorgia Melloni** [1].", "Whom has Giorgia Melloni disagreed with?"),
+        ("Who got him out?", "King Tupou VI [1, 2]. The king left [3].", "Who got King Tupou VI out?"),  # a marker of two
         ("Why didn't Zuckerberg answer his question?", "Richard Durbin", "Why didn't Zuckerberg answer Richard Durbin's question?"),
         ("What is her job title?", "Kristen Manion Taylor [1].", "What is Kristen Manion Taylor's job title?"),
         ("Who pushed her onto the stage?", "Ashley Walters [1].", "Who pushed Ashley Walters onto the stage?"),
